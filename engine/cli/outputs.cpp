@@ -1,0 +1,237 @@
+#include "outputs.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace tickforge::cli {
+
+namespace {
+
+// Days since 1970-01-01 → civil date (Howard Hinnant's civil_from_days).
+void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) noexcept {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0));
+}
+
+// A double in shortest round-trip form; NaN/inf as `null_text`.
+template <typename It>
+It put_number(It out, double v, const char* null_text) {
+  if (!std::isfinite(v)) {
+    return fmt::format_to(out, "{}", null_text);
+  }
+  return fmt::format_to(out, "{}", v);
+}
+
+}  // namespace
+
+// ---- BufferedFile -----------------------------------------------------------------------------------
+
+BufferedFile::BufferedFile(const std::string& path, std::size_t buffer)
+    : fd_(path == "-" ? STDOUT_FILENO : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644)),
+      owns_fd_(path != "-"),
+      buf_(new char[buffer]),
+      cap_(buffer) {
+  if (fd_ < 0) {
+    throw std::runtime_error("cannot open '" + path + "' for writing: " + std::strerror(errno));
+  }
+}
+
+BufferedFile::~BufferedFile() {
+  flush();
+  if (owns_fd_) {
+    ::close(fd_);
+  }
+}
+
+void BufferedFile::append(const char* data, std::size_t n) noexcept {
+  if (used_ + n > cap_) {
+    flush();
+  }
+  if (n > cap_) {
+    std::memcpy(buf_.get(), data, cap_);  // a single record larger than the buffer: truncate (never happens)
+    used_ = cap_;
+    return;
+  }
+  std::memcpy(buf_.get() + used_, data, n);
+  used_ += n;
+}
+
+void BufferedFile::flush() noexcept {
+  std::size_t off = 0;
+  while (off < used_) {
+    const ssize_t w = ::write(fd_, buf_.get() + off, used_ - off);
+    if (w < 0 && errno == EINTR) {
+      continue;
+    }
+    if (w <= 0) {
+      ++write_errors_;
+      break;
+    }
+    off += static_cast<std::size_t>(w);
+  }
+  used_ = 0;
+}
+
+// ---- formatting -------------------------------------------------------------------------------------
+
+std::size_t format_utc(std::int64_t ns, char* out, std::size_t cap) noexcept {
+  std::int64_t secs = ns / kNsPerSecond;
+  std::int64_t frac = ns % kNsPerSecond;
+  if (frac < 0) {
+    frac += kNsPerSecond;
+    --secs;
+  }
+  std::int64_t days = secs / 86400;
+  std::int64_t sod = secs % 86400;
+  if (sod < 0) {
+    sod += 86400;
+    --days;
+  }
+  int y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  civil_from_days(days, y, m, d);
+  auto res = fmt::format_to_n(out, cap, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, m, d, sod / 3600, sod / 60 % 60,
+                              sod % 60);
+  char* p = res.out;
+  if (frac != 0) {
+    char digits[10];
+    fmt::format_to_n(digits, sizeof(digits), "{:09}", frac);
+    int len = 9;
+    while (digits[len - 1] == '0') {
+      --len;
+    }
+    p = fmt::format_to_n(p, cap - static_cast<std::size_t>(p - out), ".{}", std::string_view(digits, len)).out;
+  }
+  return static_cast<std::size_t>(fmt::format_to_n(p, cap - static_cast<std::size_t>(p - out), "Z").out - out);
+}
+
+std::size_t format_alert_json(const Alert& a, char* out, std::size_t cap) noexcept {
+  char when[40];
+  const std::size_t wn = format_utc(a.event_ns, when, sizeof(when));
+  auto it = fmt::format_to_n(out, cap,
+                             "{{\"schema\":1,\"id\":{},\"rule\":\"{}\",\"direction\":\"{}\",\"ticker\":\"{}\","
+                             "\"event_time\":\"{}\",\"event_ns\":{},\"tick_seq\":{},\"feed\":{},\"price\":",
+                             a.id, to_string(a.rule), to_string(a.direction), a.ticker, std::string_view(when, wn),
+                             a.event_ns, a.tick_seq, a.feed, a.price)
+                .out;
+  // Each field is bounded (≤ 32 chars), so the fixed-size buffer cannot overflow at cap ≥ 1024.
+  it = put_number(it, a.price, "null");
+  const std::pair<const char*, double> fields[] = {
+      {"reference", a.reference}, {"value", a.value},           {"threshold", a.threshold},
+      {"sma_short", a.sma_short}, {"sma_long", a.sma_long},     {"volatility", a.volatility},
+      {"pct_change", a.pct_change}, {"volume", a.volume}};
+  for (const auto& [name, v] : fields) {
+    it = fmt::format_to(it, ",\"{}\":", name);
+    it = put_number(it, v, "null");
+  }
+  it = fmt::format_to(it, ",\"ingest_ns\":{}}}\n", a.ingest_ns);
+  return static_cast<std::size_t>(it - out);
+}
+
+std::size_t format_alert_text(const Alert& a, char* out, std::size_t cap) noexcept {
+  char when[40];
+  const std::size_t wn = format_utc(a.event_ns, when, sizeof(when));
+  const bool is_pct = a.rule != Rule::kSmaCross && a.rule != Rule::kVolumeSpike;
+  const auto r = fmt::format_to_n(out, cap, "ALERT #{} {} {} {:<6} {} price={:.4f} value={:.4g}{} (threshold {:g}{}) ref={:.4f}\n",
+                                  a.id, std::string_view(when, wn), to_string(a.rule), to_string(a.direction),
+                                  a.ticker, a.price, a.value, is_pct ? "%" : "", a.threshold,
+                                  is_pct ? "%" : (a.rule == Rule::kVolumeSpike ? "x" : ""), a.reference);
+  return std::min(r.size, cap);
+}
+
+// ---- AlertRelay -------------------------------------------------------------------------------------
+
+AlertRelay::AlertRelay(std::uint32_t shards, std::uint32_t capacity) : shards_(shards), waits_(shards, 0) {
+  for (std::uint32_t s = 0; s < shards; ++s) {
+    rings_.push_back(std::make_unique<SpscRing<Alert>>(capacity));
+  }
+}
+
+void AlertRelay::on_alert(void* user, const Alert* alert) noexcept {
+  auto* self = static_cast<AlertRelay*>(user);
+  const std::uint32_t s = alert->symbol % self->shards_;
+  if (!self->rings_[s]->try_push(*alert)) [[unlikely]] {
+    ++self->waits_[s];  // the main thread is behind: wait for it rather than lose an alert
+    self->rings_[s]->push(*alert);
+  }
+}
+
+std::uint64_t AlertRelay::waits() const noexcept {
+  std::uint64_t n = 0;
+  for (const std::uint64_t w : waits_) {
+    n += w;
+  }
+  return n;
+}
+
+// ---- MetricsWriter ----------------------------------------------------------------------------------
+
+MetricsWriter::MetricsWriter(const std::string& path, const std::vector<std::uint32_t>& windows,
+                             std::uint32_t shards, const SymbolTable& symbols)
+    : symbols_(symbols) {
+  for (std::uint32_t s = 0; s < shards; ++s) {
+    files_.push_back(std::make_unique<BufferedFile>(path));
+    if (s == 0) {
+      fmt::memory_buffer header;
+      fmt::format_to(std::back_inserter(header), "ticker,seq,event_ns,timestamp,price,volume");
+      for (const char* stat : {"sma", "var", "std", "ema"}) {
+        for (const std::uint32_t w : windows) {
+          fmt::format_to(std::back_inserter(header), ",{}{}", stat, w);
+        }
+      }
+      fmt::format_to(std::back_inserter(header),
+                     ",pct_change,volatility,window_high,window_low,move_up_pct,move_down_pct,vwap,cum_volume,"
+                     "volume_mean\n");
+      files_[0]->append(header.data(), header.size());
+      files_[0]->flush();
+    }
+  }
+}
+
+void MetricsWriter::on_update(void* user, const Tick* t, const TickMetrics* m) noexcept {
+  auto* self = static_cast<MetricsWriter*>(user);
+  char row[2048];
+  char when[40];
+  const std::size_t wn = format_utc(t->event_ns, when, sizeof(when));
+  char* it = fmt::format_to(row, "{},{},{},{},", self->symbols_.name(t->symbol), t->seq, t->event_ns,
+                            std::string_view(when, wn));
+  it = put_number(it, t->price, "");
+  *it++ = ',';
+  it = put_number(it, t->volume, "");
+  for (const double* arr : {m->sma, m->variance, m->stddev, m->ema}) {
+    for (std::uint32_t w = 0; w < m->n_windows; ++w) {
+      *it++ = ',';
+      it = put_number(it, arr[w], "");
+    }
+  }
+  for (const double v : {m->pct_change, m->volatility, m->window_high, m->window_low, m->move_up_pct,
+                         m->move_down_pct, m->vwap, m->cum_volume, m->volume_mean}) {
+    *it++ = ',';
+    it = put_number(it, v, "");
+  }
+  *it++ = '\n';
+  self->files_[t->symbol % self->files_.size()]->append(row, static_cast<std::size_t>(it - row));
+}
+
+void MetricsWriter::flush() noexcept {
+  for (auto& f : files_) {
+    f->flush();
+  }
+}
+
+}  // namespace tickforge::cli

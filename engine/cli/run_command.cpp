@@ -1,0 +1,310 @@
+#include "run_command.hpp"
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <tickforge/engine.hpp>
+
+#include "csv_feed.hpp"
+#include "outputs.hpp"
+#include "synthetic.hpp"
+
+namespace tickforge::cli {
+
+namespace {
+
+std::atomic<bool> g_signal{false};
+std::atomic<int> g_signal_number{0};
+
+extern "C" void on_signal(int sig) {
+  // Async-signal-safe: lock-free atomic stores only. The main loop sees them within a few ms.
+  g_signal_number.store(sig, std::memory_order_relaxed);
+  g_signal.store(true, std::memory_order_relaxed);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// One feed: exactly one of the two sources is set.
+struct Feed {
+  std::string label;
+  std::unique_ptr<SyntheticFeed> synthetic;
+  std::unique_ptr<CsvFeed> csv;
+  FeedPort* port = nullptr;
+  int cpu = -1;
+  std::thread thread;
+  std::atomic<bool> done{false};
+  std::string pin_error;
+};
+
+// Main-thread consumer of alerts: prints a rate-limited few, writes all to --alerts-out.
+class AlertPrinter {
+ public:
+  AlertPrinter(const RunOptions& opt) : per_second_(opt.print_alerts) {
+    if (!opt.alerts_out.empty()) {
+      json_ = std::make_unique<BufferedFile>(opt.alerts_out);
+    }
+    if (per_second_ != 0 && opt.alerts_out != "-") {
+      text_ = std::make_unique<BufferedFile>("-", 1 << 16);
+    }
+  }
+  void operator()(const Alert& a) {
+    char buf[1024];
+    if (json_) {
+      json_->append(buf, format_alert_json(a, buf, sizeof(buf)));
+    }
+    if (text_) {
+      const std::int64_t sec = FeedPort::now_ns() / kNsPerSecond;
+      if (sec != second_) {
+        second_ = sec;
+        printed_this_second_ = 0;
+      }
+      if (printed_this_second_ < per_second_) {
+        ++printed_this_second_;
+        text_->append(buf, format_alert_text(a, buf, sizeof(buf)));
+      } else {
+        ++not_printed_;
+      }
+    }
+  }
+  void flush() {
+    if (json_) {
+      json_->flush();
+    }
+    if (text_) {
+      text_->flush();
+    }
+  }
+  [[nodiscard]] std::uint64_t not_printed() const { return not_printed_; }
+  [[nodiscard]] std::uint64_t write_errors() const {
+    return (json_ ? json_->write_errors() : 0) + (text_ ? text_->write_errors() : 0);
+  }
+
+ private:
+  std::uint32_t per_second_;
+  std::unique_ptr<BufferedFile> json_;
+  std::unique_ptr<BufferedFile> text_;
+  std::int64_t second_ = 0;
+  std::uint32_t printed_this_second_ = 0;
+  std::uint64_t not_printed_ = 0;
+};
+
+void print_latency(const char* what, const LatencySummary& l) {
+  if (l.count == 0) {
+    fmt::print(stderr, "  latency {:<22} no samples\n", what);
+    return;
+  }
+  fmt::print(stderr, "  latency {:<22} p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns  ({} samples)\n", what, l.p50,
+             l.p99, l.p999, l.max, l.count);
+}
+
+}  // namespace
+
+int run(RunOptions opt) {
+  if (opt.feeds.empty()) {
+    opt.feeds.push_back({FeedSpec::Kind::kSynthetic, {}});
+  }
+  bool all_synthetic = true;
+  for (const FeedSpec& f : opt.feeds) {
+    all_synthetic = all_synthetic && f.kind == FeedSpec::Kind::kSynthetic;
+  }
+  if (opt.duration_seconds < 0) {
+    opt.duration_seconds = all_synthetic ? 5 : 0;
+  }
+  for (const auto* cpus : {&opt.feed_cpus, &opt.engine_cpus}) {
+    for (const int cpu : *cpus) {
+      if (cpu >= 0 && !cpu_usable(cpu)) {
+        fmt::print(stderr, "tickforge: error: CPU {} does not exist or is not allowed for this process ({} online)\n",
+                   cpu, std::thread::hardware_concurrency());
+        return 2;
+      }
+    }
+  }
+
+  Engine engine(opt.engine);
+
+  // Feeds (cold: CSV files are loaded and their tickers registered here).
+  std::vector<std::unique_ptr<Feed>> feeds;
+  std::uint64_t csv_rejected = 0;
+  for (std::size_t i = 0; i < opt.feeds.size(); ++i) {
+    const FeedSpec& spec = opt.feeds[i];
+    auto f = std::make_unique<Feed>();
+    f->cpu = i < opt.feed_cpus.size() ? opt.feed_cpus[i] : -1;
+    if (spec.kind == FeedSpec::Kind::kSynthetic) {
+      SyntheticOptions so;
+      so.tickers = opt.tickers;
+      so.count = opt.synthetic_tickers;
+      so.rate = opt.rate;
+      so.seed = opt.seed + i;
+      so.step_ns = opt.synthetic_step_ns;
+      so.jump_probability = opt.jump_probability;
+      so.max_ticks = opt.max_ticks;
+      f->synthetic = std::make_unique<SyntheticFeed>(so, engine.symbols());
+      f->label = fmt::format("synthetic#{} ({} tickers)", i, f->synthetic->ticker_count());
+    } else {
+      CsvOptions co;
+      co.path = spec.path;
+      co.ticker = opt.tickers.size() == 1 ? opt.tickers.front() : std::string();
+      co.price_column = opt.price_column;
+      co.date_column = opt.date_column;
+      co.ticker_column = opt.ticker_column;
+      co.volume_column = opt.volume_column;
+      f->csv = std::make_unique<CsvFeed>(co, engine.symbols(), opt.speed, opt.max_ticks);
+      const CsvLoadResult& r = f->csv->load();
+      if (!r.ok) {
+        fmt::print(stderr, "tickforge: error: {}\n", r.error);
+        return 1;
+      }
+      f->label = fmt::format("csv {} ({} rows)", spec.path, r.rows.size());
+      for (const std::string& m : r.messages) {
+        fmt::print(stderr, "tickforge: skipped row: {}\n", m);
+      }
+      for (const std::uint64_t n : r.rejects) {
+        csv_rejected += n;
+      }
+    }
+    f->port = &engine.add_feed();
+    feeds.push_back(std::move(f));
+  }
+
+  // Outputs.
+  AlertRelay relay(opt.engine.shards, 1 << 16);
+  engine.add_alert_callback(&AlertRelay::on_alert, &relay);
+  std::optional<MetricsWriter> metrics;
+  if (!opt.metrics_out.empty()) {
+    metrics.emplace(opt.metrics_out, opt.engine.sma_windows, opt.engine.shards, engine.symbols());
+    engine.set_update_callback(&MetricsWriter::on_update, &*metrics);
+  }
+  AlertPrinter printer(opt);
+
+  install_signal_handlers();
+  engine.start(opt.engine_idle, opt.engine_cpus);
+  std::atomic<bool> stop_feeds{false};
+  for (auto& f : feeds) {
+    Feed* fp = f.get();
+    fp->thread = std::thread([fp, &stop_feeds] {
+      if (fp->cpu >= 0) {
+        pin_current_thread(fp->cpu, &fp->pin_error);
+      }
+      if (fp->synthetic) {
+        fp->synthetic->run(*fp->port, stop_feeds);
+      } else {
+        fp->csv->run(*fp->port, stop_feeds);
+      }
+      fp->port->close();
+      fp->done.store(true, std::memory_order_release);  // partner: the main loop's acquire load
+    });
+  }
+
+  // Main loop: relay alerts, watch the clock, the signals and the feeds.
+  const auto t0 = std::chrono::steady_clock::now();
+  const char* stop_reason = "input ended";
+  for (;;) {
+    const std::size_t n = relay.drain(printer);
+    bool all_done = true;
+    for (auto& f : feeds) {
+      all_done = all_done && f->done.load(std::memory_order_acquire);
+    }
+    if (all_done) {
+      break;
+    }
+    if (g_signal.load(std::memory_order_relaxed)) {
+      stop_reason = g_signal_number.load() == SIGINT ? "SIGINT" : "SIGTERM";
+      break;
+    }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (opt.duration_seconds > 0 && elapsed >= opt.duration_seconds) {
+      stop_reason = "duration reached";
+      break;
+    }
+    if (n == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+
+  // Shutdown: stop the feeds, let the shards drain every ring, relay what is left, flush.
+  stop_feeds.store(true, std::memory_order_relaxed);
+  for (auto& f : feeds) {
+    while (!f->done.load(std::memory_order_acquire)) {  // a blocked feed needs the relay to keep moving
+      relay.drain(printer);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    f->thread.join();
+  }
+  // stop() joins the shards, which may be waiting for room in the alert relay: keep draining meanwhile.
+  std::atomic<bool> engine_stopped{false};
+  std::thread stopper([&engine, &engine_stopped] {
+    engine.stop();
+    engine_stopped.store(true, std::memory_order_release);  // partner: acquire load below
+  });
+  while (!engine_stopped.load(std::memory_order_acquire)) {
+    if (relay.drain(printer) == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  stopper.join();
+  relay.drain(printer);
+  printer.flush();
+  if (metrics) {
+    metrics->flush();
+  }
+
+  // Summary.
+  const EngineStats st = engine.stats();
+  fmt::print(stderr, "\ntickforge summary ({})\n", stop_reason);
+  for (auto& f : feeds) {
+    fmt::print(stderr, "  feed {:<34} published {}{}\n", f->label, f->port->published(),
+               f->pin_error.empty() ? "" : "  [pinning failed: " + f->pin_error + "]");
+  }
+  const double secs = st.elapsed_seconds > 0 ? st.elapsed_seconds : 1e-9;
+  fmt::print(stderr, "  ticks processed {}  in {:.3f} s  = {:.0f} ticks/s\n", st.ticks, st.elapsed_seconds,
+             static_cast<double>(st.ticks) / secs);
+  fmt::print(stderr, "  dropped: ring_full {}  symbol_table_full {}  csv rows rejected {}\n", st.dropped_ring_full,
+             st.symbol_overflows, csv_rejected);
+  for (auto& f : feeds) {
+    if (f->csv) {
+      const CsvLoadResult& r = f->csv->load();
+      fmt::print(stderr, "  csv {}: {} lines, {} good, {} blank", f->label, r.lines, r.rows.size(), r.blank);
+      for (std::size_t k = 0; k < static_cast<std::size_t>(CsvReject::kCount); ++k) {
+        if (r.rejects[k] != 0) {
+          fmt::print(stderr, ", {} {}", to_string(static_cast<CsvReject>(k)), r.rejects[k]);
+        }
+      }
+      fmt::print(stderr, "\n");
+    }
+  }
+  fmt::print(stderr, "  ring: capacity {}  high-water mark {}  back-pressure waits {}\n", st.ring_capacity,
+             st.ring_high_water, st.full_waits);
+  fmt::print(stderr, "  alerts {} (suppressed by cooldown {}, not printed {}):", st.alerts, st.suppressed,
+             printer.not_printed());
+  for (std::size_t r = 0; r < st.by_rule.size(); ++r) {
+    fmt::print(stderr, " {} {}", to_string(static_cast<Rule>(r)),
+               st.by_rule[r][0] + st.by_rule[r][1] + st.by_rule[r][2]);
+  }
+  fmt::print(stderr, "\n  late ticks {}  window high/low evictions {}  tickers {}\n", st.late_ticks,
+             st.extrema_evictions, st.symbols);
+  print_latency("ingest→processed", st.process_latency);
+  print_latency("ingest→alert callback", st.alert_latency);
+  if (printer.write_errors() != 0) {
+    fmt::print(stderr, "tickforge: error: {} output writes failed\n", printer.write_errors());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace tickforge::cli

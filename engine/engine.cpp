@@ -1,0 +1,324 @@
+#include <tickforge/engine.hpp>
+
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "idle.hpp"
+#include "shard_core.hpp"
+
+namespace tickforge {
+
+namespace {
+
+std::string fmt_error(const char* what, long value) { return std::string(what) + std::to_string(value); }
+
+void check_window(const char* name, std::uint32_t v, std::uint32_t lo) {
+  if (v < lo || v > kMaxWindowLength) {
+    throw std::invalid_argument(std::string(name) + " must be in [" + std::to_string(lo) + ", " +
+                                std::to_string(kMaxWindowLength) + "], got " + std::to_string(v));
+  }
+}
+
+void check_rules(const RuleParams& r, const std::string& where) {
+  auto finite = [&](double v, const char* name) {
+    if (!std::isfinite(v)) {
+      throw std::invalid_argument(where + name + " must be a finite number");
+    }
+  };
+  finite(r.window_move_pct, "alert_pct");
+  finite(r.tick_change_pct, "tick_change_pct");
+  finite(r.volatility_pct, "volatility_pct");
+  finite(r.volume_spike_factor, "volume_spike_factor");
+  if (r.window_ns <= 0) {
+    throw std::invalid_argument(where + "alert_window must be positive");
+  }
+}
+
+LatencySummary summarize(const LatencyHistogram& h) {
+  return LatencySummary{h.count(),          h.percentile(0.50),   h.percentile(0.90), h.percentile(0.99),
+                        h.percentile(0.999), h.percentile(0.9999), h.max()};
+}
+
+}  // namespace
+
+void EngineConfig::validate() const {
+  if (max_tickers == 0 || max_tickers > (1u << 24)) {
+    throw std::invalid_argument(fmt_error("max_tickers must be in [1, 16777216], got ", max_tickers));
+  }
+  if (sma_windows.empty() || sma_windows.size() > kMaxSmaWindows) {
+    throw std::invalid_argument("sma windows: give 1 to 8 window lengths");
+  }
+  for (std::size_t i = 0; i < sma_windows.size(); ++i) {
+    check_window("sma window", sma_windows[i], 1);
+    if (i != 0 && sma_windows[i] <= sma_windows[i - 1]) {
+      throw std::invalid_argument("sma windows must be strictly ascending (e.g. 5,10,20)");
+    }
+  }
+  if (volatility_window != 0) {
+    check_window("volatility_window", volatility_window, 2);
+  }
+  check_window("volume_window", volume_window, 1);
+  if (ddof > 1) {
+    throw std::invalid_argument(fmt_error("ddof must be 0 (population) or 1 (sample), got ", ddof));
+  }
+  if (extrema_capacity < 2 || extrema_capacity > 65536) {
+    throw std::invalid_argument(fmt_error("extrema_capacity must be in [2, 65536], got ", extrema_capacity));
+  }
+  if (ring_capacity < 2 || ring_capacity > (1u << 30)) {
+    throw std::invalid_argument(fmt_error("ring_capacity must be in [2, 1073741824], got ", ring_capacity));
+  }
+  if (shards == 0 || shards > 256) {
+    throw std::invalid_argument(fmt_error("shards must be in [1, 256], got ", shards));
+  }
+  check_rules(rules, "");
+  for (const auto& [ticker, r] : ticker_rules) {
+    check_rules(r, "tickers." + ticker + ".");
+  }
+}
+
+// ---- FeedPort ---------------------------------------------------------------------------------------
+
+std::int64_t FeedPort::now_ns() noexcept { return steady_now_ns(); }
+
+FeedPort::FeedPort(std::uint32_t index, std::uint32_t shard_count, FullPolicy policy, std::uint32_t ring_capacity)
+    : index_(index), shard_count_(shard_count), policy_(policy) {
+  for (std::uint32_t s = 0; s < shard_count; ++s) {
+    rings_.push_back(std::make_unique<SpscRing<Tick>>(ring_capacity));
+  }
+}
+
+FeedPort::Push FeedPort::publish_full(SpscRing<Tick>& ring, const Tick& t) noexcept {
+  if (policy_ == FullPolicy::kDropNewest) {
+    ++dropped_full_;
+    return Push::kDroppedFull;
+  }
+  ++full_waits_;
+  while (!ring.try_push(t)) {
+    cpu_relax();
+  }
+  ++published_;
+  return Push::kOk;
+}
+
+// ---- Engine -----------------------------------------------------------------------------------------
+
+Engine::Engine(EngineConfig cfg) : cfg_((cfg.validate(), std::move(cfg))), symbols_(cfg_.max_tickers) {
+  const std::uint32_t per_shard = (cfg_.max_tickers + cfg_.shards - 1) / cfg_.shards;
+  for (std::uint32_t s = 0; s < cfg_.shards; ++s) {
+    shards_.push_back(std::make_unique<ShardCore>(cfg_, per_shard, s, cfg_.shards, symbols_));
+  }
+  for (const auto& [ticker, params] : cfg_.ticker_rules) {
+    set_ticker_rules(ticker, params);
+  }
+}
+
+Engine::~Engine() {
+  for (auto& p : ports_) {
+    p->close();
+  }
+  stop();
+}
+
+void Engine::add_alert_callback(AlertFn fn, void* user) {
+  if (running() || fn == nullptr) {
+    throw std::logic_error("add_alert_callback: needs a function, before start()");
+  }
+  for (auto& s : shards_) {
+    s->add_alert_callback(fn, user);
+  }
+}
+
+void Engine::set_update_callback(UpdateFn fn, void* user) {
+  if (running()) {
+    throw std::logic_error("set_update_callback: before start()");
+  }
+  for (auto& s : shards_) {
+    s->set_update_callback(fn, user);
+  }
+}
+
+void Engine::set_measure_latency(bool on) {
+  for (auto& s : shards_) {
+    s->set_measure_latency(on);
+  }
+}
+
+void Engine::set_ticker_rules(std::string_view ticker, const RuleParams& params) {
+  if (running()) {
+    throw std::logic_error("set_ticker_rules: before start()");
+  }
+  SymbolTable::Reject why{};
+  const SymbolId id = symbols_.intern(ticker, &why);
+  if (id == kNoSymbol) {
+    throw std::invalid_argument("ticker '" + std::string(ticker) + "': " + SymbolTable::to_string(why));
+  }
+  shards_[id % cfg_.shards]->set_ticker_rules(id, params);
+}
+
+FeedPort& Engine::add_feed() {
+  if (running()) {
+    throw std::logic_error("add_feed: before start()");
+  }
+  ports_.push_back(std::unique_ptr<FeedPort>(new FeedPort(static_cast<std::uint32_t>(ports_.size()), cfg_.shards,
+                                                          cfg_.full_policy, cfg_.ring_capacity)));
+  return *ports_.back();
+}
+
+void Engine::start(IdleKind idle, const std::vector<int>& cpus) {
+  if (running()) {
+    throw std::logic_error("start: already running");
+  }
+  for (std::size_t s = 0; s < shards_.size() && s < cpus.size(); ++s) {
+    if (cpus[s] >= 0 && !cpu_usable(cpus[s])) {
+      throw std::runtime_error("engine CPU " + std::to_string(cpus[s]) +
+                               " does not exist or is not allowed for this process");
+    }
+  }
+  stop_requested_.store(false, std::memory_order_relaxed);
+  started_ns_ = steady_now_ns();
+  for (std::uint32_t s = 0; s < shards_.size(); ++s) {
+    const int cpu = s < cpus.size() ? cpus[s] : -1;
+    threads_.emplace_back([this, s, idle, cpu] { run_shard(s, idle, cpu); });
+  }
+}
+
+void Engine::run_shard(std::uint32_t shard, IdleKind idle_kind, int cpu) noexcept {
+  if (cpu >= 0 && !pin_current_thread(cpu, nullptr)) {
+    start_errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ShardCore& core = *shards_[shard];
+  IdleStrategy idle(idle_kind);
+  std::vector<SpscRing<Tick>*> rings;  // this shard's ring from every port (cold, before the loop)
+  for (auto& p : ports_) {
+    rings.push_back(p->rings_[shard].get());
+  }
+  auto handle = [&core](const Tick& t) noexcept { core.on_tick(t); };
+  constexpr std::size_t kBatch = 256;  // bounds how long one port can starve the others
+  for (;;) {
+    std::size_t work = 0;
+    for (SpscRing<Tick>* r : rings) {
+      work += r->consume(handle, kBatch);
+    }
+    if (work != 0) {
+      idle.reset();
+      continue;
+    }
+    // Acquire loads: everything a producer pushed before close() (release) is visible below.
+    bool finished = stop_requested_.load(std::memory_order_acquire);
+    if (!finished) {
+      finished = true;
+      for (auto& p : ports_) {
+        finished = finished && p->closed();
+      }
+    }
+    if (finished) {
+      std::size_t rest = 0;
+      for (SpscRing<Tick>* r : rings) {
+        rest += r->consume(handle, SIZE_MAX);
+      }
+      if (rest == 0) {
+        return;
+      }
+      continue;
+    }
+    idle.idle();
+  }
+}
+
+void Engine::stop() {
+  if (threads_.empty()) {
+    return;
+  }
+  stop_requested_.store(true, std::memory_order_release);  // partner: acquire load in run_shard
+  for (auto& t : threads_) {
+    t.join();
+  }
+  threads_.clear();
+  elapsed_seconds_ = static_cast<double>(steady_now_ns() - started_ns_) / 1e9;
+}
+
+void Engine::process(const Tick& t) noexcept { shards_[t.symbol % cfg_.shards]->on_tick(t); }
+
+void Engine::reset_latency() noexcept {
+  for (auto& s : shards_) {
+    s->reset_latency();
+  }
+}
+
+const TickMetrics& Engine::last_metrics(SymbolId symbol) const noexcept {
+  return shards_[symbol % cfg_.shards]->last_metrics();
+}
+
+EngineStats Engine::stats() const {
+  EngineStats st;
+  LatencyHistogram proc;
+  LatencyHistogram alert;
+  for (const auto& s : shards_) {
+    const ShardCounters& c = s->counters();
+    st.ticks += c.ticks;
+    st.late_ticks += c.late_ticks;
+    st.extrema_evictions += c.extrema_evictions;
+    st.alerts += c.alerts;
+    st.suppressed += c.suppressed;
+    for (std::size_t r = 0; r < st.by_rule.size(); ++r) {
+      for (std::size_t d = 0; d < 3; ++d) {
+        st.by_rule[r][d] += c.by_rule[r][d];
+      }
+    }
+    proc.merge(s->process_latency());
+    alert.merge(s->alert_latency());
+  }
+  for (const auto& p : ports_) {
+    st.published += p->published();
+    st.dropped_ring_full += p->dropped_full();
+    st.full_waits += p->full_waits();
+    for (const auto& r : p->rings_) {
+      st.ring_high_water = std::max<std::uint64_t>(st.ring_high_water, r->high_water_mark());
+      st.ring_capacity = r->capacity();
+    }
+  }
+  st.symbols = symbols_.size();
+  st.symbol_overflows = symbols_.overflow_count();
+  st.process_latency = summarize(proc);
+  st.alert_latency = summarize(alert);
+  st.elapsed_seconds = elapsed_seconds_;
+  return st;
+}
+
+// ---- CPU affinity -----------------------------------------------------------------------------------
+
+bool cpu_usable(int cpu) noexcept {
+  if (cpu < 0 || cpu >= CPU_SETSIZE) {
+    return false;
+  }
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+    return false;
+  }
+  return CPU_ISSET(cpu, &allowed) != 0;
+}
+
+bool pin_current_thread(int cpu, std::string* error) noexcept {
+  if (!cpu_usable(cpu)) {
+    if (error != nullptr) {
+      *error = "CPU " + std::to_string(cpu) + " does not exist or is not allowed for this process";
+    }
+    return false;
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  const int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  if (rc != 0 && error != nullptr) {
+    *error = "pthread_setaffinity_np(" + std::to_string(cpu) + ") failed: error " + std::to_string(rc);
+  }
+  return rc == 0;
+}
+
+}  // namespace tickforge

@@ -1,0 +1,314 @@
+#include "shard_core.hpp"
+
+#include <time.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+namespace tickforge {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
+
+std::uint32_t ring_mask_for(std::uint32_t window) { return std::bit_ceil(window + 1) - 1; }
+
+// Neumaier's compensated add: sum + comp carries the rounding the plain sum lost.
+inline void neumaier_add(double& sum, double& comp, double x) noexcept {
+  const double t = sum + x;
+  comp += std::fabs(sum) >= std::fabs(x) ? (sum - t) + x : (x - t) + sum;
+  sum = t;
+}
+
+inline double pct(double now, double base) noexcept { return (now - base) / base * 100.0; }
+
+}  // namespace
+
+std::int64_t steady_now_ns() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no system call
+  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerSecond + ts.tv_nsec;
+}
+
+const char* to_string(Rule r) noexcept {
+  switch (r) {
+    case Rule::kWindowMove:
+      return "window_move";
+    case Rule::kTickChange:
+      return "tick_change";
+    case Rule::kVolatility:
+      return "volatility";
+    case Rule::kSmaCross:
+      return "sma_cross";
+    case Rule::kVolumeSpike:
+      return "volume_spike";
+    case Rule::kCount:
+      break;
+  }
+  return "unknown";
+}
+
+const char* to_string(Direction d) noexcept {
+  return d == Direction::kUp ? "up" : d == Direction::kDown ? "down" : "none";
+}
+
+ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint32_t shard_index,
+                     std::uint32_t shard_count, const SymbolTable& symbols)
+    : capacity_(capacity),
+      shard_count_(shard_count),
+      n_windows_(static_cast<std::uint32_t>(cfg.sma_windows.size())),
+      ddof_(cfg.ddof),
+      vol_window_(cfg.effective_volatility_window()),
+      volume_window_(cfg.volume_window),
+      hist_mask_(ring_mask_for(cfg.sma_windows.back())),
+      ret_mask_(ring_mask_for(cfg.effective_volatility_window())),
+      volu_mask_(ring_mask_for(cfg.volume_window)),
+      ext_mask_(std::bit_ceil(cfg.extrema_capacity) - 1),
+      symbols_(symbols),
+      core_(new TickerCore[capacity]()),
+      aux_(new TickerAux[capacity]()),
+      moments_(new RollingMoments[std::size_t{capacity} * n_windows_]()),
+      ema_(new double[std::size_t{capacity} * n_windows_]()),
+      price_hist_(new double[std::size_t{capacity} * (hist_mask_ + 1)]()),
+      ret_hist_(new double[std::size_t{capacity} * (ret_mask_ + 1)]()),
+      volu_hist_(new double[std::size_t{capacity} * (volu_mask_ + 1)]()),
+      max_dq_(new Extreme[std::size_t{capacity} * (ext_mask_ + 1)]()),
+      min_dq_(new Extreme[std::size_t{capacity} * (ext_mask_ + 1)]()),
+      params_{cfg.rules},
+      next_alert_id_(shard_index + 1) {
+  cfg.validate();
+  for (std::uint32_t w = 0; w < n_windows_; ++w) {
+    windows_[w] = cfg.sma_windows[w];
+    ema_alpha_[w] = 2.0 / (cfg.sma_windows[w] + 1.0);
+  }
+  for (std::size_t i = 0; i < std::size_t{capacity} * n_windows_; ++i) {
+    moments_[i].ddof = ddof_;
+  }
+  for (std::uint32_t i = 0; i < capacity; ++i) {
+    aux_[i].returns.ddof = ddof_;
+    core_[i].last_price = kNaN;
+    core_[i].last_event_ns = kNever;
+    for (auto& by_dir : aux_[i].last_alert_ns) {
+      by_dir[0] = by_dir[1] = kNever;
+    }
+  }
+  metrics_.n_windows = n_windows_;
+  std::memcpy(metrics_.windows, windows_.data(), sizeof(metrics_.windows));
+}
+
+void ShardCore::add_alert_callback(AlertFn fn, void* user) {
+  if (n_alert_fns_ == kMaxAlertCallbacks) {
+    throw std::length_error("too many alert callbacks (at most 8)");
+  }
+  alert_fns_[n_alert_fns_] = fn;
+  alert_users_[n_alert_fns_] = user;
+  ++n_alert_fns_;
+}
+
+void ShardCore::set_update_callback(UpdateFn fn, void* user) noexcept {
+  update_fn_ = fn;
+  update_user_ = user;
+}
+
+void ShardCore::set_ticker_rules(SymbolId symbol, const RuleParams& params) {
+  if (params_.size() > 0xFFFF) {
+    throw std::length_error("too many per-ticker rule sets (at most 65,535)");
+  }
+  const std::uint32_t local = symbol / shard_count_;
+  if (local >= capacity_) {
+    throw std::out_of_range("symbol id beyond shard capacity");
+  }
+  params_.push_back(params);
+  core_[local].params = static_cast<std::uint16_t>(params_.size() - 1);
+}
+
+void ShardCore::on_tick(const Tick& t) noexcept {
+  const std::uint32_t local = t.symbol / shard_count_;
+  TickerCore& c = core_[local];
+  std::int64_t event_ns = t.event_ns;
+  if (event_ns < c.last_event_ns) [[unlikely]] {
+    ++counters_.late_ticks;  // windows never run backwards: treat it as happening at the last time
+    event_ns = c.last_event_ns;
+  }
+  update_metrics(local, t, event_ns);
+  evaluate_rules(local, t, event_ns);
+  c.last_price = t.price;
+  c.last_event_ns = event_ns;
+  ++counters_.ticks;
+  if (update_fn_ != nullptr) {
+    update_fn_(update_user_, &t, &metrics_);
+  }
+  if (measure_latency_) {
+    lat_process_.record(steady_now_ns() - t.ingest_ns);
+  }
+}
+
+void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept {
+  TickerCore& c = core_[local];
+  TickerAux& a = aux_[local];
+  TickMetrics& m = metrics_;
+  const double p = t.price;
+
+  // Prices: SMA, variance, EMA over each window, from one shared history ring.
+  double* hist = &price_hist_[std::size_t{local} * (hist_mask_ + 1)];
+  const auto pos = static_cast<std::uint32_t>(c.ticks);
+  hist[pos & hist_mask_] = p;
+  ++c.ticks;
+  RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
+  double* ema = &ema_[std::size_t{local} * n_windows_];
+  for (std::uint32_t w = 0; w < n_windows_; ++w) {
+    mom[w].push(hist, hist_mask_, pos, windows_[w]);
+    const bool full = mom[w].n == windows_[w];
+    m.sma[w] = full ? mom[w].mean() : kNaN;
+    m.variance[w] = full ? mom[w].variance() : kNaN;
+    m.stddev[w] = std::sqrt(m.variance[w]);
+    ema[w] = pos == 0 ? p : ema[w] + ema_alpha_[w] * (p - ema[w]);
+    m.ema[w] = ema[w];
+  }
+
+  // Returns: % change and its rolling std (volatility).
+  if (pos != 0) {
+    m.pct_change = pct(p, c.last_price);
+    double* rh = &ret_hist_[std::size_t{local} * (ret_mask_ + 1)];
+    const auto rpos = pos - 1;
+    rh[rpos & ret_mask_] = m.pct_change;
+    a.returns.push(rh, ret_mask_, rpos, vol_window_);
+    m.volatility = a.returns.n == vol_window_ ? std::sqrt(a.returns.variance()) : kNaN;
+  } else {
+    m.pct_change = kNaN;
+    m.volatility = kNaN;
+  }
+
+  // Volume: mean of the previous ticks (before this one joins), VWAP and cumulative volume.
+  m.volume_mean = a.volumes.n == volume_window_ ? a.volumes.mean() : kNaN;
+  double* vh = &volu_hist_[std::size_t{local} * (volu_mask_ + 1)];
+  vh[pos & volu_mask_] = t.volume;
+  a.volumes.push(vh, volu_mask_, pos, volume_window_);
+  neumaier_add(c.pv_sum, c.pv_comp, p * t.volume);
+  neumaier_add(c.v_sum, c.v_comp, t.volume);
+  m.cum_volume = c.v_sum + c.v_comp;
+  m.vwap = m.cum_volume > 0.0 ? (c.pv_sum + c.pv_comp) / m.cum_volume : kNaN;
+
+  // Event-time window high/low.
+  window_extremes(local, event_ns, p, params_[c.params].window_ns);
+}
+
+void ShardCore::window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept {
+  TickerCore& c = core_[local];
+  const std::uint32_t cap = ext_mask_ + 1;
+  Extreme* mx = &max_dq_[std::size_t{local} * cap];
+  Extreme* mn = &min_dq_[std::size_t{local} * cap];
+  const std::int64_t oldest = t - window_ns;  // entries with time < t - T have left [t - T, t]
+
+  // Monotonic deques: max holds decreasing prices front→back, min increasing. Each entry is pushed
+  // and popped once, so the work is amortised O(1); a full deque drops its oldest entry (counted).
+  auto step = [&](Extreme* dq, std::uint32_t& head, std::uint32_t& size, auto dominated) {
+    while (size != 0 && dominated(dq[(head + size - 1) & ext_mask_].p)) {
+      --size;
+    }
+    if (size == cap) [[unlikely]] {
+      ++head;
+      --size;
+      ++counters_.extrema_evictions;
+    }
+    dq[(head + size) & ext_mask_] = Extreme{t, p};
+    ++size;
+    while (dq[head & ext_mask_].t < oldest) {  // never the entry just pushed: its t ≥ oldest
+      ++head;
+      --size;
+    }
+    return dq[head & ext_mask_].p;
+  };
+  metrics_.window_high = step(mx, c.max_head, c.max_size, [p](double q) { return q <= p; });
+  metrics_.window_low = step(mn, c.min_head, c.min_size, [p](double q) { return q >= p; });
+  metrics_.move_up_pct = pct(p, metrics_.window_low);
+  metrics_.move_down_pct = (metrics_.window_high - p) / metrics_.window_high * 100.0;
+}
+
+void ShardCore::evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept {
+  TickerCore& c = core_[local];
+  const RuleParams& rp = params_[c.params];
+  const TickMetrics& m = metrics_;
+
+  if (rp.window_move_pct > 0.0) {
+    if (m.move_up_pct >= rp.window_move_pct) [[unlikely]] {
+      maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kUp, m.move_up_pct, m.window_low,
+                 rp.window_move_pct);
+    }
+    if (m.move_down_pct >= rp.window_move_pct) [[unlikely]] {
+      maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kDown, m.move_down_pct, m.window_high,
+                 rp.window_move_pct);
+    }
+  }
+  if (rp.tick_change_pct > 0.0 && std::fabs(m.pct_change) >= rp.tick_change_pct) [[unlikely]] {
+    maybe_emit(local, t, event_ns, rp, Rule::kTickChange, m.pct_change > 0 ? Direction::kUp : Direction::kDown,
+               m.pct_change, c.last_price, rp.tick_change_pct);
+  }
+  if (rp.volatility_pct > 0.0 && m.volatility >= rp.volatility_pct) [[unlikely]] {
+    maybe_emit(local, t, event_ns, rp, Rule::kVolatility, Direction::kUp, m.volatility, m.volatility,
+               rp.volatility_pct);
+  }
+  if (rp.sma_cross && n_windows_ >= 2) {
+    const double diff = m.sma[0] - m.sma[n_windows_ - 1];  // NaN until the long window is full
+    const std::int8_t sign = diff > 0.0 ? 1 : diff < 0.0 ? -1 : 0;
+    if (sign != 0) {
+      if (c.cross_sign != 0 && sign != c.cross_sign) [[unlikely]] {
+        maybe_emit(local, t, event_ns, rp, Rule::kSmaCross, sign > 0 ? Direction::kUp : Direction::kDown, diff,
+                   m.sma[n_windows_ - 1], 0.0);
+      }
+      c.cross_sign = sign;
+    }
+  }
+  if (rp.volume_spike_factor > 0.0 && m.volume_mean > 0.0 &&
+      t.volume >= rp.volume_spike_factor * m.volume_mean) [[unlikely]] {
+    maybe_emit(local, t, event_ns, rp, Rule::kVolumeSpike, Direction::kUp, t.volume / m.volume_mean,
+               m.volume_mean, rp.volume_spike_factor);
+  }
+}
+
+void ShardCore::maybe_emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleParams& rp,
+                           Rule rule, Direction dir, double value, double reference,
+                           double threshold) noexcept {
+  const auto r = static_cast<std::size_t>(rule);
+  std::int64_t& last = aux_[local].last_alert_ns[r][dir == Direction::kDown ? 0 : 1];
+  if (last != kNever && event_ns - last < rp.effective_cooldown_ns()) {
+    ++counters_.suppressed;
+    return;
+  }
+  last = event_ns;
+  const TickMetrics& m = metrics_;
+  Alert& a = alert_;
+  a.id = next_alert_id_;
+  next_alert_id_ += shard_count_;
+  a.tick_seq = t.seq;
+  a.event_ns = t.event_ns;
+  a.ingest_ns = t.ingest_ns;
+  a.symbol = t.symbol;
+  a.feed = t.feed;
+  a.rule = rule;
+  a.direction = dir;
+  std::memcpy(a.ticker, symbols_.name(t.symbol), sizeof(a.ticker));
+  a.price = t.price;
+  a.reference = reference;
+  a.value = value;
+  a.threshold = threshold;
+  a.sma_short = m.sma[0];
+  a.sma_long = m.sma[n_windows_ - 1];
+  a.volatility = m.volatility;
+  a.pct_change = m.pct_change;
+  a.volume = t.volume;
+  ++counters_.alerts;
+  ++counters_.by_rule[r][static_cast<int>(dir) + 1];
+  if (measure_latency_) {
+    lat_alert_.record(steady_now_ns() - t.ingest_ns);  // ingest → the moment the callbacks are called
+  }
+  for (std::uint32_t i = 0; i < n_alert_fns_; ++i) {
+    alert_fns_[i](alert_users_[i], &a);
+  }
+}
+
+}  // namespace tickforge

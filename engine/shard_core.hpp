@@ -1,0 +1,143 @@
+// tickforge — one shard's per-ticker calculators and alert rules (the per-tick hot path).
+//
+// Private header. A ShardCore owns flat arrays sized at construction for `capacity` tickers, indexed by
+// the shard-local id (symbol / shards). on_tick() is O(1) per tick: it updates every indicator, checks
+// the five rules, and calls the registered callbacks with pointers to preallocated records.
+// Budget (issue 3): all indicators together ≤ 25 ns per tick; no allocation, lock, syscall, exception or
+// virtual call. The only clock read is the steady clock for latency (vDSO, no syscall).
+//
+// Thread contract: one thread calls on_tick(); the constructor, configuration setters and readers of
+// counters run before that thread starts or after it is joined.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <tickforge/config.hpp>
+#include <tickforge/records.hpp>
+#include <tickforge/symbol_table.hpp>
+#include <tickforge/tick.hpp>
+
+#include "latency_histogram.hpp"
+#include "rolling_moments.hpp"
+
+namespace tickforge {
+
+inline constexpr std::size_t kRuleCount = static_cast<std::size_t>(Rule::kCount);
+inline constexpr std::size_t kMaxAlertCallbacks = 8;
+
+/// Counters of one shard. Written by the shard thread; read after it is joined.
+struct ShardCounters {
+  std::uint64_t ticks = 0;
+  std::uint64_t late_ticks = 0;          ///< event time older than the ticker's previous tick (clamped)
+  std::uint64_t extrema_evictions = 0;   ///< window high/low deque full: oldest entry dropped
+  std::uint64_t alerts = 0;
+  std::uint64_t suppressed = 0;          ///< rule met but inside the cooldown
+  std::array<std::array<std::uint64_t, 3>, kRuleCount> by_rule{};  ///< [rule][direction + 1]
+};
+
+std::int64_t steady_now_ns() noexcept;
+
+class ShardCore {
+ public:
+  /// rules[0] holds the global parameters; per-ticker overrides refer to later entries.
+  /// Alert ids of shard i are i+1, i+1+shards, … so they are unique per engine.
+  ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint32_t shard_index,
+            std::uint32_t shard_count, const SymbolTable& symbols);
+  ShardCore(const ShardCore&) = delete;
+  ShardCore& operator=(const ShardCore&) = delete;
+
+  // ---- configuration (before the shard thread runs) ----
+  void add_alert_callback(AlertFn fn, void* user);   ///< throws std::length_error past kMaxAlertCallbacks
+  void set_update_callback(UpdateFn fn, void* user) noexcept;
+  /// Per-ticker rule parameters (params are copied). Throws std::length_error past 65,535 sets.
+  void set_ticker_rules(SymbolId symbol, const RuleParams& params);
+  void set_measure_latency(bool on) noexcept { measure_latency_ = on; }
+
+  // ---- hot path ----
+  void on_tick(const Tick& t) noexcept;
+
+  // ---- read-outs (after the shard thread is joined) ----
+  [[nodiscard]] const ShardCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const LatencyHistogram& process_latency() const noexcept { return lat_process_; }
+  [[nodiscard]] const LatencyHistogram& alert_latency() const noexcept { return lat_alert_; }
+  /// The metrics computed for the last tick seen (tests, snapshots).
+  [[nodiscard]] const TickMetrics& last_metrics() const noexcept { return metrics_; }
+  void reset_latency() noexcept {
+    lat_process_.reset();
+    lat_alert_.reset();
+  }
+
+ private:
+  struct Extreme {
+    std::int64_t t;
+    double p;
+  };
+  // Hot fields of one ticker, one cache line's worth.
+  struct TickerCore {
+    double last_price;
+    std::int64_t last_event_ns;
+    std::uint64_t ticks;            // prices seen; newest price at hist[(ticks - 1) & mask]
+    std::uint32_t max_head, max_size, min_head, min_size;
+    std::uint16_t params;
+    std::int8_t cross_sign;         // last nonzero sign of (short SMA - long SMA)
+    double pv_sum, pv_comp, v_sum, v_comp;  // Neumaier-compensated VWAP sums
+  };
+  struct TickerAux {
+    RollingMoments returns;
+    RollingMoments volumes;
+    std::int64_t last_alert_ns[kRuleCount][2];  // [rule][down, up/none]; INT64_MIN = never
+  };
+
+  void update_metrics(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
+  void evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
+  void maybe_emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleParams& rp, Rule rule,
+                  Direction dir, double value, double reference, double threshold) noexcept;
+  void window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept;
+
+  // Immutable after construction.
+  const std::uint32_t capacity_;
+  const std::uint32_t shard_count_;
+  const std::uint32_t n_windows_;
+  const std::uint32_t ddof_;
+  const std::uint32_t vol_window_;
+  const std::uint32_t volume_window_;
+  const std::uint32_t hist_mask_;     // price history ring per ticker
+  const std::uint32_t ret_mask_;      // returns ring
+  const std::uint32_t volu_mask_;     // volume ring
+  const std::uint32_t ext_mask_;      // extrema deque
+  std::array<std::uint32_t, kMaxSmaWindows> windows_{};
+  std::array<double, kMaxSmaWindows> ema_alpha_{};
+  const SymbolTable& symbols_;
+
+  // Flat per-ticker arrays (index = local id, or local id × stride).
+  std::unique_ptr<TickerCore[]> core_;
+  std::unique_ptr<TickerAux[]> aux_;
+  std::unique_ptr<RollingMoments[]> moments_;  // × n_windows_
+  std::unique_ptr<double[]> ema_;              // × n_windows_
+  std::unique_ptr<double[]> price_hist_;       // × (hist_mask_ + 1)
+  std::unique_ptr<double[]> ret_hist_;         // × (ret_mask_ + 1)
+  std::unique_ptr<double[]> volu_hist_;        // × (volu_mask_ + 1)
+  std::unique_ptr<Extreme[]> max_dq_;          // × (ext_mask_ + 1)
+  std::unique_ptr<Extreme[]> min_dq_;
+  std::vector<RuleParams> params_;             // [0] = global
+
+  // Callback path: fixed arrays, preallocated records.
+  std::array<AlertFn, kMaxAlertCallbacks> alert_fns_{};
+  std::array<void*, kMaxAlertCallbacks> alert_users_{};
+  std::uint32_t n_alert_fns_ = 0;
+  UpdateFn update_fn_ = nullptr;
+  void* update_user_ = nullptr;
+  bool measure_latency_ = true;
+  TickMetrics metrics_{};
+  Alert alert_{};
+  std::uint64_t next_alert_id_;
+
+  ShardCounters counters_;
+  LatencyHistogram lat_process_;
+  LatencyHistogram lat_alert_;
+};
+
+}  // namespace tickforge

@@ -1,0 +1,65 @@
+// tickforge — engine configuration (cold: built once, validated, then read-only).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tickforge {
+
+/// What a feed does when the ring to a shard is full.
+enum class FullPolicy : std::uint8_t {
+  kBlock,       ///< back-pressure: the feed thread waits until the shard frees a slot (never loses a tick)
+  kDropNewest,  ///< the tick being pushed is dropped and counted as drop reason "ring_full"
+};
+
+/// How a thread waits when it has no work.
+enum class IdleKind : std::uint8_t {
+  kBusySpin,   ///< pause instruction in a loop: lowest latency, burns the core (isolated cores only)
+  kSpinYield,  ///< spin a while, then sched_yield()
+  kBackoff,    ///< spin, then yield, then sleep 50 µs: the default, polite on a shared 2-core machine
+  kSleep,      ///< sleep 1 ms at once
+};
+
+inline constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+
+/// Alert rule parameters. Global defaults, overridable per ticker. A threshold ≤ 0 disables its rule.
+struct RuleParams {
+  double window_move_pct = 5.0;        ///< (a) ≥ X % above the low or below the high within the window
+  std::int64_t window_ns = 60 * kNsPerSecond;  ///< T: the event-time window [t - T, t]
+  double tick_change_pct = 3.0;        ///< (b) |tick-to-tick change| ≥ X %
+  double volatility_pct = 2.0;         ///< (c) volatility (std of % changes) ≥ X
+  bool sma_cross = true;               ///< (d) shortest SMA crosses longest SMA
+  double volume_spike_factor = 3.0;    ///< (e) volume ≥ F × mean volume of the previous ticks
+  std::int64_t cooldown_ns = -1;       ///< per (ticker, rule, direction); < 0 means "= window_ns"
+
+  [[nodiscard]] std::int64_t effective_cooldown_ns() const noexcept {
+    return cooldown_ns < 0 ? window_ns : cooldown_ns;
+  }
+};
+
+inline constexpr std::size_t kMaxSmaWindows = 8;
+inline constexpr std::uint32_t kMaxWindowLength = 4096;
+
+struct EngineConfig {
+  std::uint32_t max_tickers = 16384;                  ///< symbol table capacity (up to 16,777,216)
+  std::vector<std::uint32_t> sma_windows{5, 10, 20};  ///< SMA/variance/EMA periods in ticks, ascending
+  std::uint32_t volatility_window = 0;                ///< ticks of returns; 0 = the longest SMA window
+  std::uint32_t volume_window = 20;                   ///< ticks in the rolling mean volume (rule e)
+  std::uint32_t ddof = 1;                             ///< 1: sample (pandas, Spark); 0: population (TA-Lib)
+  std::uint32_t extrema_capacity = 128;               ///< entries per ticker in each window high/low deque
+  std::uint32_t ring_capacity = 65536;                ///< slots per (feed, shard) ring, rounded up to 2^k
+  FullPolicy full_policy = FullPolicy::kBlock;
+  std::uint32_t shards = 1;                           ///< engine shard threads; tickers split by id % shards
+  RuleParams rules;                                   ///< global rule parameters
+  std::vector<std::pair<std::string, RuleParams>> ticker_rules;  ///< per-ticker overrides
+
+  /// Throws std::invalid_argument with a message naming the bad setting.
+  void validate() const;
+  [[nodiscard]] std::uint32_t effective_volatility_window() const noexcept {
+    return volatility_window != 0 ? volatility_window : sma_windows.back();
+  }
+};
+
+}  // namespace tickforge

@@ -1,0 +1,164 @@
+// tickforge — the engine: feed ports → SPSC rings → shard threads → callbacks.
+//
+//   feed thread k ──FeedPort k──┬─ ring(k,0) ─▶ shard 0 thread ─▶ calculators ─▶ rules ─▶ callbacks
+//                               └─ ring(k,1) ─▶ shard 1 thread ─▶ …
+//
+// Each (feed, shard) pair has its own SPSC ring, so every ring has exactly one producer and one
+// consumer and no tick ever takes a lock. Tickers are partitioned by symbol id % shards, so one ticker's
+// ticks from one feed are processed in order by one thread (deterministic metrics and alerts).
+//
+// Lifecycle (main thread): construct → add_feed()/callbacks/set_ticker_rules → start() → producers
+// publish and finally close() their ports → stop() (drains the rings, joins the shards) → stats().
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <tickforge/config.hpp>
+#include <tickforge/records.hpp>
+#include <tickforge/spsc_ring.hpp>
+#include <tickforge/symbol_table.hpp>
+#include <tickforge/tick.hpp>
+
+namespace tickforge {
+
+class ShardCore;
+class Engine;
+
+/// A producer's handle: owns one ring per shard. Thread contract: exactly one thread publishes on a
+/// port (each feed thread gets its own). No allocation; publish() never throws.
+class FeedPort {
+ public:
+  enum class Push : std::uint8_t { kOk, kDroppedFull };
+
+  /// Stamps feed index and ingest time, then routes the tick to its shard's ring. On a full ring:
+  /// FullPolicy::kBlock waits (pause-spin) until the shard frees a slot; kDropNewest drops it and counts.
+  /// Budget: one clock read (vDSO) + one ring push.
+  Push publish(Tick t) noexcept {
+    t.feed = index_;
+    t.ingest_ns = now_ns();
+    SpscRing<Tick>& ring = *rings_[shard_count_ == 1 ? 0 : t.symbol % shard_count_];
+    if (ring.try_push(t)) [[likely]] {
+      ++published_;
+      return Push::kOk;
+    }
+    return publish_full(ring, t);
+  }
+
+  /// No more ticks from this port; the shards may finish once every port is closed and drained.
+  /// Pairs (release) with the shards' acquire load in their exit check.
+  void close() noexcept { closed_.store(true, std::memory_order_release); }
+  [[nodiscard]] bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+
+  /// Producer thread, or any thread after the producer is joined.
+  [[nodiscard]] std::uint64_t published() const noexcept { return published_; }
+  [[nodiscard]] std::uint64_t dropped_full() const noexcept { return dropped_full_; }
+  [[nodiscard]] std::uint64_t full_waits() const noexcept { return full_waits_; }
+  [[nodiscard]] std::uint32_t index() const noexcept { return index_; }
+
+  static std::int64_t now_ns() noexcept;
+
+ private:
+  friend class Engine;
+  FeedPort(std::uint32_t index, std::uint32_t shard_count, FullPolicy policy, std::uint32_t ring_capacity);
+  [[gnu::noinline, gnu::cold]] Push publish_full(SpscRing<Tick>& ring, const Tick& t) noexcept;
+
+  const std::uint32_t index_;
+  const std::uint32_t shard_count_;
+  const FullPolicy policy_;
+  std::vector<std::unique_ptr<SpscRing<Tick>>> rings_;  // [shard]
+  std::uint64_t published_ = 0;
+  std::uint64_t dropped_full_ = 0;
+  std::uint64_t full_waits_ = 0;   // pushes that found the ring full and waited (kBlock)
+  std::atomic<bool> closed_{false};
+};
+
+/// Latency summary in nanoseconds.
+struct LatencySummary {
+  std::uint64_t count = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, p9999 = 0, max = 0;
+};
+
+/// Engine-wide counters, summed over shards and ports.
+struct EngineStats {
+  std::uint64_t published = 0;          ///< ticks accepted by ports
+  std::uint64_t dropped_ring_full = 0;  ///< FullPolicy::kDropNewest drops
+  std::uint64_t full_waits = 0;         ///< FullPolicy::kBlock waits
+  std::uint64_t ticks = 0;              ///< ticks processed by shards
+  std::uint64_t late_ticks = 0;
+  std::uint64_t extrema_evictions = 0;
+  std::uint64_t alerts = 0;
+  std::uint64_t suppressed = 0;
+  std::array<std::array<std::uint64_t, 3>, static_cast<std::size_t>(Rule::kCount)> by_rule{};
+  std::uint64_t ring_high_water = 0;    ///< largest occupancy any ring reached
+  std::uint64_t ring_capacity = 0;
+  std::uint64_t symbols = 0;            ///< tickers registered
+  std::uint64_t symbol_overflows = 0;   ///< registrations refused: table full
+  LatencySummary process_latency;       ///< ingest → tick fully processed (metrics + rules + callbacks)
+  LatencySummary alert_latency;         ///< ingest → alert callback invoked
+  double elapsed_seconds = 0;           ///< start() → end of stop()
+};
+
+class Engine {
+ public:
+  /// Validates cfg (std::invalid_argument with a message) and allocates all state up front.
+  explicit Engine(EngineConfig cfg);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  [[nodiscard]] SymbolTable& symbols() noexcept { return symbols_; }
+  [[nodiscard]] const EngineConfig& config() const noexcept { return cfg_; }
+
+  // ---- set-up, before start() (cold; may allocate; throw on misuse) ----
+  void add_alert_callback(AlertFn fn, void* user);
+  void set_update_callback(UpdateFn fn, void* user);
+  void set_measure_latency(bool on);
+  /// Registers the ticker and gives it its own rule parameters.
+  void set_ticker_rules(std::string_view ticker, const RuleParams& params);
+  /// A new producer port with one ring per shard. The reference stays valid for the engine's life.
+  FeedPort& add_feed();
+
+  /// Starts one thread per shard. cpus[i] pins shard i (missing or -1: not pinned). Throws
+  /// std::runtime_error if a CPU cannot be used.
+  void start(IdleKind idle, const std::vector<int>& cpus = {});
+  /// Asks the shards to finish: each drains its rings and exits once every port is closed (ports still
+  /// open are treated as closed after their rings are empty). Joins. Idempotent.
+  void stop();
+  [[nodiscard]] bool running() const noexcept { return !threads_.empty(); }
+
+  /// Single-threaded use without start(): processes one tick on its shard in the calling thread.
+  void process(const Tick& t) noexcept;
+
+  /// Counters and latency; exact once stop() returned (or in single-threaded use).
+  [[nodiscard]] EngineStats stats() const;
+  /// Forgets latency samples so far (end of warm-up). Not while running.
+  void reset_latency() noexcept;
+  /// Last metrics computed by the shard that owns the symbol (single-threaded use / after stop()).
+  [[nodiscard]] const TickMetrics& last_metrics(SymbolId symbol) const noexcept;
+
+ private:
+  void run_shard(std::uint32_t shard, IdleKind idle, int cpu) noexcept;
+
+  EngineConfig cfg_;
+  SymbolTable symbols_;
+  std::vector<std::unique_ptr<ShardCore>> shards_;
+  std::vector<std::unique_ptr<FeedPort>> ports_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<int> start_errors_{0};
+  std::int64_t started_ns_ = 0;
+  double elapsed_seconds_ = 0;
+};
+
+/// Pins the calling thread to one CPU. Returns false with a message if the CPU does not exist or is not
+/// in this process's allowed set.
+bool pin_current_thread(int cpu, std::string* error) noexcept;
+/// Whether cpu is an online CPU this process may run on.
+bool cpu_usable(int cpu) noexcept;
+
+}  // namespace tickforge

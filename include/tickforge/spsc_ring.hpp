@@ -1,0 +1,210 @@
+// tickforge — bounded single-producer/single-consumer ring.
+//
+// Design (after rigtorp/SPSCQueue, with 64-bit positions and batch operations):
+//   * capacity is a power of two; positions are free-running uint64 counters, slot = pos & mask, so
+//     "full" is tail - head == capacity and no slot is wasted;
+//   * the producer owns tail_ and a cached copy of head_, the consumer owns head_ and a cached copy of
+//     tail_; each group sits on its own 128-byte block so neither side's stores invalidate the other's
+//     line (x86 prefetches lines in pairs);
+//   * a side reads the other's index (acquire) only when its cached copy says full/empty, so in steady
+//     state each operation touches one shared line;
+//   * batch forms publish many slots with one release store.
+//
+// Thread contract: exactly one producer thread calls the push side and exactly one consumer thread calls
+// the pop side; observers (size_approx) may be called from any thread. Nothing allocates after the
+// constructor; no member blocks except push(), which spins.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+
+#include <tickforge/tick.hpp>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace tickforge {
+
+/// One pause instruction: tells the core we are spinning (saves power, frees the sibling hyperthread).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+template <typename T>
+class SpscRing {
+  static_assert(std::is_trivially_copyable_v<T>, "ring slots are copied with plain stores");
+
+ public:
+  /// Allocates max(2, next power of two ≥ min_capacity) slots. Throws std::invalid_argument on 0 or
+  /// absurd sizes, std::bad_alloc when memory is short. Cold path.
+  explicit SpscRing(std::size_t min_capacity) : mask_(round_up(min_capacity) - 1) {
+    slots_.reset(static_cast<T*>(::operator new[]((mask_ + 1) * sizeof(T), std::align_val_t{kFalseSharingRange})));
+  }
+  SpscRing(const SpscRing&) = delete;
+  SpscRing& operator=(const SpscRing&) = delete;
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return mask_ + 1; }
+
+  // ---- producer side ----------------------------------------------------------------------------
+
+  /// Appends one item; false (and nothing written) when the ring is full. Budget: one slot store plus
+  /// one release store; one acquire load of head_ only when the cached copy says full.
+  [[nodiscard]] bool try_push(const T& v) noexcept {
+    const std::uint64_t tail = prod_.tail.load(std::memory_order_relaxed);  // own index
+    if (tail - prod_.cached_head > mask_) [[unlikely]] {
+      // Pairs with the consumer's release store of head_: slots it freed are no longer being read.
+      prod_.cached_head = cons_.head.load(std::memory_order_acquire);
+      if (tail - prod_.cached_head > mask_) {
+        return false;
+      }
+    }
+    slots_[tail & mask_] = v;
+    // Publishes the slot: pairs with the consumer's acquire load of tail_.
+    prod_.tail.store(tail + 1, std::memory_order_release);
+    return true;
+  }
+
+  /// Appends as many of v[0..n) as fit, in order, with one publishing store; returns how many.
+  [[nodiscard]] std::size_t try_push_n(const T* v, std::size_t n) noexcept {
+    const std::uint64_t tail = prod_.tail.load(std::memory_order_relaxed);
+    std::uint64_t room = capacity() - (tail - prod_.cached_head);
+    if (room < n) [[unlikely]] {
+      prod_.cached_head = cons_.head.load(std::memory_order_acquire);  // partner: consumer's release of head_
+      room = capacity() - (tail - prod_.cached_head);
+    }
+    const std::size_t k = n < room ? n : static_cast<std::size_t>(room);
+    for (std::size_t i = 0; i < k; ++i) {
+      slots_[(tail + i) & mask_] = v[i];
+    }
+    if (k != 0) {
+      prod_.tail.store(tail + k, std::memory_order_release);  // partner: consumer's acquire of tail_
+    }
+    return k;
+  }
+
+  /// Blocking form: spins (pause) until the item fits. Use only when the consumer is known to run.
+  void push(const T& v) noexcept {
+    while (!try_push(v)) {
+      cpu_relax();
+    }
+  }
+
+  // ---- consumer side ----------------------------------------------------------------------------
+
+  /// Zero-copy access to the oldest item, or nullptr when empty. Follow with pop().
+  [[nodiscard]] const T* front() noexcept {
+    const std::uint64_t head = cons_.head.load(std::memory_order_relaxed);  // own index
+    if (head == cons_.cached_tail && !refresh_tail(head)) {
+      return nullptr;
+    }
+    return &slots_[head & mask_];
+  }
+
+  /// Releases the item returned by front(). Precondition: front() returned non-null.
+  void pop() noexcept {
+    const std::uint64_t head = cons_.head.load(std::memory_order_relaxed);
+    // Hands the slot back: pairs with the producer's acquire load of head_ when it finds the ring full.
+    cons_.head.store(head + 1, std::memory_order_release);
+  }
+
+  /// Copies out the oldest item; false when empty.
+  [[nodiscard]] bool try_pop(T& out) noexcept {
+    const T* p = front();
+    if (p == nullptr) {
+      return false;
+    }
+    out = *p;
+    pop();
+    return true;
+  }
+
+  /// Calls f(const T&) on up to max items in place, oldest first, then frees them with one release
+  /// store. Returns how many were consumed. f must not touch this ring.
+  template <typename F>
+  std::size_t consume(F&& f, std::size_t max) noexcept(noexcept(f(std::declval<const T&>()))) {
+    const std::uint64_t head = cons_.head.load(std::memory_order_relaxed);
+    if (head == cons_.cached_tail && !refresh_tail(head)) {
+      return 0;
+    }
+    std::uint64_t avail = cons_.cached_tail - head;
+    const std::size_t k = avail < max ? static_cast<std::size_t>(avail) : max;
+    for (std::size_t i = 0; i < k; ++i) {
+      f(static_cast<const T&>(slots_[(head + i) & mask_]));
+    }
+    cons_.head.store(head + k, std::memory_order_release);  // partner: producer's acquire of head_
+    return k;
+  }
+
+  /// Largest occupancy the consumer has observed (exact at the moments it looked). Consumer thread,
+  /// or any thread after the consumer has been joined.
+  [[nodiscard]] std::uint64_t high_water_mark() const noexcept { return cons_.high_water; }
+
+  // ---- observers (any thread) ---------------------------------------------------------------------
+
+  /// Occupancy at some instant during the call; exact only when both sides are quiescent.
+  [[nodiscard]] std::size_t size_approx() const noexcept {
+    const std::uint64_t head = cons_.head.load(std::memory_order_acquire);
+    const std::uint64_t tail = prod_.tail.load(std::memory_order_acquire);
+    return tail >= head ? static_cast<std::size_t>(tail - head) : 0;
+  }
+  [[nodiscard]] bool empty_approx() const noexcept { return size_approx() == 0; }
+
+ private:
+  static std::size_t round_up(std::size_t n) {
+    if (n == 0 || n > (std::size_t{1} << 40)) {
+      throw std::invalid_argument("SpscRing capacity must be in [1, 2^40]");
+    }
+    std::size_t c = 2;
+    while (c < n) {
+      c <<= 1;
+    }
+    return c;
+  }
+
+  // Cold: the cached tail says empty; look at the producer's index.
+  bool refresh_tail(std::uint64_t head) noexcept {
+    // Pairs with the producer's release store of tail_: the slots below it are fully written.
+    cons_.cached_tail = prod_.tail.load(std::memory_order_acquire);
+    const std::uint64_t used = cons_.cached_tail - head;
+    if (used > cons_.high_water) {
+      cons_.high_water = used;
+    }
+    return used != 0;
+  }
+
+  struct ArrayDelete {
+    void operator()(T* p) const noexcept { ::operator delete[](p, std::align_val_t{kFalseSharingRange}); }
+  };
+
+  // Written by the producer thread only (tail) / read by the consumer.
+  struct alignas(kFalseSharingRange) ProducerSide {
+    std::atomic<std::uint64_t> tail{0};
+    std::uint64_t cached_head = 0;  // producer's stale view of head_
+  };
+  // Written by the consumer thread only (head) / read by the producer.
+  struct alignas(kFalseSharingRange) ConsumerSide {
+    std::atomic<std::uint64_t> head{0};
+    std::uint64_t cached_tail = 0;  // consumer's stale view of tail_
+    std::uint64_t high_water = 0;
+  };
+
+  // Read-only after construction; on its own block so it never shares a line with a written index.
+  alignas(kFalseSharingRange) const std::uint64_t mask_;
+  std::unique_ptr<T[], ArrayDelete> slots_;
+  ProducerSide prod_;
+  ConsumerSide cons_;
+};
+
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
+}  // namespace tickforge

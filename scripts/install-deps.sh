@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything tickforge needs to build, test and benchmark on Debian 12, from Debian packages only.
+# Idempotent: does nothing (not even apt-get update) when every package is already installed.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git python3
+  libmimalloc-dev libconcurrentqueue-dev libreaderwriterqueue-dev librdkafka-dev
+  libbenchmark-dev libgtest-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev libfmt-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

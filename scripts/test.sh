@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs dependencies, then builds and runs every test in three builds:
+#   1. Release            — all tests (unit, concurrent, end-to-end through the binary)
+#   2. ThreadSanitizer    — the concurrent tests and the end-to-end runs of the binary
+#   3. AddressSanitizer + UndefinedBehaviorSanitizer — all tests
+# Usage: scripts/test.sh            (from the repository root; build trees go to build-*/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs=$(nproc)
+
+build() {  # build DIR [cmake args…]
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+echo "== Release build: all tests"
+build build-release
+ctest --test-dir build-release -j "$jobs" --output-on-failure
+
+echo "== ThreadSanitizer build: concurrent and end-to-end tests"
+build build-tsan -DTICKFORGE_SANITIZE=thread -DTICKFORGE_BUILD_BENCH=OFF
+# setarch -R: TSan on newer kernels needs ASLR off for its shadow memory layout.
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  setarch "$(uname -m)" -R ctest --test-dir build-tsan -L "concurrent|e2e" -j "$jobs" --output-on-failure
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build: all tests"
+build build-asan -DTICKFORGE_SANITIZE=address -DTICKFORGE_BUILD_BENCH=OFF
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+  ctest --test-dir build-asan -j "$jobs" --output-on-failure
+
+echo "== all test builds passed"

@@ -1,0 +1,224 @@
+// End to end through the tickforge binary: real daily history replayed with --metrics-out and checked
+// against values computed here from the source file; flags, errors, signals, alert output.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support.hpp"
+
+using tickforge::test::data_path;
+using tickforge::test::exact_window;
+using tickforge::test::read_plain_csv;
+using tickforge::test::rel_err;
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string out;  // stdout + stderr
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(TICKFORGE_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  Result r{-1, {}};
+  if (p == nullptr) {
+    return r;
+  }
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) {
+    r.out.append(buf.data(), n);
+  }
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string temp(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("tickforge_cli_" + std::to_string(getpid()) + "_" + name)).string();
+}
+
+bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+
+// Header-indexed view of a CSV written by the engine (plain cells: no quoting in our output).
+struct Table {
+  std::map<std::string, std::size_t> col;
+  std::vector<std::vector<std::string>> rows;
+  double num(std::size_t r, const std::string& c) const {
+    const std::string& cell = rows[r].at(col.at(c));
+    return cell.empty() ? NAN : std::stod(cell);
+  }
+};
+Table load_table(const std::string& path) {
+  auto all = read_plain_csv(path);
+  Table t;
+  for (std::size_t i = 0; i < all[0].size(); ++i) {
+    t.col[all[0][i]] = i;
+  }
+  t.rows.assign(all.begin() + 1, all.end());
+  return t;
+}
+
+}  // namespace
+
+TEST(Cli, ShouldReportVersionAndTheAllocatorInUse) {
+  const Result r = run("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.out, "tickforge 0.")) << r.out;
+#if defined(TICKFORGE_EXPECT_MIMALLOC)
+  EXPECT_TRUE(contains(r.out, "allocator: mimalloc")) << r.out;
+  EXPECT_TRUE(contains(r.out, "serving malloc/new")) << r.out;
+#else
+  EXPECT_TRUE(contains(r.out, "allocator:")) << r.out;
+#endif
+}
+
+TEST(Cli, ShouldFailWithAMessageOnBadFlagsAndValues) {
+  Result r = run("run --no-such-flag");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.out, "no-such-flag")) << r.out;
+  r = run("run --alert-pct abc");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.out, "--alert-pct")) << r.out;
+  r = run("run --sma 20,5");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.out, "ascending")) << r.out;
+  r = run("run --engine-cpu 4096 --duration 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.out, "CPU 4096")) << r.out;
+  r = run("run --feed csv:/nonexistent/file.csv");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.out, "/nonexistent/file.csv")) << r.out;
+  const std::string cfg = temp("bad.toml");
+  std::ofstream(cfg) << "alert-pct = 5\nshards = 0\n";
+  r = run("run --config " + cfg);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.out, "bad.toml:2")) << r.out;
+}
+
+TEST(Cli, ShouldReplayRealDailyHistoryWithMetricsMatchingAnIndependentComputation) {
+  // plotly's AAPL daily history; closes read here straight from the source file.
+  const auto src = read_plain_csv(data_path("plotly_finance-charts-apple.csv"));
+  std::vector<double> close;
+  std::vector<double> volume;
+  for (std::size_t i = 1; i < src.size(); ++i) {
+    close.push_back(std::stod(src[i][4]));   // AAPL.Close
+    volume.push_back(std::stod(src[i][5]));  // AAPL.Volume
+  }
+  ASSERT_EQ(close.size(), 506u);
+  const std::string metrics = temp("aapl_metrics.csv");
+  const std::string alerts = temp("aapl_alerts.jsonl");
+  const Result r = run("run --feed csv:" + data_path("plotly_finance-charts-apple.csv") +
+                       " --sma 5,10,20 --alert-window 5d --metrics-out " + metrics + " --alerts-out " + alerts +
+                       " --print-alerts 0");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(contains(r.out, "ticks processed 506")) << r.out;
+  const Table t = load_table(metrics);
+  ASSERT_EQ(t.rows.size(), close.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < close.size(); ++i) {
+    EXPECT_EQ(t.rows[i][t.col.at("ticker")], "AAPL");
+    EXPECT_EQ(t.num(i, "price"), close[i]);
+    for (const std::size_t w : {5u, 10u, 20u}) {
+      const std::string n = std::to_string(w);
+      if (i + 1 < w) {
+        EXPECT_TRUE(std::isnan(t.num(i, "sma" + n)));
+        continue;
+      }
+      const auto e = exact_window(close, i + 1, w, 1);
+      worst = std::max(worst, rel_err(t.num(i, "sma" + n), e.mean));
+      worst = std::max(worst, rel_err(t.num(i, "std" + n), std::sqrt(e.var), 1e-9L));
+      worst = std::max(worst, rel_err(t.num(i, "var" + n), e.var, 1e-9L));
+    }
+    if (i > 0) {
+      worst = std::max(worst, rel_err(t.num(i, "pct_change"), (static_cast<long double>(close[i]) - close[i - 1]) / close[i - 1] * 100, 1e-9L));
+    }
+  }
+  EXPECT_LT(worst, 1e-9);
+  // Alerts: one JSON object per line, each with a rule; the count matches the summary.
+  std::ifstream in(alerts);
+  std::string line;
+  std::size_t n_alerts = 0;
+  while (std::getline(in, line)) {
+    EXPECT_TRUE(contains(line, "\"rule\":\"")) << line;
+    EXPECT_TRUE(contains(line, "\"ticker\":\"AAPL\"")) << line;
+    ++n_alerts;
+  }
+  EXPECT_GT(n_alerts, 0u);
+  EXPECT_TRUE(contains(r.out, "alerts " + std::to_string(n_alerts) + " ")) << r.out;
+}
+
+TEST(Cli, ShouldReplayMultiTickerFileInTimeOrder) {
+  const std::string metrics = temp("dash_metrics.csv");
+  const Result r = run("run --feed csv:" + data_path("plotly_dash-stock-ticker-demo.csv") + " --metrics-out " +
+                       metrics + " --print-alerts 0");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const Table t = load_table(metrics);
+  std::map<std::string, std::size_t> per_ticker;
+  std::int64_t last = 0;
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    ++per_ticker[t.rows[i][t.col.at("ticker")]];
+    const std::int64_t ev = std::stoll(t.rows[i][t.col.at("event_ns")]);
+    EXPECT_GE(ev, last) << "row " << i;
+    last = ev;
+  }
+  EXPECT_EQ(per_ticker.size(), 5u);
+  for (const char* s : {"AAPL", "GOOGL", "TSLA", "COKE", "YHOO"}) {
+    EXPECT_GT(per_ticker[s], 100u) << s;
+  }
+}
+
+TEST(Cli, ShouldRunSyntheticFeedAndPrintSummary) {
+  const Result r = run("run --duration 1 --print-alerts 3");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* what : {"tickforge summary (duration reached)", "ticks processed", "ticks/s", "high-water mark",
+                           "ingest→processed", "p99.9", "dropped: ring_full 0"}) {
+    EXPECT_TRUE(contains(r.out, what)) << what << "\n" << r.out;
+  }
+}
+
+TEST(Cli, ShouldDrainFlushAndReportOnSigterm) {
+  const std::string alerts = temp("sig_alerts.jsonl");
+  const std::string log = temp("sig_log.txt");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(TICKFORGE_BINARY, TICKFORGE_BINARY, "run", "--duration", "60", "--rate", "200000", "--alerts-out",
+          alerts.c_str(), "--jump-prob", "0.01", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream in(log);
+  const std::string out((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_TRUE(contains(out, "summary (SIGTERM)")) << out;
+  // Every alert the engine counted was flushed to the file before exit.
+  std::ifstream a(alerts);
+  std::size_t lines = 0;
+  for (std::string l; std::getline(a, l);) {
+    ++lines;
+  }
+  EXPECT_GT(lines, 0u);
+  EXPECT_TRUE(contains(out, "alerts " + std::to_string(lines) + " ")) << out;
+}

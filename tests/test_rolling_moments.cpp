@@ -1,0 +1,192 @@
+// RollingMoments against an exact two-pass reference: realistic prices over 10 million ticks, prices
+// near 1e9, huge outliers leaving the window, and the published cases where pandas and Σx/Σx² fail
+// (tests/data/rolling_variance_pathological_cases.json, from ../shared/data/indicators).
+#include "rolling_moments.hpp"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <bit>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "support.hpp"
+
+using tickforge::RollingMoments;
+using tickforge::test::exact_window;
+using tickforge::test::rel_err;
+
+namespace {
+
+constexpr double kTol = 1e-9;
+
+struct Checked {
+  double worst_mean = 0;
+  double worst_std = 0;
+};
+
+// Pushes every x through a RollingMoments of `window`, comparing mean and std with the exact reference
+// at every full window. Zero-spread windows must give exactly zero; `floor` is the absolute scale under
+// which the std is compared absolutely (the "near zero" case).
+Checked run_series(const std::vector<double>& x, std::uint32_t window, unsigned ddof, double floor) {
+  const std::uint32_t mask = std::bit_ceil(window + 1) - 1;
+  std::vector<double> hist(mask + 1);
+  RollingMoments m;
+  m.ddof = ddof;
+  Checked c;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const auto pos = static_cast<std::uint32_t>(i);
+    hist[pos & mask] = x[i];
+    m.push(hist.data(), mask, pos, window);
+    if (i + 1 < window) {
+      continue;
+    }
+    const auto e = exact_window(x, i + 1, window, ddof);
+    const double sd = std::sqrt(m.variance());
+    c.worst_mean = std::max(c.worst_mean, rel_err(m.mean(), e.mean, floor));
+    const long double exact_sd = std::sqrt(std::max<long double>(e.var, 0));
+    if (exact_sd == 0) {
+      EXPECT_EQ(sd, 0.0) << "at " << i;
+    }
+    c.worst_std = std::max(c.worst_std, rel_err(sd, exact_sd, floor));
+  }
+  return c;
+}
+
+#ifdef TICKFORGE_SANITIZED
+constexpr std::size_t kLongRun = 1'000'000;
+#else
+constexpr std::size_t kLongRun = 10'000'000;
+#endif
+
+}  // namespace
+
+TEST(RollingMoments, ShouldMatchExactTwoPassOverTenMillionRealisticTicks) {
+  // Geometric random walk around 150 with 0.05 % steps, rounded to cents like real quotes.
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> step(0.0, 0.0005);
+  std::vector<double> x(kLongRun);
+  double p = 150.0;
+  for (auto& v : x) {
+    p *= std::exp(step(rng));
+    v = std::round(p * 100.0) / 100.0;
+  }
+  for (const std::uint32_t w : {5u, 20u}) {
+    const Checked c = run_series(x, w, 1, 1e-6);
+    EXPECT_LT(c.worst_mean, kTol) << "window " << w;
+    EXPECT_LT(c.worst_std, kTol) << "window " << w;
+    RecordProperty("worst_rel_err_std_w" + std::to_string(w), std::to_string(c.worst_std));
+  }
+}
+
+TEST(RollingMoments, ShouldStayExactForPricesNearOneBillion) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> noise(-20, 20);
+  std::vector<double> x(200'000);
+  for (auto& v : x) {
+    v = 1e9 + noise(rng) * 0.25;
+  }
+  for (const unsigned ddof : {0u, 1u}) {
+    const Checked c = run_series(x, 10, ddof, 1e-6);
+    EXPECT_LT(c.worst_mean, kTol);
+    EXPECT_LT(c.worst_std, kTol);
+  }
+}
+
+TEST(RollingMoments, ShouldRecoverExactlyAfterHugeOutlierLeavesTheWindow) {
+  std::vector<double> x;
+  for (int i = 0; i < 50; ++i) {
+    x.push_back(100.0 + (i % 7) * 0.01);
+  }
+  x.push_back(1e15);  // a fat-finger print
+  for (int i = 0; i < 100; ++i) {
+    x.push_back(100.0 + (i % 5) * 0.01);
+  }
+  x.push_back(-1e12);
+  for (int i = 0; i < 40; ++i) {
+    x.push_back(100.0);  // flat: exact std 0
+  }
+  const Checked c = run_series(x, 20, 1, 1e-6);
+  EXPECT_LT(c.worst_mean, kTol);
+  EXPECT_LT(c.worst_std, kTol);
+}
+
+TEST(RollingMoments, ShouldPassThePublishedPathologicalCases) {
+  std::string text;
+  {
+    std::ifstream in(tickforge::test::data_path("rolling_variance_pathological_cases.json"));
+    ASSERT_TRUE(in) << "missing tests/data/rolling_variance_pathological_cases.json";
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // The file is Python's json.dump output: NaN is a bare token. Our feeds drop NaN prices before they
+  // reach a calculator, so a NaN becomes "absent" here and min_periods windows are handled below.
+  for (std::size_t at = text.find("NaN"); at != std::string::npos; at = text.find("NaN", at)) {
+    text.replace(at, 3, "null");
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element root = parser.parse(text);
+  int cases = 0;
+  for (auto [name, c] : root.get_object()) {
+    std::vector<double> input;
+    const auto in = c["input"];
+    if (in.is_string()) {
+      ASSERT_EQ(std::string(in.get_string().value()), "[1000.0] + [0.0]*999");
+      input.push_back(1000.0);
+      input.insert(input.end(), 999, 0.0);
+    } else {
+      for (auto v : in.get_array()) {
+        if (!v.is_null()) {
+          input.push_back(v.get_double());
+        }
+      }
+    }
+    auto window = static_cast<std::uint32_t>(std::int64_t(c["window"]));
+    const auto ddof = static_cast<unsigned>(std::int64_t(c["ddof"]));
+    const auto min_periods = static_cast<std::uint32_t>(std::int64_t(c["min_periods"]));
+    const std::size_t n_nan = std::size_t(std::int64_t(c["n"])) - input.size();
+    // pandas' window of `window` slots holding one NaN is our window of (window - NaNs) valid prices for
+    // the outputs after the NaN (gh28244); the case guarantees min_periods ≤ that.
+    window -= static_cast<std::uint32_t>(n_nan);
+    ASSERT_LE(min_periods, window) << name;
+    std::vector<double> expected;
+    for (auto v : c["exact_std_last6"].get_array()) {
+      expected.push_back(v.is_null() ? NAN : double(v));
+    }
+    const std::uint32_t mask = std::bit_ceil(window + 1) - 1;
+    std::vector<double> hist(mask + 1);
+    RollingMoments m;
+    m.ddof = ddof;
+    std::vector<double> got;
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      hist[i & mask] = input[i];
+      m.push(hist.data(), mask, static_cast<std::uint32_t>(i), window);
+      got.push_back(m.n == window ? std::sqrt(m.variance()) : NAN);
+    }
+    // Compare the tail: pandas' last outputs ↔ ours. Where pandas used min_periods on a window that
+    // still held the NaN, our (NaN-free) window is not full yet: only those may be missing.
+    const std::size_t k = std::min(expected.size(), got.size());
+    int compared = 0;
+    for (std::size_t j = 1; j <= k; ++j) {
+      const double want = expected[expected.size() - j];
+      const double have = got[got.size() - j];
+      if (std::isnan(want)) {
+        continue;
+      }
+      if (std::isnan(have)) {
+        EXPECT_GT(n_nan, 0u) << name << " output -" << j << " missing";
+        continue;
+      }
+      if (want == 0) {
+        EXPECT_EQ(have, 0.0) << name << " output -" << j;
+      } else {
+        EXPECT_LT(std::fabs(have - want) / want, kTol) << name << " output -" << j << ": " << have << " vs " << want;
+      }
+      ++compared;
+    }
+    EXPECT_GE(compared, 1) << name;
+    ++cases;
+  }
+  EXPECT_EQ(cases, 6);
+}

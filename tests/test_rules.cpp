@@ -1,0 +1,237 @@
+// Alert rules on crafted sequences: thresholds exactly at and just below the boundary, the event-time
+// window edge, cooldown per (ticker, rule, direction), per-ticker overrides and the alert record.
+// Expected percentages were computed by hand (e.g. (105 - 100) / 100 × 100 = 5 exactly in doubles,
+// checked with python3).
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "support.hpp"
+
+using namespace tickforge;
+using tickforge::test::Harness;
+
+namespace {
+
+constexpr std::int64_t kSec = kNsPerSecond;
+
+// Only the named rule enabled; window 60 s, cooldown = window.
+EngineConfig only(Rule r) {
+  EngineConfig c;
+  c.rules.window_move_pct = r == Rule::kWindowMove ? 5.0 : 0.0;
+  c.rules.tick_change_pct = r == Rule::kTickChange ? 3.0 : 0.0;
+  c.rules.volatility_pct = r == Rule::kVolatility ? 2.0 : 0.0;
+  c.rules.sma_cross = r == Rule::kSmaCross;
+  c.rules.volume_spike_factor = r == Rule::kVolumeSpike ? 3.0 : 0.0;
+  return c;
+}
+
+}  // namespace
+
+TEST(Rules, ShouldFireWindowMoveUpAtExactlyThresholdAndNotBelow) {
+  Harness below(only(Rule::kWindowMove));
+  const SymbolId s1 = below.id("AAA");
+  below.tick(s1, 100.0, 1, 0);
+  below.tick(s1, 104.99, 1, 10 * kSec);
+  EXPECT_TRUE(below.alerts.empty());
+
+  Harness at(only(Rule::kWindowMove));
+  const SymbolId s2 = at.id("AAA");
+  at.tick(s2, 100.0, 1, 0);
+  at.tick(s2, 105.0, 1, 10 * kSec);
+  ASSERT_EQ(at.alerts.size(), 1u);
+  const Alert& a = at.alerts[0];
+  EXPECT_EQ(a.rule, Rule::kWindowMove);
+  EXPECT_EQ(a.direction, Direction::kUp);
+  EXPECT_EQ(a.price, 105.0);
+  EXPECT_EQ(a.reference, 100.0);
+  EXPECT_EQ(a.value, 5.0);
+  EXPECT_EQ(a.threshold, 5.0);
+  EXPECT_STREQ(a.ticker, "AAA");
+  EXPECT_EQ(a.tick_seq, 1u);
+  EXPECT_EQ(a.event_ns, 10 * kSec);
+  EXPECT_EQ(a.id, 1u);
+}
+
+TEST(Rules, ShouldFireWindowMoveDownAgainstTheWindowHigh) {
+  Harness h(only(Rule::kWindowMove));
+  const SymbolId s = h.id("B");
+  h.tick(s, 100.0, 1, 0);
+  h.tick(s, 98.0, 1, 5 * kSec);
+  h.tick(s, 95.0, 1, 20 * kSec);
+  ASSERT_EQ(h.alerts.size(), 1u);
+  EXPECT_EQ(h.alerts[0].direction, Direction::kDown);
+  EXPECT_EQ(h.alerts[0].reference, 100.0);
+  EXPECT_EQ(h.alerts[0].value, 5.0);
+}
+
+TEST(Rules, ShouldIncludeTicksExactlyAtTheWindowStartAndExcludeOlderOnes) {
+  Harness inside(only(Rule::kWindowMove));
+  const SymbolId s = inside.id("C");
+  inside.tick(s, 100.0, 1, 0);
+  inside.tick(s, 105.0, 1, 60 * kSec);  // t - T = 0: the low at t = 0 is in [t - T, t]
+  EXPECT_EQ(inside.alerts.size(), 1u);
+
+  Harness outside(only(Rule::kWindowMove));
+  const SymbolId s2 = outside.id("C");
+  outside.tick(s2, 100.0, 1, 0);
+  outside.tick(s2, 105.0, 1, 60 * kSec + 1);  // 1 ns later the low has left
+  EXPECT_TRUE(outside.alerts.empty());
+  EXPECT_EQ(outside.metrics.back().window_low, 105.0);
+}
+
+TEST(Rules, ShouldSuppressRepeatsWithinCooldownPerDirection) {
+  Harness h(only(Rule::kWindowMove));
+  const SymbolId s = h.id("D");
+  h.tick(s, 100.0, 1, 0);
+  h.tick(s, 106.0, 1, 1 * kSec);    // up alert at t = 1 s
+  h.tick(s, 107.0, 1, 30 * kSec);   // still ≥ 5 % above the low: suppressed
+  h.tick(s, 100.0, 1, 40 * kSec);   // 6.5 % below the high 107: a down alert is a different key
+  h.tick(s, 108.0, 1, 60 * kSec);   // 8 % above low 100: up again but 59 s after the last up alert
+  h.tick(s, 108.5, 1, 61 * kSec);   // 61 - 1 = 60 s ≥ cooldown: fires
+  ASSERT_EQ(h.alerts.size(), 3u);
+  EXPECT_EQ(h.alerts[0].direction, Direction::kUp);
+  EXPECT_EQ(h.alerts[0].event_ns, 1 * kSec);
+  EXPECT_EQ(h.alerts[1].direction, Direction::kDown);
+  EXPECT_EQ(h.alerts[1].event_ns, 40 * kSec);
+  EXPECT_EQ(h.alerts[2].direction, Direction::kUp);
+  EXPECT_EQ(h.alerts[2].event_ns, 61 * kSec);
+  EXPECT_EQ(h.core.counters().suppressed, 2u);
+  EXPECT_EQ(h.alerts[2].id, 3u);
+}
+
+TEST(Rules, ShouldKeepCooldownsPerTicker) {
+  Harness h(only(Rule::kWindowMove));
+  const SymbolId a = h.id("A");
+  const SymbolId b = h.id("B");
+  h.tick(a, 100.0, 1, 0);
+  h.tick(b, 100.0, 1, 0);
+  h.tick(a, 110.0, 1, kSec);
+  h.tick(b, 110.0, 1, kSec);
+  ASSERT_EQ(h.alerts.size(), 2u);
+  EXPECT_STREQ(h.alerts[0].ticker, "A");
+  EXPECT_STREQ(h.alerts[1].ticker, "B");
+}
+
+TEST(Rules, ShouldFireTickChangeBothWaysAtThreshold) {
+  EngineConfig c = only(Rule::kTickChange);
+  c.rules.cooldown_ns = 0;
+  Harness h(c);
+  const SymbolId s = h.id("E");
+  h.tick(s, 100.0, 1, 0);
+  h.tick(s, 103.0, 1, kSec);   // +3 %
+  h.tick(s, 103.0, 1, 2 * kSec);
+  h.tick(s, 100.0, 1, 3 * kSec);   // -2.91 %: below threshold
+  h.tick(s, 97.0, 1, 4 * kSec);    // -3 %
+  ASSERT_EQ(h.alerts.size(), 2u);
+  EXPECT_EQ(h.alerts[0].direction, Direction::kUp);
+  EXPECT_EQ(h.alerts[0].value, 3.0);
+  EXPECT_EQ(h.alerts[0].reference, 100.0);
+  EXPECT_EQ(h.alerts[1].direction, Direction::kDown);
+  EXPECT_EQ(h.alerts[1].value, -3.0);
+}
+
+TEST(Rules, ShouldFireVolatilityWhenStdOfReturnsReachesThreshold) {
+  EngineConfig c = only(Rule::kVolatility);
+  c.sma_windows = {2, 4};  // volatility window = 4 returns
+  Harness h(c);
+  const SymbolId s = h.id("F");
+  // Returns +1 %, -1 %, +1 %, -1 % … have sample std ≈ 1.15 < 2: quiet.
+  double p = 100;
+  std::int64_t t = 0;
+  for (int i = 0; i < 10; ++i) {
+    h.tick(s, p, 1, t += kSec);
+    p *= i % 2 == 0 ? 1.01 : 1 / 1.01;
+  }
+  EXPECT_TRUE(h.alerts.empty());
+  // Then ±4 % swings: std ≈ 4.6 ≥ 2.
+  for (int i = 0; i < 4; ++i) {
+    p *= i % 2 == 0 ? 1.04 : 0.96;
+    h.tick(s, p, 1, t += kSec);
+  }
+  ASSERT_EQ(h.alerts.size(), 1u);  // cooldown 60 s holds the rest back
+  EXPECT_EQ(h.alerts[0].rule, Rule::kVolatility);
+  EXPECT_GE(h.alerts[0].value, 2.0);
+  EXPECT_EQ(h.alerts[0].value, h.alerts[0].volatility);
+}
+
+TEST(Rules, ShouldFireSmaCrossOnSignChangeOnly) {
+  EngineConfig c = only(Rule::kSmaCross);
+  c.sma_windows = {2, 4};
+  c.rules.cooldown_ns = 0;
+  Harness h(c);
+  const SymbolId s = h.id("G");
+  std::int64_t t = 0;
+  // SMA2 vs SMA4: falling prices put SMA2 below; a rebound puts it above (golden cross), a fall again
+  // below (death cross). Equal SMAs in between do not count as a cross.
+  for (const double p : {10.0, 9.0, 8.0, 7.0, 6.0}) {  // SMA2 < SMA4 once both exist
+    h.tick(s, p, 1, t += kSec);
+  }
+  EXPECT_TRUE(h.alerts.empty());
+  for (const double p : {9.0, 12.0}) {  // SMA2 (6,9)=7.5 vs SMA4 (8,7,6,9)=7.5 equal; then (9,12)=10.5 > 8.5
+    h.tick(s, p, 1, t += kSec);
+  }
+  ASSERT_EQ(h.alerts.size(), 1u);
+  EXPECT_EQ(h.alerts[0].direction, Direction::kUp);
+  EXPECT_EQ(h.alerts[0].sma_short, 10.5);
+  EXPECT_EQ(h.alerts[0].sma_long, 8.5);
+  for (const double p : {5.0, 4.0}) {  // (12,5)=8.5 vs (6,9,12,5)=8 above; (5,4)=4.5 vs 7.5 below
+    h.tick(s, p, 1, t += kSec);
+  }
+  ASSERT_EQ(h.alerts.size(), 2u);
+  EXPECT_EQ(h.alerts[1].direction, Direction::kDown);
+}
+
+TEST(Rules, ShouldFireVolumeSpikeAgainstMeanOfPreviousTicks) {
+  EngineConfig c = only(Rule::kVolumeSpike);
+  c.volume_window = 4;
+  c.rules.cooldown_ns = 0;
+  Harness h(c);
+  const SymbolId s = h.id("H");
+  std::int64_t t = 0;
+  for (int i = 0; i < 4; ++i) {
+    h.tick(s, 10, 100, t += kSec);
+  }
+  h.tick(s, 10, 299, t += kSec);  // mean 100: 2.99×
+  EXPECT_TRUE(h.alerts.empty());
+  // previous four: 100, 100, 100, 299 → mean 149.75; 3 × 149.75 = 449.25
+  h.tick(s, 10, 449.25, t += kSec);
+  ASSERT_EQ(h.alerts.size(), 1u);
+  EXPECT_EQ(h.alerts[0].reference, 149.75);
+  EXPECT_EQ(h.alerts[0].value, 3.0);
+}
+
+TEST(Rules, ShouldApplyPerTickerOverrides) {
+  EngineConfig c = only(Rule::kWindowMove);
+  RuleParams tight = c.rules;
+  tight.window_move_pct = 2.0;
+  Harness h(c);
+  const SymbolId normal = h.id("NORMAL");
+  const SymbolId t = h.id("TIGHT");
+  h.core.set_ticker_rules(t, tight);
+  h.tick(normal, 100, 1, 0);
+  h.tick(t, 100, 1, 0);
+  h.tick(normal, 103, 1, kSec);
+  h.tick(t, 103, 1, kSec);
+  ASSERT_EQ(h.alerts.size(), 1u);
+  EXPECT_STREQ(h.alerts[0].ticker, "TIGHT");
+  EXPECT_EQ(h.alerts[0].threshold, 2.0);
+}
+
+TEST(Rules, ShouldStayQuietWhenEveryRuleIsDisabled) {
+  EngineConfig c;
+  c.rules.window_move_pct = 0;
+  c.rules.tick_change_pct = -1;
+  c.rules.volatility_pct = 0;
+  c.rules.sma_cross = false;
+  c.rules.volume_spike_factor = 0;
+  Harness h(c);
+  const SymbolId s = h.id("Q");
+  double p = 100;
+  for (int i = 0; i < 200; ++i) {
+    p *= i % 2 == 0 ? 1.2 : 0.8;
+    h.tick(s, p, i % 10 == 0 ? 1e6 : 1, i * kSec);
+  }
+  EXPECT_TRUE(h.alerts.empty());
+  EXPECT_EQ(h.core.counters().alerts, 0u);
+}

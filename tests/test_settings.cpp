@@ -1,0 +1,110 @@
+// Settings shared by flags and the TOML config: names, values, errors with file and line, overrides.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "run_options.hpp"
+
+using namespace tickforge;
+
+namespace {
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("tickforge_settings_" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+std::string error_of(auto&& fn) {
+  try {
+    fn();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Settings, ShouldParseDurationsInEveryUnit) {
+  EXPECT_EQ(parse_duration_ns("60s"), 60'000'000'000);
+  EXPECT_EQ(parse_duration_ns("60"), 60'000'000'000);
+  EXPECT_EQ(parse_duration_ns("250ms"), 250'000'000);
+  EXPECT_EQ(parse_duration_ns("1.5m"), 90'000'000'000);
+  EXPECT_EQ(parse_duration_ns("2h"), 7'200'000'000'000);
+  EXPECT_EQ(parse_duration_ns("1d"), 86'400'000'000'000);
+  EXPECT_EQ(parse_duration_ns("30us"), 30'000);
+  EXPECT_THROW(parse_duration_ns("5 parsecs"), std::invalid_argument);
+  EXPECT_THROW(parse_duration_ns("-5s"), std::invalid_argument);
+  EXPECT_THROW(parse_duration_ns("0"), std::invalid_argument);
+}
+
+TEST(Settings, ShouldAcceptDashOrUnderscoreNamesAndApplyValues) {
+  RunOptions o;
+  apply_setting(o, "alert-pct", "2.5");
+  apply_setting(o, "alert_window", "30s");
+  apply_setting(o, "--sma", "3, 7,30");
+  apply_setting(o, "feed", "synthetic,csv:/tmp/x.csv");
+  apply_setting(o, "full-policy", "drop");
+  apply_setting(o, "engine-cpu", "1");
+  EXPECT_EQ(o.engine.rules.window_move_pct, 2.5);
+  EXPECT_EQ(o.engine.rules.window_ns, 30'000'000'000);
+  EXPECT_EQ(o.engine.sma_windows, (std::vector<std::uint32_t>{3, 7, 30}));
+  ASSERT_EQ(o.feeds.size(), 2u);
+  EXPECT_EQ(o.feeds[1].kind, FeedSpec::Kind::kCsv);
+  EXPECT_EQ(o.feeds[1].path, "/tmp/x.csv");
+  EXPECT_EQ(o.engine.full_policy, FullPolicy::kDropNewest);
+  EXPECT_EQ(o.engine_cpus, (std::vector<int>{1}));
+}
+
+TEST(Settings, ShouldNameTheSettingInEveryError) {
+  RunOptions o;
+  EXPECT_NE(error_of([&] { apply_setting(o, "alert-pct", "five"); }).find("--alert-pct"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_setting(o, "ddof", "2"); }).find("--ddof"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_setting(o, "feed", "kafka:x"); }).find("--feed"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_setting(o, "no-such-thing", "1"); }).find("unknown setting"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_setting(o, "alert-pct", "nan"); }).find("--alert-pct"), std::string::npos);
+}
+
+TEST(Settings, ShouldLoadTomlWithPerTickerOverridesResolvedAgainstFinalGlobals) {
+  const std::string path = write_temp("good.toml", R"(
+sma = [5, 10, 30]
+alert-pct = 4
+alert_window = "2m"
+feed = ["synthetic"]
+
+[tickers.TSLA]
+alert-pct = 8
+cooldown = "10s"
+)");
+  RunOptions o;
+  load_config_file(o, path);
+  apply_setting(o, "tick-change-pct", "1.5");  // a flag after the file: reaches TSLA too
+  o.finalize();
+  EXPECT_EQ(o.engine.sma_windows.back(), 30u);
+  EXPECT_EQ(o.engine.rules.window_move_pct, 4.0);
+  ASSERT_EQ(o.engine.ticker_rules.size(), 1u);
+  const auto& [ticker, r] = o.engine.ticker_rules[0];
+  EXPECT_EQ(ticker, "TSLA");
+  EXPECT_EQ(r.window_move_pct, 8.0);
+  EXPECT_EQ(r.window_ns, 120'000'000'000);
+  EXPECT_EQ(r.cooldown_ns, 10'000'000'000);
+  EXPECT_EQ(r.tick_change_pct, 1.5);
+}
+
+TEST(Settings, ShouldReportFileAndLineForBadConfig) {
+  RunOptions o;
+  const std::string bad_value = write_temp("bad_value.toml", "sma = [5, 10]\nddof = 7\n");
+  EXPECT_NE(error_of([&] { load_config_file(o, bad_value); }).find("bad_value.toml:2"), std::string::npos);
+  const std::string bad_key = write_temp("bad_key.toml", "[tickers.AAPL]\nalert-pct = 3\nbogus = 1\n");
+  const std::string msg = error_of([&] { load_config_file(o, bad_key); });
+  EXPECT_NE(msg.find("bad_key.toml:3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("bogus"), std::string::npos) << msg;
+  const std::string syntax = write_temp("syntax.toml", "sma = [5, 10\n");
+  EXPECT_NE(error_of([&] { load_config_file(o, syntax); }).find("syntax.toml:"), std::string::npos);
+}
+
+TEST(Settings, ShouldRejectUnorderedWindowsAtFinalize) {
+  RunOptions o;
+  apply_setting(o, "sma", "20,5");
+  EXPECT_THROW(o.finalize(), std::invalid_argument);
+}
