@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "clock.hpp"
 #include "idle.hpp"
 #include "shard_core.hpp"
 
@@ -83,7 +84,7 @@ void EngineConfig::validate() const {
 
 // ---- FeedPort ---------------------------------------------------------------------------------------
 
-std::int64_t FeedPort::now_ns() noexcept { return steady_now_ns(); }
+std::int64_t FeedPort::now_ns() noexcept { return tickforge::now_ns(); }
 
 FeedPort::FeedPort(std::uint32_t index, std::uint32_t shard_count, FullPolicy policy, std::uint32_t ring_capacity)
     : index_(index), shard_count_(shard_count), policy_(policy) {
@@ -108,6 +109,7 @@ FeedPort::Push FeedPort::publish_full(SpscRing<Tick>& ring, const Tick& t) noexc
 // ---- Engine -----------------------------------------------------------------------------------------
 
 Engine::Engine(EngineConfig cfg) : cfg_((cfg.validate(), std::move(cfg))), symbols_(cfg_.max_tickers) {
+  calibrate_clock();
   const std::uint32_t per_shard = (cfg_.max_tickers + cfg_.shards - 1) / cfg_.shards;
   for (std::uint32_t s = 0; s < cfg_.shards; ++s) {
     shards_.push_back(std::make_unique<ShardCore>(cfg_, per_shard, s, cfg_.shards, symbols_));
@@ -180,7 +182,7 @@ void Engine::start(IdleKind idle, const std::vector<int>& cpus) {
     }
   }
   stop_requested_.store(false, std::memory_order_relaxed);
-  started_ns_ = steady_now_ns();
+  started_ns_ = tickforge::now_ns();
   for (std::uint32_t s = 0; s < shards_.size(); ++s) {
     const int cpu = s < cpus.size() ? cpus[s] : -1;
     threads_.emplace_back([this, s, idle, cpu] { run_shard(s, idle, cpu); });
@@ -239,7 +241,7 @@ void Engine::stop() {
     t.join();
   }
   threads_.clear();
-  elapsed_seconds_ = static_cast<double>(steady_now_ns() - started_ns_) / 1e9;
+  elapsed_seconds_ = static_cast<double>(tickforge::now_ns() - started_ns_) / 1e9;
 }
 
 void Engine::process(const Tick& t) noexcept { shards_[t.symbol % cfg_.shards]->on_tick(t); }

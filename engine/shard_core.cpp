@@ -1,5 +1,7 @@
 #include "shard_core.hpp"
 
+#include "clock.hpp"
+
 #include <time.h>
 
 #include <bit>
@@ -27,12 +29,6 @@ inline void neumaier_add(double& sum, double& comp, double x) noexcept {
 inline double pct(double now, double base) noexcept { return (now - base) / base * 100.0; }
 
 }  // namespace
-
-std::int64_t steady_now_ns() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no system call
-  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerSecond + ts.tv_nsec;
-}
 
 const char* to_string(Rule r) noexcept {
   switch (r) {
@@ -81,6 +77,7 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       params_{cfg.rules},
       next_alert_id_(shard_index + 1) {
   cfg.validate();
+  calibrate_clock();
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
     windows_[w] = cfg.sma_windows[w];
     ema_alpha_[w] = 2.0 / (cfg.sma_windows[w] + 1.0);
@@ -143,7 +140,7 @@ void ShardCore::on_tick(const Tick& t) noexcept {
     update_fn_(update_user_, &t, &metrics_);
   }
   if (measure_latency_) {
-    lat_process_.record(steady_now_ns() - t.ingest_ns);
+    lat_process_.record(now_ns() - t.ingest_ns);
   }
 }
 
@@ -304,7 +301,7 @@ void ShardCore::maybe_emit(std::uint32_t local, const Tick& t, std::int64_t even
   ++counters_.alerts;
   ++counters_.by_rule[r][static_cast<int>(dir) + 1];
   if (measure_latency_) {
-    lat_alert_.record(steady_now_ns() - t.ingest_ns);  // ingest → the moment the callbacks are called
+    lat_alert_.record(now_ns() - t.ingest_ns);  // ingest → the moment the callbacks are called
   }
   for (std::uint32_t i = 0; i < n_alert_fns_; ++i) {
     alert_fns_[i](alert_users_[i], &a);

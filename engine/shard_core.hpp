@@ -4,7 +4,7 @@
 // the shard-local id (symbol / shards). on_tick() is O(1) per tick: it updates every indicator, checks
 // the five rules, and calls the registered callbacks with pointers to preallocated records.
 // Budget (issue 3): all indicators together ≤ 25 ns per tick; no allocation, lock, syscall, exception or
-// virtual call. The only clock read is the steady clock for latency (vDSO, no syscall).
+// virtual call. The only clock read is the TSC-based latency clock (clock.hpp), no syscall.
 //
 // Thread contract: one thread calls on_tick(); the constructor, configuration setters and readers of
 // counters run before that thread starts or after it is joined.
@@ -37,8 +37,6 @@ struct ShardCounters {
   std::uint64_t suppressed = 0;          ///< rule met but inside the cooldown
   std::array<std::array<std::uint64_t, 3>, kRuleCount> by_rule{};  ///< [rule][direction + 1]
 };
-
-std::int64_t steady_now_ns() noexcept;
 
 class ShardCore {
  public:

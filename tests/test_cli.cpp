@@ -149,6 +149,7 @@ TEST(Cli, ShouldReplayRealDailyHistoryWithMetricsMatchingAnIndependentComputatio
     }
   }
   EXPECT_LT(worst, 1e-9);
+  std::printf("AAPL daily replay: worst relative error of sma/std/var/pct_change %.3g\n", worst);
   // Alerts: one JSON object per line, each with a rule; the count matches the summary.
   std::ifstream in(alerts);
   std::string line;

@@ -108,3 +108,13 @@ TEST(Settings, ShouldRejectUnorderedWindowsAtFinalize) {
   apply_setting(o, "sma", "20,5");
   EXPECT_THROW(o.finalize(), std::invalid_argument);
 }
+
+TEST(Settings, ShouldLoadTheShippedExampleConfig) {
+  RunOptions o;
+  load_config_file(o, std::string(TICKFORGE_TEST_DATA_DIR) + "/../../examples/tickforge.toml");
+  o.finalize();
+  EXPECT_EQ(o.tickers, (std::vector<std::string>{"AAPL", "MSFT", "NVDA", "TSLA"}));
+  ASSERT_EQ(o.engine.ticker_rules.size(), 1u);
+  EXPECT_EQ(o.engine.ticker_rules[0].second.window_move_pct, 8.0);
+  EXPECT_EQ(o.engine.ticker_rules[0].second.tick_change_pct, 3.0);
+}
