@@ -8,20 +8,13 @@
 #include <toml++/toml.h>
 
 #include "run_options.hpp"
+#include "timeparse.hpp"
 
 namespace tickforge {
 
 namespace {
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return std::string(s);
-}
+std::string trim(std::string_view s) { return std::string(trim_chars(s, " \t")); }
 
 [[noreturn]] void bad(std::string_view why) { throw std::invalid_argument(std::string(why)); }
 

@@ -20,13 +20,7 @@ constexpr size_t kMaxTickerBytes = 15;
 constexpr size_t kMaxDetailBytes = 64;
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
-std::string_view trim(std::string_view s) noexcept {
-  const size_t first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
-}
+std::string_view trim(std::string_view s) noexcept { return trim_chars(s, " \t\r"); }
 
 char ascii_lower(char c) noexcept {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;

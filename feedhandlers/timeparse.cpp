@@ -12,13 +12,7 @@ constexpr size_t kFractionDigits = 9;
 constexpr size_t kMaxExponentDigits = 3;
 constexpr size_t kMaxGroupedPriceChars = 64;
 
-std::string_view trim(std::string_view s) noexcept {
-  const size_t first = s.find_first_not_of(" \t\"");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return s.substr(first, s.find_last_not_of(" \t\"") - first + 1);
-}
+std::string_view trim(std::string_view s) noexcept { return trim_chars(s, " \t\""); }
 
 bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';

@@ -9,6 +9,15 @@
 
 namespace tickforge {
 
+/// s without the leading and trailing characters that appear in `chars`. No allocation.
+constexpr std::string_view trim_chars(std::string_view s, std::string_view chars) noexcept {
+  const size_t first = s.find_first_not_of(chars);
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  return s.substr(first, s.find_last_not_of(chars) - first + 1);
+}
+
 /// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (negative before 1970).
 /// m must be 1..12 and d 1..31; the date itself is not validated. Howard Hinnant's algorithm.
 constexpr int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
