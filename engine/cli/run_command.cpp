@@ -279,7 +279,7 @@ int run(RunOptions opt) {
   for (auto& f : feeds) {
     if (f->csv) {
       const CsvLoadResult& r = f->csv->load();
-      fmt::print(stderr, "  csv {}: {} lines, {} good, {} blank", f->label, r.lines, r.rows.size(), r.blank);
+      fmt::print(stderr, "  {}: {} lines, {} good, {} blank", f->label, r.lines, r.rows.size(), r.blank);
       for (std::size_t k = 0; k < static_cast<std::size_t>(CsvReject::kCount); ++k) {
         if (r.rejects[k] != 0) {
           fmt::print(stderr, ", {} {}", to_string(static_cast<CsvReject>(k)), r.rejects[k]);
