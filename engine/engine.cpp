@@ -191,7 +191,7 @@ void Engine::start(IdleKind idle, const std::vector<int>& cpus) {
 
 void Engine::run_shard(std::uint32_t shard, IdleKind idle_kind, int cpu) noexcept {
   if (cpu >= 0 && !pin_current_thread(cpu, nullptr)) {
-    start_errors_.fetch_add(1, std::memory_order_relaxed);
+    pin_failures_.fetch_add(1, std::memory_order_relaxed);
   }
   ShardCore& core = *shards_[shard];
   IdleStrategy idle(idle_kind);
@@ -286,6 +286,7 @@ EngineStats Engine::stats() const {
   }
   st.symbols = symbols_.size();
   st.symbol_overflows = symbols_.overflow_count();
+  st.pin_failures = pin_failures_.load(std::memory_order_relaxed);
   st.process_latency = summarize(proc);
   st.alert_latency = summarize(alert);
   st.elapsed_seconds = elapsed_seconds_;

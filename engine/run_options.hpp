@@ -23,7 +23,6 @@ struct FeedSpec {
 struct RunOptions {
   EngineConfig engine;
   IdleKind engine_idle = IdleKind::kBackoff;
-  IdleKind feed_idle = IdleKind::kBackoff;
 
   std::vector<FeedSpec> feeds;            // empty: one synthetic feed
   std::vector<std::string> tickers;       // synthetic ticker list / forced ticker of a CSV file

@@ -254,8 +254,6 @@ const std::vector<Setting>& settings() {
          [](RunOptions& o, std::string_view v) { o.engine.shards = to_int<std::uint32_t>(v, 1, 256); }},
         {{"idle", "engine idle strategy: spin, yield, backoff, sleep [backoff]"},
          [](RunOptions& o, std::string_view v) { o.engine_idle = to_idle(v); }},
-        {{"feed-idle", "feed idle strategy while pacing: spin, yield, backoff, sleep [backoff]"},
-         [](RunOptions& o, std::string_view v) { o.feed_idle = to_idle(v); }},
     };
     for (const RuleSetting& r : rule_settings()) {
       t.push_back({r.info, [set = r.set](RunOptions& o, std::string_view v) { set(o.engine.rules, v); }});

@@ -298,6 +298,9 @@ int run(RunOptions opt) {
   }
   fmt::print(stderr, "\n  late ticks {}  window high/low evictions {}  tickers {}\n", st.late_ticks,
              st.extrema_evictions, st.symbols);
+  if (st.pin_failures != 0) {
+    fmt::print(stderr, "  warning: {} engine thread(s) could not be pinned and ran unpinned\n", st.pin_failures);
+  }
   print_latency("ingest→processed", st.process_latency);
   print_latency("ingest→alert callback", st.alert_latency);
   if (printer.write_errors() != 0) {

@@ -98,6 +98,7 @@ struct EngineStats {
   std::uint64_t ring_capacity = 0;
   std::uint64_t symbols = 0;            ///< tickers registered
   std::uint64_t symbol_overflows = 0;   ///< registrations refused: table full
+  std::uint32_t pin_failures = 0;       ///< shard threads whose CPU pinning failed (they ran unpinned)
   LatencySummary process_latency;       ///< ingest → tick fully processed (metrics + rules + callbacks)
   LatencySummary alert_latency;         ///< ingest → alert callback invoked
   double elapsed_seconds = 0;           ///< start() → end of stop()
@@ -150,7 +151,7 @@ class Engine {
   std::vector<std::unique_ptr<FeedPort>> ports_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_requested_{false};
-  std::atomic<int> start_errors_{0};
+  std::atomic<std::uint32_t> pin_failures_{0};  // shard threads that could not be pinned
   std::int64_t started_ns_ = 0;
   double elapsed_seconds_ = 0;
 };
