@@ -19,10 +19,10 @@ std::uint64_t rotl(std::uint64_t x, int k) noexcept {
 }
 }  // namespace
 
-std::vector<std::string> SyntheticFeed::default_tickers(std::uint32_t count) {
+std::vector<std::string> SyntheticFeed::default_tickers(std::uint32_t count, std::uint32_t first) {
   static const char* const kNames[] = {"AAPL", "MSFT", "GOOGL", "AMZN", "META", "NVDA", "TSLA", "AMD"};
   std::vector<std::string> out;
-  for (std::uint32_t i = 0; i < count; ++i) {
+  for (std::uint32_t i = first; i < first + count; ++i) {
     if (i < std::size(kNames)) {
       out.emplace_back(kNames[i]);
     } else {

@@ -38,8 +38,9 @@ class SyntheticFeed {
 
   [[nodiscard]] std::size_t ticker_count() const noexcept { return ids_.size(); }
 
-  /// Default ticker names: AAPL, MSFT, GOOGL, AMZN, META, NVDA, TSLA, AMD, then SYM00009 …
-  static std::vector<std::string> default_tickers(std::uint32_t count);
+  /// Default ticker names number `first`, `first + 1`, …: AAPL, MSFT, GOOGL, AMZN, META, NVDA, TSLA,
+  /// AMD, then SYM00009 …
+  static std::vector<std::string> default_tickers(std::uint32_t count, std::uint32_t first = 0);
 
  private:
   std::uint64_t rand() noexcept;  // xoshiro256**

@@ -223,3 +223,14 @@ TEST(Cli, ShouldDrainFlushAndReportOnSigterm) {
   EXPECT_GT(lines, 0u);
   EXPECT_TRUE(contains(out, "alerts " + std::to_string(lines) + " ")) << out;
 }
+
+TEST(Cli, ShouldGiveEachSyntheticFeedItsOwnTickers) {
+  Result r = run("run --feed synthetic --feed synthetic --tickers 3 --duration 0.5 --print-alerts 0");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(contains(r.out, "synthetic#0 (3 tickers)")) << r.out;
+  EXPECT_TRUE(contains(r.out, "synthetic#1 (3 tickers)")) << r.out;
+  EXPECT_TRUE(contains(r.out, "tickers 6")) << r.out;
+  r = run("run --feed synthetic,synthetic --ticker ONLY --duration 0.5");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.out, "need at least 2 tickers")) << r.out;
+}

@@ -141,14 +141,33 @@ int run(RunOptions opt) {
   // Feeds (cold: CSV files are loaded and their tickers registered here).
   std::vector<std::unique_ptr<Feed>> feeds;
   std::uint64_t csv_rejected = 0;
+  std::size_t synthetic_feeds = 0;
+  std::size_t synthetic_index = 0;
+  for (const FeedSpec& spec : opt.feeds) {
+    synthetic_feeds += spec.kind == FeedSpec::Kind::kSynthetic ? 1 : 0;
+  }
   for (std::size_t i = 0; i < opt.feeds.size(); ++i) {
     const FeedSpec& spec = opt.feeds[i];
     auto f = std::make_unique<Feed>();
     f->cpu = i < opt.feed_cpus.size() ? opt.feed_cpus[i] : -1;
     if (spec.kind == FeedSpec::Kind::kSynthetic) {
       SyntheticOptions so;
-      so.tickers = opt.tickers;
-      so.count = opt.synthetic_tickers;
+      // Synthetic feeds never share a ticker (two random walks of one ticker would interleave
+      // nondeterministically): feed k of n takes every n-th listed ticker, or its own default names.
+      const std::size_t k = synthetic_index++;
+      if (opt.tickers.empty()) {
+        so.tickers = SyntheticFeed::default_tickers(opt.synthetic_tickers,
+                                                    static_cast<std::uint32_t>(k) * opt.synthetic_tickers);
+      } else {
+        for (std::size_t j = k; j < opt.tickers.size(); j += synthetic_feeds) {
+          so.tickers.push_back(opt.tickers[j]);
+        }
+        if (so.tickers.empty()) {
+          fmt::print(stderr, "tickforge: error: {} synthetic feeds need at least {} tickers, got {}\n",
+                     synthetic_feeds, synthetic_feeds, opt.tickers.size());
+          return 2;
+        }
+      }
       so.rate = opt.rate;
       so.seed = opt.seed + i;
       so.step_ns = opt.synthetic_step_ns;
