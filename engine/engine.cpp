@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "clock.hpp"
+#include "clock.hpp"  // ShardCore calibrates it
 #include "idle.hpp"
 #include "shard_core.hpp"
 
@@ -109,7 +109,6 @@ FeedPort::Push FeedPort::publish_full(SpscRing<Tick>& ring, const Tick& t) noexc
 // ---- Engine -----------------------------------------------------------------------------------------
 
 Engine::Engine(EngineConfig cfg) : cfg_((cfg.validate(), std::move(cfg))), symbols_(cfg_.max_tickers) {
-  calibrate_clock();
   const std::uint32_t per_shard = (cfg_.max_tickers + cfg_.shards - 1) / cfg_.shards;
   for (std::uint32_t s = 0; s < cfg_.shards; ++s) {
     shards_.push_back(std::make_unique<ShardCore>(cfg_, per_shard, s, cfg_.shards, symbols_));
@@ -250,10 +249,6 @@ void Engine::reset_latency() noexcept {
   for (auto& s : shards_) {
     s->reset_latency();
   }
-}
-
-const TickMetrics& Engine::last_metrics(SymbolId symbol) const noexcept {
-  return shards_[symbol % cfg_.shards]->last_metrics();
 }
 
 EngineStats Engine::stats() const {

@@ -28,7 +28,8 @@ class IdleStrategy {
         cpu_relax();
         return;
       case IdleKind::kSpinYield:
-        if (idle_count_++ < kSpins) {
+        if (idle_count_ < kSpins) {
+          ++idle_count_;
           cpu_relax();
         } else {
           sched_yield();

@@ -2,8 +2,6 @@
 
 #include "clock.hpp"
 
-#include <time.h>
-
 #include <bit>
 #include <cmath>
 #include <cstring>

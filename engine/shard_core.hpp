@@ -61,8 +61,6 @@ class ShardCore {
   [[nodiscard]] const ShardCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const LatencyHistogram& process_latency() const noexcept { return lat_process_; }
   [[nodiscard]] const LatencyHistogram& alert_latency() const noexcept { return lat_alert_; }
-  /// The metrics computed for the last tick seen (tests, snapshots).
-  [[nodiscard]] const TickMetrics& last_metrics() const noexcept { return metrics_; }
   void reset_latency() noexcept {
     lat_process_.reset();
     lat_alert_.reset();

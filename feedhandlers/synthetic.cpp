@@ -90,16 +90,12 @@ Tick SyntheticFeed::next() noexcept {
 void SyntheticFeed::run(FeedPort& port, const std::atomic<bool>& stop) noexcept {
   const std::int64_t start = FeedPort::now_ns();
   const double interval = opt_.rate > 0 ? 1e9 / opt_.rate : 0;
-  for (std::uint64_t i = 0; opt_.max_ticks == 0 || i < opt_.max_ticks; ++i) {
-    // Relaxed is enough: the flag carries no data, and we only need to see it eventually.
-    if ((i & 63) == 0 && stop.load(std::memory_order_relaxed)) {
-      return;
-    }
-    if (interval > 0) {
-      wait_until(start + static_cast<std::int64_t>(static_cast<double>(i) * interval));
-    }
-    port.publish(next());
-  }
+  publish_paced(
+      port, stop, opt_.max_ticks == 0 ? UINT64_MAX : opt_.max_ticks,
+      [&](std::uint64_t i) {
+        return interval > 0 ? start + static_cast<std::int64_t>(static_cast<double>(i) * interval) : -1;
+      },
+      [this](std::uint64_t) { return next(); });
 }
 
 }  // namespace tickforge

@@ -139,8 +139,6 @@ class Engine {
   [[nodiscard]] EngineStats stats() const;
   /// Forgets latency samples so far (end of warm-up). Not while running.
   void reset_latency() noexcept;
-  /// Last metrics computed by the shard that owns the symbol (single-threaded use / after stop()).
-  [[nodiscard]] const TickMetrics& last_metrics(SymbolId symbol) const noexcept;
 
  private:
   void run_shard(std::uint32_t shard, IdleKind idle, int cpu) noexcept;
