@@ -1,5 +1,7 @@
 // The threaded pipeline: feed threads → rings → shard threads. Every tick processed once, per-ticker
 // order kept, determinism against the single-threaded path, the full-ring policies.
+#include <sched.h>
+
 #include <tickforge/engine.hpp>
 
 #include <gtest/gtest.h>
@@ -187,4 +189,26 @@ TEST(Engine, ShouldRefuseCpusThatDoNotExist) {
   EXPECT_FALSE(cpu_usable(100000));
   EXPECT_THROW(e.start(IdleKind::kBackoff, {100000}), std::runtime_error);
   EXPECT_FALSE(e.running());
+}
+
+TEST(Engine, ShouldPinToAnyProcessCpuEvenFromAThreadPinnedElsewhere) {
+  if (!cpu_usable(0) || !cpu_usable(1)) {
+    GTEST_SKIP() << "needs CPUs 0 and 1";
+  }
+  // A thread pinned to CPU 1 starts a child: the child inherits {1} but may still pin itself to CPU 0.
+  int child_cpu = -1;
+  bool child_pinned = false;
+  std::thread parent([&] {
+    ASSERT_TRUE(pin_current_thread(1, nullptr));
+    std::thread child([&] {
+      std::string err;
+      child_pinned = pin_current_thread(0, &err);
+      child_cpu = sched_getcpu();
+      EXPECT_TRUE(err.empty()) << err;
+    });
+    child.join();
+  });
+  parent.join();
+  EXPECT_TRUE(child_pinned);
+  EXPECT_EQ(child_cpu, 0);
 }

@@ -157,7 +157,8 @@ class Engine {
 /// Pins the calling thread to one CPU. Returns false with a message if the CPU does not exist or is not
 /// in this process's allowed set.
 bool pin_current_thread(int cpu, std::string* error) noexcept;
-/// Whether cpu is an online CPU this process may run on.
+/// Whether cpu is an online CPU this process may run on (its affinity at start-up, whatever mask the
+/// calling thread has since pinned itself to).
 bool cpu_usable(int cpu) noexcept;
 
 }  // namespace tickforge

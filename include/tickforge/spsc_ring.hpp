@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -83,9 +84,11 @@ class SpscRing {
       room = capacity() - (tail - prod_.cached_head);
     }
     const std::size_t k = n < room ? n : static_cast<std::size_t>(room);
-    for (std::size_t i = 0; i < k; ++i) {
-      slots_[(tail + i) & mask_] = v[i];
-    }
+    // At most two contiguous runs (before and after the wrap): block copies, no per-slot masking.
+    const std::size_t first = static_cast<std::size_t>(tail & mask_);
+    const std::size_t run = k < capacity() - first ? k : capacity() - first;
+    std::memcpy(static_cast<void*>(&slots_[first]), v, run * sizeof(T));
+    std::memcpy(static_cast<void*>(&slots_[0]), v + run, (k - run) * sizeof(T));
     if (k != 0) {
       prod_.tail.store(tail + k, std::memory_order_release);  // partner: consumer's acquire of tail_
     }
@@ -136,10 +139,18 @@ class SpscRing {
     if (head == cons_.cached_tail && !refresh_tail(head)) {
       return 0;
     }
-    std::uint64_t avail = cons_.cached_tail - head;
+    const std::uint64_t avail = cons_.cached_tail - head;
     const std::size_t k = avail < max ? static_cast<std::size_t>(avail) : max;
-    for (std::size_t i = 0; i < k; ++i) {
-      f(static_cast<const T&>(slots_[(head + i) & mask_]));
+    // At most two contiguous runs (before and after the wrap): plain pointer walks, no masking.
+    const std::size_t first = static_cast<std::size_t>(head & mask_);
+    const std::size_t run = k < capacity() - first ? k : capacity() - first;
+    const T* p = &slots_[first];
+    for (std::size_t i = 0; i < run; ++i) {
+      f(p[i]);
+    }
+    p = &slots_[0];
+    for (std::size_t i = run; i < k; ++i) {
+      f(p[i - run]);
     }
     cons_.head.store(head + k, std::memory_order_release);  // partner: producer's acquire of head_
     return k;

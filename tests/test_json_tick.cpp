@@ -1,0 +1,145 @@
+// JSON tick messages: the shapes public producers send, and every way a message can be bad.
+#include "json_tick.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+namespace tickforge {
+namespace {
+
+constexpr std::int64_t kNs = 1'000'000'000;
+
+struct Parsed {
+  bool ok;
+  JsonTick tick;
+  std::string ticker;
+  JsonReject why;
+};
+
+Parsed parse(JsonTickParser& p, std::string_view msg) {
+  Parsed r{};
+  r.ok = p.parse(msg, r.tick, r.why);
+  if (r.ok) {
+    r.ticker = std::string(r.tick.ticker);
+  }
+  return r;
+}
+
+TEST(JsonTick, ShouldParseTheSeedPipelineFormat) {
+  JsonTickParser p;
+  const auto r = parse(p, R"({"ticker":"AAPL","price":220.78,"timestamp":"2024-12-09 23:09:22"})");
+  ASSERT_TRUE(r.ok) << to_string(r.why);
+  EXPECT_EQ(r.ticker, "AAPL");
+  EXPECT_EQ(r.tick.price, 220.78);
+  EXPECT_EQ(r.tick.event_ns, 1733785762 * kNs);  // python: datetime(2024,12,9,23,9,22,tzinfo=utc)
+  EXPECT_EQ(r.tick.volume, 0.0);
+  EXPECT_EQ(r.tick.unknown_fields, 0u);
+}
+
+TEST(JsonTick, ShouldAcceptTheVariantShapesOfPublicProducers) {
+  JsonTickParser p;
+  const std::int64_t t0 = 1733785762 * kNs;
+  struct Case {
+    const char* msg;
+    const char* ticker;
+    double price;
+    std::int64_t ns;
+    double volume;
+  };
+  const Case cases[] = {
+      {R"({"symbol":"MSFT","price":"415.5","timestamp":"2024-12-09 23:09:22"})", "MSFT", 415.5, t0, 0},
+      {R"({"ticker":"A","price":1,"timestamp":"2024-12-09T23:09:22.123456Z"})", "A", 1.0, t0 + 123'456'000, 0},
+      {R"({"ticker":"A","price":1,"timestamp":"2024-12-10T01:09:22+02:00"})", "A", 1.0, t0, 0},
+      {R"({"ticker":"A","price":1,"ts":1733785762123})", "A", 1.0, t0 + 123'000'000, 0},
+      {R"({"ticker":"A","price":1,"event_time":1733785762.5})", "A", 1.0, t0 + 500'000'000, 0},
+      {R"({"ticker":"A","price":1,"timestamp":"1733785762"})", "A", 1.0, t0, 0},
+      {R"({"ticker":"A","price":2.5,"timestamp":1733785762,"volume":300})", "A", 2.5, t0, 300},
+      {R"({"ticker":"A","price":2.5,"timestamp":1733785762,"size":"12.5"})", "A", 2.5, t0, 12.5},
+      {R"(  {"timestamp":1733785762, "price":3e2 ,"ticker":"B"}  )", "B", 300.0, t0, 0},
+  };
+  for (const Case& c : cases) {
+    const auto r = parse(p, c.msg);
+    ASSERT_TRUE(r.ok) << c.msg << ": " << to_string(r.why);
+    EXPECT_EQ(r.ticker, c.ticker) << c.msg;
+    EXPECT_EQ(r.tick.price, c.price) << c.msg;
+    EXPECT_EQ(r.tick.event_ns, c.ns) << c.msg;
+    EXPECT_EQ(r.tick.volume, c.volume) << c.msg;
+  }
+}
+
+TEST(JsonTick, ShouldCountUnknownFieldsWithoutRejecting) {
+  JsonTickParser p;
+  const auto r = parse(p, R"({"ticker":"A","exchange":"XNAS","price":1,"meta":{"a":[1,2,{"b":null}]},)"
+                          R"("timestamp":"2024-12-09 23:09:22"})");
+  ASSERT_TRUE(r.ok) << to_string(r.why);
+  EXPECT_EQ(r.tick.unknown_fields, 2u);
+  EXPECT_EQ(r.tick.price, 1.0);
+}
+
+TEST(JsonTick, ShouldRejectBadMessagesWithTheReason) {
+  JsonTickParser p(256);
+  struct Case {
+    std::string msg;
+    JsonReject why;
+  };
+  const Case cases[] = {
+      {R"({"ticker":"A","price":1,"timestamp":"2024-12-09 23:09:22")", JsonReject::kInvalidJson},
+      {R"(["A",1])", JsonReject::kInvalidJson},
+      {"", JsonReject::kInvalidJson},
+      {"not json", JsonReject::kInvalidJson},
+      {R"({"ticker":"A","price":1,"timestamp":"2024-12-09 23:09:22"} trailing)", JsonReject::kInvalidJson},
+      {R"({"price":1,"timestamp":"2024-12-09 23:09:22"})", JsonReject::kMissingTicker},
+      {R"({"ticker":"","price":1,"timestamp":"2024-12-09 23:09:22"})", JsonReject::kBadTicker},
+      {R"({"ticker":"ABCDEFGHIJKLMNOP","price":1,"timestamp":"2024-12-09 23:09:22"})", JsonReject::kBadTicker},
+      {R"({"ticker":7,"price":1,"timestamp":"2024-12-09 23:09:22"})", JsonReject::kBadTicker},
+      {R"({"ticker":"A","timestamp":"2024-12-09 23:09:22"})", JsonReject::kMissingPrice},
+      {R"({"ticker":"A","price":0,"timestamp":"2024-12-09 23:09:22"})", JsonReject::kBadPrice},
+      {R"({"ticker":"A","price":-3.5,"timestamp":"2024-12-09 23:09:22"})", JsonReject::kBadPrice},
+      {R"({"ticker":"A","price":"NaN","timestamp":"2024-12-09 23:09:22"})", JsonReject::kBadPrice},
+      {R"({"ticker":"A","price":null,"timestamp":"2024-12-09 23:09:22"})", JsonReject::kBadPrice},
+      {R"({"ticker":"A","price":true,"timestamp":"2024-12-09 23:09:22"})", JsonReject::kBadPrice},
+      {R"({"ticker":"A","price":1})", JsonReject::kMissingTimestamp},
+      {R"({"ticker":"A","price":1,"timestamp":"2024-13-09 23:09:22"})", JsonReject::kBadTimestamp},
+      {R"({"ticker":"A","price":1,"timestamp":"yesterday"})", JsonReject::kBadTimestamp},
+      {R"({"ticker":"A","price":1,"timestamp":null})", JsonReject::kBadTimestamp},
+      {R"({"ticker":"A","price":1,"timestamp":1e400})", JsonReject::kBadTimestamp},
+      {R"({"ticker":"A","price":1,"timestamp":1733785762,"volume":-1})", JsonReject::kBadVolume},
+      {R"({"ticker":"A","price":1,"timestamp":1733785762,"size":"many"})", JsonReject::kBadVolume},
+      {std::string(300, ' '), JsonReject::kTooLong},
+  };
+  for (const Case& c : cases) {
+    const auto r = parse(p, c.msg);
+    EXPECT_FALSE(r.ok) << c.msg;
+    EXPECT_EQ(r.why, c.why) << c.msg << " gave " << to_string(r.why) << ", want " << to_string(c.why);
+  }
+  // The parser is still good after every kind of failure.
+  EXPECT_TRUE(parse(p, R"({"ticker":"A","price":1,"timestamp":1733785762})").ok);
+}
+
+TEST(JsonTick, ShouldParseEveryMessageOfTheSeedFileLikeAPlainTextReading) {
+  std::ifstream in(std::string(TICKFORGE_TEST_DATA_DIR) + "/json/seed_format_mag7_2023_daily_close.jsonl");
+  ASSERT_TRUE(in) << "test data missing";
+  JsonTickParser p;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    const auto r = parse(p, line);
+    ASSERT_TRUE(r.ok) << line << ": " << to_string(r.why);
+    // Independent reading of the same text: the value after "price": and the ticker between quotes.
+    const auto price_at = line.find("\"price\":");
+    ASSERT_NE(price_at, std::string::npos);
+    EXPECT_EQ(r.tick.price, std::strtod(line.c_str() + price_at + 8, nullptr)) << line;
+    const auto t0 = line.find(':') + 1;
+    const auto q1 = line.find('"', t0);
+    EXPECT_EQ(r.ticker, line.substr(q1 + 1, line.find('"', q1 + 1) - q1 - 1)) << line;
+    EXPECT_EQ(r.tick.event_ns % (kNs * 3600), 16 * 3600 * kNs % (kNs * 3600)) << line;  // all at 16:00:00
+    ++n;
+  }
+  EXPECT_EQ(n, 1250);
+}
+
+}  // namespace
+}  // namespace tickforge
