@@ -1,0 +1,280 @@
+// tickforge benchmarks — the per-tick work on one thread: calculators, rules, callbacks, symbol lookup,
+// and the parsers that feed them.
+//
+// Calculator and rule costs run ShardCore::on_tick (the shard hot path) over a pre-generated synthetic
+// stream (64 tickers, random walk with jumps, 1 ms apart), with the engine's own latency clock off, so
+// the figure is the tick's processing alone. Variants switch parts on and off through the public
+// configuration; "per indicator" costs are the differences between variants, and the building blocks
+// (RollingMoments = SMA + variance of one window) are also timed alone.
+#include <unistd.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <tickforge/config.hpp>
+#include <tickforge/records.hpp>
+#include <tickforge/spsc_ring.hpp>
+#include <tickforge/symbol_table.hpp>
+
+#include "bench_common.hpp"
+#include "csv_reader.hpp"
+#include "json_tick.hpp"
+#include "rolling_moments.hpp"
+#include "shard_core.hpp"
+#include "synthetic.hpp"
+
+namespace {
+
+using namespace tickforge;
+
+constexpr std::uint32_t kTickers = 64;
+constexpr std::size_t kStream = 1 << 16;  // ticks cycled through (fits in L2 with the per-ticker state)
+
+struct Stream {
+  SymbolTable symbols{1024};
+  std::vector<Tick> ticks;
+  Stream() {
+    SyntheticOptions o;
+    o.count = kTickers;
+    SyntheticFeed feed(o, symbols);
+    ticks.reserve(kStream);
+    for (std::size_t i = 0; i < kStream; ++i) {
+      ticks.push_back(feed.next());
+    }
+  }
+};
+
+const Stream& stream() {
+  static const Stream s;
+  return s;
+}
+
+enum Variant : int {
+  kAll,            // default configuration: windows 5,10,20 + EMA, volatility, volume, VWAP, high/low, 5 rules
+  kOneWindow,      // windows {20} only
+  kNoRules,        // all indicators, every rule disabled
+  kWithLatency,    // kAll + the engine's own ingest→processed latency clock and histogram
+  kWithUpdateFn,   // kAll + a per-tick update callback receiving the metrics
+};
+
+void on_tick(benchmark::State& st, Variant v) {
+  const Stream& s = stream();
+  EngineConfig cfg;
+  cfg.max_tickers = 1024;
+  if (v == kOneWindow) {
+    cfg.sma_windows = {20};
+  }
+  if (v == kNoRules) {
+    cfg.rules.window_move_pct = cfg.rules.tick_change_pct = cfg.rules.volatility_pct = 0;
+    cfg.rules.volume_spike_factor = 0;
+    cfg.rules.sma_cross = false;
+  }
+  ShardCore core(cfg, cfg.max_tickers, 0, 1, s.symbols);
+  core.set_measure_latency(v == kWithLatency);
+  double sink = 0;
+  if (v == kWithUpdateFn) {
+    core.set_update_callback(
+        [](void* user, const Tick*, const TickMetrics* m) { *static_cast<double*>(user) += m->sma[0]; }, &sink);
+  }
+  std::size_t i = 0;
+  std::int64_t lap_ns = 0;  // event time keeps rising lap after lap
+  const std::int64_t lap = s.ticks.back().event_ns - s.ticks.front().event_ns + 1'000'000;
+  for (auto _ : st) {
+    Tick t = s.ticks[i];
+    t.event_ns += lap_ns;
+    core.on_tick(t);
+    if (++i == s.ticks.size()) {
+      i = 0;
+      lap_ns += lap;
+    }
+  }
+  benchmark::DoNotOptimize(sink);
+  if (core.counters().ticks != static_cast<std::uint64_t>(st.iterations())) {
+    tfbench::fail(st, "ticks lost");
+  }
+  if (v == kAll && st.iterations() > static_cast<benchmark::IterationCount>(kStream) &&
+      core.counters().alerts == 0) {
+    tfbench::fail(st, "no alert over a stream with jumps: rules not evaluated?");
+  }
+  st.SetItemsProcessed(st.iterations());
+  st.counters["alerts"] = static_cast<double>(core.counters().alerts);
+}
+
+// SMA + variance of one window (the RollingMoments building block) over a price history ring.
+void rolling_moments(benchmark::State& st) {
+  const auto window = static_cast<std::uint32_t>(st.range(0));
+  const Stream& s = stream();
+  const std::uint32_t mask = std::bit_ceil(window + 1) - 1;
+  std::vector<double> hist(mask + 1);
+  RollingMoments m;
+  std::uint32_t pos = 0;
+  std::size_t i = 0;
+  double sink = 0;
+  for (auto _ : st) {
+    hist[pos & mask] = s.ticks[i].price;
+    m.push(hist.data(), mask, pos, window);
+    sink += m.mean() + m.variance();
+    ++pos;
+    i = (i + 1) & (kStream - 1);
+  }
+  benchmark::DoNotOptimize(sink);
+  st.SetItemsProcessed(st.iterations());
+}
+
+// The alert path: every tick fires (tick-change threshold 1e-9 %, cooldown 0), so each iteration is
+// rules + alert record + one callback that copies the record into an SPSC ring (as the binary's relay).
+void alert_path(benchmark::State& st) {
+  const Stream& s = stream();
+  EngineConfig cfg;
+  cfg.max_tickers = 1024;
+  cfg.rules.tick_change_pct = 1e-9;
+  cfg.rules.cooldown_ns = 0;
+  cfg.rules.window_move_pct = cfg.rules.volatility_pct = cfg.rules.volume_spike_factor = 0;
+  cfg.rules.sma_cross = false;
+  ShardCore core(cfg, cfg.max_tickers, 0, 1, s.symbols);
+  core.set_measure_latency(false);
+  SpscRing<Alert> relay(1024);
+  core.add_alert_callback([](void* user, const Alert* a) { (void)static_cast<SpscRing<Alert>*>(user)->try_push(*a); },
+                          &relay);
+  std::size_t i = 0;
+  std::int64_t lap_ns = 0;
+  const std::int64_t lap = s.ticks.back().event_ns - s.ticks.front().event_ns + 1'000'000;
+  std::uint64_t drained = 0;
+  for (auto _ : st) {
+    Tick t = s.ticks[i];
+    t.event_ns += lap_ns;
+    t.price *= 1.0 + 1e-6 * static_cast<double>((i >> 6) & 1);  // a ticker's price never repeats
+    core.on_tick(t);
+    if (++i == s.ticks.size()) {
+      i = 0;
+      lap_ns += lap;
+    }
+    if ((i & 511) == 0) {  // the relay's reader (outside the engine thread in the binary)
+      drained += relay.consume([](const Alert&) {}, SIZE_MAX);
+    }
+  }
+  drained += relay.consume([](const Alert&) {}, SIZE_MAX);
+  const auto n = static_cast<std::uint64_t>(st.iterations());
+  if (n > 1024 && (core.counters().alerts + kTickers < n || drained == 0)) {
+    tfbench::fail(st, "an alert per tick expected");
+  }
+  st.SetItemsProcessed(st.iterations());
+  st.counters["alerts_per_tick"] =
+      static_cast<double>(core.counters().alerts) / static_cast<double>(st.iterations());
+}
+
+// SymbolTable::find (the lock-free read path) over n registered tickers, names looked up in random order.
+void symbol_lookup(benchmark::State& st) {
+  const auto n = static_cast<std::uint32_t>(st.range(0));
+  SymbolTable table(n * 2);
+  std::vector<std::string> names;
+  for (std::uint32_t k = 0; k < n; ++k) {
+    std::string name = "T";
+    name += std::to_string(k * 7919u % 1000003u);
+    names.push_back(name);
+    (void)table.intern(names.back());
+  }
+  std::mt19937 rng(7);
+  std::vector<std::uint32_t> order(4096);
+  for (auto& o : order) {
+    o = static_cast<std::uint32_t>(rng() % n);
+  }
+  std::size_t i = 0;
+  std::uint64_t misses = 0;
+  for (auto _ : st) {
+    misses += table.find(names[order[i]]) == kNoSymbol;
+    i = (i + 1) & 4095;
+  }
+  if (misses != 0) {
+    tfbench::fail(st, "registered ticker not found");
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+
+// load_csv per row: read, split, parse date/price/volume, resolve the ticker, sort — a Yahoo-layout file.
+void csv_load(benchmark::State& st) {
+  const std::uint32_t rows = tfbench::options().quick ? 2'000 : 200'000;
+  const std::string path = "/tmp/tickforge_bench_" + std::to_string(::getpid()) + ".csv";
+  {
+    std::ofstream out(path);
+    out << "Date,Open,High,Low,Close,Adj Close,Volume\n";
+    for (std::uint32_t r = 0; r < rows; ++r) {
+      const std::int64_t day = r;  // consecutive days from 2000-01-01
+      char line[160];
+      const double p = 100.0 + 10.0 * std::sin(r * 0.01);
+      std::snprintf(line, sizeof line, "%04lld-%02lld-%02lld,%.2f,%.2f,%.2f,%.2f,%.6f,%u\n",
+                    static_cast<long long>(2000 + day / 336), static_cast<long long>(1 + day / 28 % 12),
+                    static_cast<long long>(1 + day % 28), p, p + 1, p - 1, p, p * 0.98, 1'000'000 + r);
+      out << line;
+    }
+  }
+  SymbolTable symbols(16);
+  CsvOptions opt;
+  opt.path = path;
+  opt.ticker = "AAPL";
+  std::size_t accepted = 0;
+  for (auto _ : st) {
+    const CsvLoadResult res = load_csv(opt, [&](std::string_view t) { return symbols.intern(t); });
+    accepted = res.rows.size();
+  }
+  std::remove(path.c_str());
+  if (accepted != rows) {
+    tfbench::fail(st, "rows rejected");
+  }
+  st.SetItemsProcessed(st.iterations() * rows);
+}
+
+// JsonTickParser::parse per message, over the seed pipeline's message format.
+void json_parse(benchmark::State& st) {
+  const Stream& s = stream();
+  std::vector<std::string> msgs;
+  for (std::size_t k = 0; k < 1024; ++k) {
+    const Tick& t = s.ticks[k];
+    char buf[160];
+    const std::int64_t secs = t.event_ns / 1'000'000'000;
+    std::snprintf(buf, sizeof buf, R"({"ticker":"%s","price":%.2f,"timestamp":"2024-12-09 %02lld:%02lld:%02lld"})",
+                  s.symbols.name(t.symbol), t.price, static_cast<long long>(secs / 3600 % 24),
+                  static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+    msgs.emplace_back(buf);
+  }
+  JsonTickParser parser(4096);
+  JsonTick out;
+  JsonReject why{};
+  std::size_t i = 0;
+  std::uint64_t bad = 0;
+  std::size_t bytes = 0;
+  for (auto _ : st) {
+    bad += !parser.parse(msgs[i], out, why);
+    bytes += msgs[i].size();
+    benchmark::DoNotOptimize(out.price);
+    i = (i + 1) & 1023;
+  }
+  if (bad != 0) {
+    tfbench::fail(st, "valid message rejected");
+  }
+  st.SetItemsProcessed(st.iterations());
+  st.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+}
+
+void register_all() {
+  using tfbench::tune;
+  tune(benchmark::RegisterBenchmark("OnTick/all_indicators_and_rules", [](auto& st) { on_tick(st, kAll); }));
+  tune(benchmark::RegisterBenchmark("OnTick/one_window_20", [](auto& st) { on_tick(st, kOneWindow); }));
+  tune(benchmark::RegisterBenchmark("OnTick/all_indicators_no_rules", [](auto& st) { on_tick(st, kNoRules); }));
+  tune(benchmark::RegisterBenchmark("OnTick/all+latency_clock", [](auto& st) { on_tick(st, kWithLatency); }));
+  tune(benchmark::RegisterBenchmark("OnTick/all+update_callback", [](auto& st) { on_tick(st, kWithUpdateFn); }));
+  tune(benchmark::RegisterBenchmark("RollingMoments/sma_variance", rolling_moments))->Arg(5)->Arg(20)->Arg(200);
+  tune(benchmark::RegisterBenchmark("AlertPath/rule_record_callback_relay", alert_path));
+  tune(benchmark::RegisterBenchmark("SymbolLookup/find", symbol_lookup))->Arg(64)->Arg(10'000)->Arg(1'000'000);
+  tune(benchmark::RegisterBenchmark("Parse/csv_yahoo_row", csv_load))->Unit(benchmark::kMillisecond);
+  tune(benchmark::RegisterBenchmark("Parse/json_tick_message", json_parse));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return tfbench::run_main(argc, argv, register_all); }
