@@ -122,7 +122,8 @@ void ShardCore::set_ticker_rules(SymbolId symbol, const RuleParams& params) {
 }
 
 void ShardCore::on_tick(const Tick& t) noexcept {
-  const std::uint32_t local = t.symbol / shard_count_;
+  // One shard (the default) needs no division; a predictable branch is cheaper than a 32-bit div.
+  const std::uint32_t local = shard_count_ == 1 ? t.symbol : t.symbol / shard_count_;
   TickerCore& c = core_[local];
   std::int64_t event_ns = t.event_ns;
   if (event_ns < c.last_event_ns) [[unlikely]] {
@@ -135,6 +136,7 @@ void ShardCore::on_tick(const Tick& t) noexcept {
   c.last_event_ns = event_ns;
   ++counters_.ticks;
   if (update_fn_ != nullptr) {
+    materialize(local, t.price);
     update_fn_(update_user_, &t, &metrics_);
   }
   if (measure_latency_) {
@@ -157,12 +159,8 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   double* ema = &ema_[std::size_t{local} * n_windows_];
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
     mom[w].push(hist, hist_mask_, pos, windows_[w]);
-    const bool full = mom[w].n == windows_[w];
-    m.sma[w] = full ? mom[w].mean() : kNaN;
-    m.variance[w] = full ? mom[w].variance() : kNaN;
-    m.stddev[w] = std::sqrt(m.variance[w]);
+    m.sma[w] = mom[w].n == windows_[w] ? mom[w].mean() : kNaN;
     ema[w] = pos == 0 ? p : ema[w] + ema_alpha_[w] * (p - ema[w]);
-    m.ema[w] = ema[w];
   }
 
   // Returns: % change and its rolling std (volatility).
@@ -172,10 +170,10 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
     const auto rpos = pos - 1;
     rh[rpos & ret_mask_] = m.pct_change;
     a.returns.push(rh, ret_mask_, rpos, vol_window_);
-    m.volatility = a.returns.n == vol_window_ ? std::sqrt(a.returns.variance()) : kNaN;
+    returns_var_ = a.returns.n == vol_window_ ? a.returns.variance() : kNaN;
   } else {
     m.pct_change = kNaN;
-    m.volatility = kNaN;
+    returns_var_ = kNaN;
   }
 
   // Volume: mean of the previous ticks (before this one joins), VWAP and cumulative volume.
@@ -185,8 +183,6 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   a.volumes.push(vh, volu_mask_, pos, volume_window_);
   neumaier_add(c.pv_sum, c.pv_comp, p * t.volume);
   neumaier_add(c.v_sum, c.v_comp, t.volume);
-  m.cum_volume = c.v_sum + c.v_comp;
-  m.vwap = m.cum_volume > 0.0 ? (c.pv_sum + c.pv_comp) / m.cum_volume : kNaN;
 
   // Event-time window high/low.
   window_extremes(local, event_ns, p, params_[c.params].window_ns);
@@ -220,8 +216,28 @@ void ShardCore::window_extremes(std::uint32_t local, std::int64_t t, double p, s
   };
   metrics_.window_high = step(mx, c.max_head, c.max_size, [p](double q) { return q <= p; });
   metrics_.window_low = step(mn, c.min_head, c.min_size, [p](double q) { return q >= p; });
-  metrics_.move_up_pct = pct(p, metrics_.window_low);
-  metrics_.move_down_pct = (metrics_.window_high - p) / metrics_.window_high * 100.0;
+}
+
+double ShardCore::move_up_pct(double p) const noexcept { return pct(p, metrics_.window_low); }
+double ShardCore::move_down_pct(double p) const noexcept {
+  return (metrics_.window_high - p) / metrics_.window_high * 100.0;
+}
+
+void ShardCore::materialize(std::uint32_t local, double p) noexcept {
+  const TickerCore& c = core_[local];
+  TickMetrics& m = metrics_;
+  const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
+  const double* ema = &ema_[std::size_t{local} * n_windows_];
+  for (std::uint32_t w = 0; w < n_windows_; ++w) {
+    m.variance[w] = mom[w].n == windows_[w] ? mom[w].variance() : kNaN;
+    m.stddev[w] = std::sqrt(m.variance[w]);
+    m.ema[w] = ema[w];
+  }
+  m.volatility = std::sqrt(returns_var_);
+  m.move_up_pct = move_up_pct(p);
+  m.move_down_pct = move_down_pct(p);
+  m.cum_volume = c.v_sum + c.v_comp;
+  m.vwap = m.cum_volume > 0.0 ? (c.pv_sum + c.pv_comp) / m.cum_volume : kNaN;
 }
 
 void ShardCore::evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept {
@@ -229,23 +245,32 @@ void ShardCore::evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t 
   const RuleParams& rp = params_[c.params];
   const TickMetrics& m = metrics_;
 
+  const double p = t.price;
   if (rp.window_move_pct > 0.0) {
-    if (m.move_up_pct >= rp.window_move_pct) [[unlikely]] {
-      maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kUp, m.move_up_pct, m.window_low,
-                 rp.window_move_pct);
+    // Pre-checks by multiplication, loose by 1e-9 (far above rounding), so they never miss a tick the
+    // exact rule (a division) accepts; the exact rule then decides, boundaries included.
+    const double x = rp.window_move_pct * 0.01;
+    if (p >= m.window_low * (1.0 + x - 1e-9)) [[unlikely]] {
+      if (const double up = move_up_pct(p); up >= rp.window_move_pct) {
+        maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kUp, up, m.window_low, rp.window_move_pct);
+      }
     }
-    if (m.move_down_pct >= rp.window_move_pct) [[unlikely]] {
-      maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kDown, m.move_down_pct, m.window_high,
-                 rp.window_move_pct);
+    if (p <= m.window_high * (1.0 - x + 1e-9)) [[unlikely]] {
+      if (const double down = move_down_pct(p); down >= rp.window_move_pct) {
+        maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kDown, down, m.window_high,
+                   rp.window_move_pct);
+      }
     }
   }
   if (rp.tick_change_pct > 0.0 && std::fabs(m.pct_change) >= rp.tick_change_pct) [[unlikely]] {
     maybe_emit(local, t, event_ns, rp, Rule::kTickChange, m.pct_change > 0 ? Direction::kUp : Direction::kDown,
                m.pct_change, c.last_price, rp.tick_change_pct);
   }
-  if (rp.volatility_pct > 0.0 && m.volatility >= rp.volatility_pct) [[unlikely]] {
-    maybe_emit(local, t, event_ns, rp, Rule::kVolatility, Direction::kUp, m.volatility, m.volatility,
-               rp.volatility_pct);
+  // Volatility ≥ X pre-checked on the variance (no square root per tick), loose by 1e-9 relative.
+  if (rp.volatility_pct > 0.0 && returns_var_ >= rp.volatility_pct * rp.volatility_pct * (1.0 - 1e-9)) [[unlikely]] {
+    if (const double vol = std::sqrt(returns_var_); vol >= rp.volatility_pct) {
+      maybe_emit(local, t, event_ns, rp, Rule::kVolatility, Direction::kUp, vol, vol, rp.volatility_pct);
+    }
   }
   if (rp.sma_cross && n_windows_ >= 2) {
     const double diff = m.sma[0] - m.sma[n_windows_ - 1];  // NaN until the long window is full
@@ -293,7 +318,7 @@ void ShardCore::maybe_emit(std::uint32_t local, const Tick& t, std::int64_t even
   a.threshold = threshold;
   a.sma_short = m.sma[0];
   a.sma_long = m.sma[n_windows_ - 1];
-  a.volatility = m.volatility;
+  a.volatility = std::sqrt(returns_var_);
   a.pct_change = m.pct_change;
   a.volume = t.volume;
   ++counters_.alerts;

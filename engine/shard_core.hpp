@@ -92,6 +92,11 @@ class ShardCore {
   void maybe_emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleParams& rp, Rule rule,
                   Direction dir, double value, double reference, double threshold) noexcept;
   void window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept;
+  /// Fills the metrics the rules do not need per tick (square roots, VWAP, move %, EMA copies):
+  /// only when an update callback will read them.
+  void materialize(std::uint32_t local, double p) noexcept;
+  [[nodiscard]] double move_up_pct(double p) const noexcept;
+  [[nodiscard]] double move_down_pct(double p) const noexcept;
 
   // Immutable after construction.
   const std::uint32_t capacity_;
@@ -127,7 +132,8 @@ class ShardCore {
   UpdateFn update_fn_ = nullptr;
   void* update_user_ = nullptr;
   bool measure_latency_ = true;
-  TickMetrics metrics_{};
+  TickMetrics metrics_{};  // per tick: sma, pct_change, window high/low, volume_mean; the rest in materialize()
+  double returns_var_ = 0;  // variance of the returns window (NaN until full): volatility²
   Alert alert_{};
   std::uint64_t next_alert_id_;
 
