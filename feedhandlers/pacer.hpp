@@ -40,8 +40,10 @@ void publish_paced(FeedPort& port, const std::atomic<bool>& stop, std::uint64_t 
     }
     if (const std::int64_t due_ns = due(i); due_ns >= 0) {
       wait_until(due_ns);
+      port.publish_at(make(i), due_ns);  // latency from the scheduled time: a stall is not hidden
+    } else {
+      port.publish(make(i));
     }
-    port.publish(make(i));
   }
 }
 

@@ -39,9 +39,14 @@ class FeedPort {
   /// Stamps feed index and ingest time, then routes the tick to its shard's ring. On a full ring:
   /// FullPolicy::kBlock waits (pause-spin) until the shard frees a slot; kDropNewest drops it and counts.
   /// Budget: one clock read (vDSO) + one ring push.
-  Push publish(Tick t) noexcept {
+  Push publish(Tick t) noexcept { return publish_at(t, now_ns()); }
+
+  /// publish() with a given latency origin: an open-loop feed passes the tick's *scheduled* send time,
+  /// so a stall anywhere (feed, ring, engine) shows in the latency of every tick it delayed instead
+  /// of being hidden by a late send stamp (coordinated omission).
+  Push publish_at(Tick t, std::int64_t origin_ns) noexcept {
     t.feed = index_;
-    t.ingest_ns = now_ns();
+    t.ingest_ns = origin_ns;
     SpscRing<Tick>& ring = *rings_[shard_count_ == 1 ? 0 : t.symbol % shard_count_];
     if (ring.try_push(t)) [[likely]] {
       ++published_;
