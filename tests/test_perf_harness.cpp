@@ -10,6 +10,15 @@
 namespace tickforge::perf {
 namespace {
 
+// moodycamel::ReaderWriterQueue orders its slots with standalone fences, which ThreadSanitizer does not
+// model (it reports races inside the queue). The peer queue is only the harness's comparison transport,
+// never on the engine's path, so the ThreadSanitizer build checks the ring transport alone.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kPeerQueueCheckable = false;
+#else
+constexpr bool kPeerQueueCheckable = true;
+#endif
+
 HarnessConfig small(Transport t) {
   HarnessConfig c;
   c.transport = t;
@@ -42,6 +51,9 @@ TEST(PerfHarness, ShouldShowAnEngineStallInTheLatencyOfEveryTickItDelayed) {
 }
 
 TEST(PerfHarness, ShouldComputeTheSameMetricsAndAlertsOverBothTransports) {
+  if (!kPeerQueueCheckable) {
+    GTEST_SKIP() << "ReaderWriterQueue's fences are invisible to ThreadSanitizer";
+  }
   const TickSource src = synthetic_source(32, 1 << 14);
   HarnessConfig c = small(Transport::kRing);
   c.duration_s = 0.2;
@@ -61,6 +73,9 @@ TEST(PerfHarness, ShouldComputeTheSameMetricsAndAlertsOverBothTransports) {
 TEST(PerfHarness, ShouldCountEveryTickAtSaturationWithoutDrops) {
   const TickSource src = synthetic_source(64, 1 << 14);
   for (Transport t : {Transport::kRing, Transport::kRwq}) {
+    if (t == Transport::kRwq && !kPeerQueueCheckable) {
+      continue;
+    }
     HarnessConfig c = small(t);
     c.mode = Mode::kSaturate;
     c.update_callback = false;
