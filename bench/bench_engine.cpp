@@ -204,12 +204,14 @@ void csv_load(benchmark::State& st) {
     std::ofstream out(path);
     out << "Date,Open,High,Low,Close,Adj Close,Volume\n";
     for (std::uint32_t r = 0; r < rows; ++r) {
-      const std::int64_t day = r;  // consecutive days from 2000-01-01
+      // 1,000 rows a day from 2000-01-01, a second apart (stays far inside the int64-ns range).
+      const unsigned day = r / 1000;
+      const unsigned sec = r % 1000;
       char line[160];
       const double p = 100.0 + 10.0 * std::sin(r * 0.01);
-      std::snprintf(line, sizeof line, "%04lld-%02lld-%02lld,%.2f,%.2f,%.2f,%.2f,%.6f,%u\n",
-                    static_cast<long long>(2000 + day / 336), static_cast<long long>(1 + day / 28 % 12),
-                    static_cast<long long>(1 + day % 28), p, p + 1, p - 1, p, p * 0.98, 1'000'000 + r);
+      std::snprintf(line, sizeof line, "%04u-%02u-%02u %02u:%02u:%02u,%.2f,%.2f,%.2f,%.2f,%.6f,%u\n",
+                    2000 + day / 336, 1 + day / 28 % 12, 1 + day % 28, sec / 3600, sec / 60 % 60, sec % 60, p,
+                    p + 1, p - 1, p, p * 0.98, 1'000'000 + r);
       out << line;
     }
   }
