@@ -3,8 +3,8 @@
 // Private header. A ShardCore owns flat arrays sized at construction for `capacity` tickers, indexed by
 // the shard-local id (symbol / shards). on_tick() is O(1) per tick: it updates every indicator, checks
 // the five rules, and calls the registered callbacks with pointers to preallocated records.
-// Budget (issue 3): all indicators together ≤ 25 ns per tick; no allocation, lock, syscall, exception or
-// virtual call. The only clock read is the TSC-based latency clock (clock.hpp), no syscall.
+// Target: all indicators together ≤ 25 ns per tick (measured ~90 ns: BENCHMARKS.md). No allocation, lock,
+// syscall, exception or virtual call. The only clock read is the TSC-based latency clock (clock.hpp).
 //
 // Thread contract: one thread calls on_tick(); the constructor, configuration setters and readers of
 // counters run before that thread starts or after it is joined.

@@ -24,6 +24,9 @@
 
 #include <sys/utsname.h>
 
+#include <tickforge/engine.hpp>
+
+#include "clock.hpp"
 #include "harness.hpp"
 
 namespace {
@@ -157,6 +160,38 @@ std::string machine_description() {
                      u.release, __VERSION__);
 }
 
+// The platform's own hiccups: one pinned thread reads the clock in a tight loop; every gap between two
+// reads is time the CPU was taken away (interrupts, hypervisor, other tasks). No engine involved: this is
+// the floor under any tail latency measured on the same CPU.
+int jitter_probe(int cpu, double seconds) {
+  if (cpu >= 0 && !pin_current_thread(cpu, nullptr)) {
+    fmt::print(stderr, "tickforge-perf: cannot pin to CPU {}\n", cpu);
+    return 2;
+  }
+  calibrate_clock();
+  LatencyHistogram gaps;
+  std::int64_t lost_ns = 0;
+  std::uint64_t hiccups = 0;
+  const std::int64_t start = now_ns();
+  const std::int64_t end = start + static_cast<std::int64_t>(seconds * 1e9);
+  std::int64_t prev = start;
+  for (std::int64_t t = now_ns(); t < end; t = now_ns()) {
+    const std::int64_t gap = t - prev;
+    gaps.record(gap);
+    if (gap >= 1'000) {
+      lost_ns += gap;
+      ++hiccups;
+    }
+    prev = t;
+  }
+  const double total = static_cast<double>(prev - start);
+  fmt::print("jitter probe on CPU {} for {:.1f} s: clock-read gaps p50 {} ns, p99.99 {} ns, max {} us; "
+             "{} gaps >= 1 us ({:.0f}/s) took {:.3f} % of the time\n",
+             cpu, total / 1e9, gaps.percentile(0.5), gaps.percentile(0.9999), us(gaps.max()), hiccups,
+             static_cast<double>(hiccups) / (total / 1e9), 100.0 * static_cast<double>(lost_ns) / total);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,8 +210,10 @@ int main(int argc, char** argv) {
   std::string plot_path;
   bool quick = false;
   std::string callback = "auto";
-  app.add_option("--mode", mode, "rate (open loop at --rate) or saturate (as fast as possible)")
-      ->check(CLI::IsMember({"rate", "saturate"}));
+  app.add_option("--mode", mode,
+                 "rate (open loop at --rate), saturate (as fast as possible) or jitter (the platform's own "
+                 "hiccups on --engine-cpu: no engine)")
+      ->check(CLI::IsMember({"rate", "saturate", "jitter"}));
   app.add_option("--rate", rates, "offered ticks/s; several (comma-separated) give one configuration each")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
@@ -206,6 +243,9 @@ int main(int argc, char** argv) {
   if (quick) {
     base.duration_s = 0.3;
     base.warmup_s = 0.05;
+  }
+  if (mode == "jitter") {
+    return jitter_probe(base.engine_cpu, base.duration_s);
   }
   base.mode = mode == "rate" ? Mode::kRate : Mode::kSaturate;
   base.idle = idle == "spin"    ? IdleKind::kBusySpin

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, then builds and runs every test in three builds:
-#   1. Release            — all tests (unit, concurrent, end-to-end through the binary)
+#   1. Release            — all tests (unit, concurrent, end-to-end through the binary) and every
+#                           benchmark and the perf harness in --quick mode (label "bench")
 #   2. ThreadSanitizer    — the concurrent tests and the end-to-end runs of the binary
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer — all tests
 # Usage: scripts/test.sh            (from the repository root; build trees go to build-*/)
