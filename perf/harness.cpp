@@ -5,6 +5,7 @@
 #include <atomic>
 #include <bit>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
@@ -85,6 +86,18 @@ struct Sink {
   LatencyHistogram latency;
   LatencyHistogram alert_latency;
 };
+
+// The time origin t0 (20 ms ahead: time for both threads to pin and spin up) and a sink measuring from
+// the end of the warm-up, with the configured stalls.
+std::unique_ptr<Sink> make_sink(const HarnessConfig& cfg, std::int64_t& t0) {
+  t0 = now_ns() + 20'000'000;
+  auto sink = std::make_unique<Sink>();
+  sink->measure_from = t0 + static_cast<std::int64_t>(cfg.warmup_s * 1e9);
+  sink->stall_ns = cfg.stall_ns;
+  sink->stall_every_ns = cfg.stall_every_ns;
+  sink->next_stall = sink->measure_from;
+  return sink;
+}
 
 inline std::uint64_t bits(double d) noexcept {
   std::uint64_t u;
@@ -230,7 +243,8 @@ HarnessResult run_ring(const HarnessConfig& cfg, const TickSource& src) {
   ec.max_tickers = std::max<std::uint32_t>(ec.max_tickers, static_cast<std::uint32_t>(src.names.size()) + 1);
   Engine engine(ec);
   prepare_symbols(engine.symbols(), src);
-  auto sink = std::make_unique<Sink>();
+  std::int64_t t0 = 0;
+  auto sink = make_sink(cfg, t0);
   if (cfg.update_callback) {
     engine.set_update_callback(on_update, sink.get());
   }
@@ -240,17 +254,12 @@ HarnessResult run_ring(const HarnessConfig& cfg, const TickSource& src) {
   Start start;
   bool feed_pinned = true;
   FeedCounts sent;
-  const std::int64_t t0 = now_ns() + 20'000'000;  // 20 ms for both threads to pin and spin up
-  sink->measure_from = t0 + static_cast<std::int64_t>(cfg.warmup_s * 1e9);
   std::thread feed([&] {
     feed_pinned = cfg.feed_cpu < 0 || pin_current_thread(cfg.feed_cpu, nullptr);
     sent = run_feed(cfg, src, start, sink->measure_from,
                     [&](const Tick& t, std::int64_t origin) { port.publish_at(t, origin); });
     port.close();
   });
-  sink->stall_ns = cfg.stall_ns;
-  sink->stall_every_ns = cfg.stall_every_ns;
-  sink->next_stall = sink->measure_from;
   engine.start(cfg.idle, {cfg.engine_cpu});
   start.t0.store(t0, std::memory_order_release);  // partner: the feed's acquire load
   feed.join();
@@ -277,7 +286,8 @@ HarnessResult run_rwq(const HarnessConfig& cfg, const TickSource& src) {
   SymbolTable symbols(ec.max_tickers);
   prepare_symbols(symbols, src);
   ShardCore core(ec, ec.max_tickers, 0, 1, symbols);
-  auto sink = std::make_unique<Sink>();
+  std::int64_t t0 = 0;
+  auto sink = make_sink(cfg, t0);
   if (cfg.update_callback) {
     core.set_update_callback(on_update, sink.get());
   }
@@ -290,11 +300,6 @@ HarnessResult run_rwq(const HarnessConfig& cfg, const TickSource& src) {
   bool engine_pinned = true;
   FeedCounts sent;
   std::uint64_t full_waits = 0;
-  const std::int64_t t0 = now_ns() + 20'000'000;
-  sink->measure_from = t0 + static_cast<std::int64_t>(cfg.warmup_s * 1e9);
-  sink->stall_ns = cfg.stall_ns;
-  sink->stall_every_ns = cfg.stall_every_ns;
-  sink->next_stall = sink->measure_from;
   std::thread shard([&] {  // the Engine's shard loop, over the peer queue
     engine_pinned = cfg.engine_cpu < 0 || pin_current_thread(cfg.engine_cpu, nullptr);
     IdleStrategy idle(cfg.idle);
