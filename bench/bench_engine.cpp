@@ -2,10 +2,11 @@
 // and the parsers that feed them.
 //
 // Calculator and rule costs run ShardCore::on_tick (the shard hot path) over a pre-generated synthetic
-// stream (64 tickers, random walk with jumps, 1 ms apart), with the engine's own latency clock off, so
-// the figure is the tick's processing alone. Variants switch parts on and off through the public
-// configuration; "per indicator" costs are the differences between variants, and the building blocks
-// (RollingMoments = SMA + variance of one window) are also timed alone.
+// stream (perf::synthetic_source: 64 tickers, random walk with jumps, 1 ms apart) replayed in laps
+// (perf::Replay), with the engine's own latency clock off, so the figure is the tick's processing alone.
+// Variants switch parts on and off through the public configuration; "per indicator" costs are the
+// differences between variants, and the building block RollingMoments (SMA + variance of one window) is
+// also timed alone.
 #include <unistd.h>
 
 #include <bit>
@@ -23,10 +24,10 @@
 
 #include "bench_common.hpp"
 #include "csv_reader.hpp"
+#include "harness.hpp"
 #include "json_tick.hpp"
 #include "rolling_moments.hpp"
 #include "shard_core.hpp"
-#include "synthetic.hpp"
 
 namespace {
 
@@ -35,16 +36,14 @@ using namespace tickforge;
 constexpr std::uint32_t kTickers = 64;
 constexpr std::size_t kStream = 1 << 16;  // ticks cycled through (fits in L2 with the per-ticker state)
 
+// The harness's pre-generated synthetic source, and a symbol table holding its tickers (ids in order).
 struct Stream {
+  perf::TickSource src = perf::synthetic_source(kTickers, kStream);
   SymbolTable symbols{1024};
-  std::vector<Tick> ticks;
+  const std::vector<Tick>& ticks = src.ticks;
   Stream() {
-    SyntheticOptions o;
-    o.count = kTickers;
-    SyntheticFeed feed(o, symbols);
-    ticks.reserve(kStream);
-    for (std::size_t i = 0; i < kStream; ++i) {
-      ticks.push_back(feed.next());
+    for (const std::string& name : src.names) {
+      (void)symbols.intern(name);
     }
   }
 };
@@ -81,17 +80,9 @@ void on_tick(benchmark::State& st, Variant v) {
     core.set_update_callback(
         [](void* user, const Tick*, const TickMetrics* m) { *static_cast<double*>(user) += m->sma[0]; }, &sink);
   }
-  std::size_t i = 0;
-  std::int64_t lap_ns = 0;  // event time keeps rising lap after lap
-  const std::int64_t lap = s.ticks.back().event_ns - s.ticks.front().event_ns + 1'000'000;
+  perf::Replay replay(s.src);  // event time keeps rising lap after lap
   for (auto _ : st) {
-    Tick t = s.ticks[i];
-    t.event_ns += lap_ns;
-    core.on_tick(t);
-    if (++i == s.ticks.size()) {
-      i = 0;
-      lap_ns += lap;
-    }
+    core.on_tick(replay.next());
   }
   benchmark::DoNotOptimize(sink);
   if (core.counters().ticks != static_cast<std::uint64_t>(st.iterations())) {
@@ -141,20 +132,14 @@ void alert_path(benchmark::State& st) {
   SpscRing<Alert> relay(1024);
   core.add_alert_callback([](void* user, const Alert* a) { (void)static_cast<SpscRing<Alert>*>(user)->try_push(*a); },
                           &relay);
-  std::size_t i = 0;
-  std::int64_t lap_ns = 0;
-  const std::int64_t lap = s.ticks.back().event_ns - s.ticks.front().event_ns + 1'000'000;
+  perf::Replay replay(s.src);
+  std::uint64_t i = 0;
   std::uint64_t drained = 0;
   for (auto _ : st) {
-    Tick t = s.ticks[i];
-    t.event_ns += lap_ns;
+    Tick t = replay.next();
     t.price *= 1.0 + 1e-6 * static_cast<double>((i >> 6) & 1);  // a ticker's price never repeats
     core.on_tick(t);
-    if (++i == s.ticks.size()) {
-      i = 0;
-      lap_ns += lap;
-    }
-    if ((i & 511) == 0) {  // the relay's reader (outside the engine thread in the binary)
+    if ((++i & 511) == 0) {  // the relay's reader (outside the engine thread in the binary)
       drained += relay.consume([](const Alert&) {}, SIZE_MAX);
     }
   }

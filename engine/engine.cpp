@@ -40,11 +40,6 @@ void check_rules(const RuleParams& r, const std::string& where) {
   }
 }
 
-LatencySummary summarize(const LatencyHistogram& h) {
-  return LatencySummary{h.count(),          h.percentile(0.50),   h.percentile(0.90), h.percentile(0.99),
-                        h.percentile(0.999), h.percentile(0.9999), h.max()};
-}
-
 }  // namespace
 
 void EngineConfig::validate() const {

@@ -10,6 +10,8 @@
 #include <bit>
 #include <cstdint>
 
+#include <tickforge/engine.hpp>  // LatencySummary
+
 namespace tickforge {
 
 class LatencyHistogram {
@@ -77,5 +79,11 @@ class LatencyHistogram {
   std::uint64_t total_ = 0;
   std::uint64_t max_ = 0;
 };
+
+/// The percentiles the engine and the harness report.
+inline LatencySummary summarize(const LatencyHistogram& h) noexcept {
+  return LatencySummary{h.count(),           h.percentile(0.50),   h.percentile(0.90), h.percentile(0.99),
+                        h.percentile(0.999), h.percentile(0.9999), h.max()};
+}
 
 }  // namespace tickforge

@@ -15,6 +15,7 @@
 #include "clock.hpp"
 #include "csv_reader.hpp"
 #include "idle.hpp"
+#include "pacer.hpp"
 #include "shard_core.hpp"
 #include "synthetic.hpp"
 
@@ -135,13 +136,11 @@ void on_alert(void* user, const Alert* a) {
   }
 }
 
-// Both threads pin, then meet; the main thread then sets t0 (everyone's time origin).
+// The common time origin, published by the main thread once the consumer side is set up.
 struct Start {
-  std::atomic<int> ready{0};
   std::atomic<std::int64_t> t0{0};
 };
 
-// The feed loop, shared by both transports: push(tick, origin) publishes with back-pressure.
 struct FeedCounts {
   std::uint64_t sent = 0;
   std::uint64_t sent_after_warmup = 0;
@@ -156,28 +155,19 @@ FeedCounts run_feed(const HarnessConfig& cfg, const TickSource& src, Start& star
   const std::int64_t t0 = start.t0.load(std::memory_order_relaxed);
   const std::int64_t end = t0 + static_cast<std::int64_t>((cfg.warmup_s + cfg.duration_s) * 1e9);
   const double interval = cfg.mode == Mode::kRate ? 1e9 / cfg.rate : 0;
-  const std::size_t n = src.ticks.size();
-  std::size_t k = 0;
-  std::int64_t lap = 0;
+  Replay replay(src);
   std::uint64_t i = 0;
   std::uint64_t first_measured = UINT64_MAX;
   for (;; ++i) {
-    Tick t = src.ticks[k];
-    t.event_ns += lap;
+    Tick t = replay.next();
     t.seq = i;
-    if (++k == n) {
-      k = 0;
-      lap += src.lap_ns;
-    }
     std::int64_t origin;
     if (interval > 0) {
       origin = t0 + static_cast<std::int64_t>(static_cast<double>(i) * interval);
       if (origin >= end) {
         break;
       }
-      while (now_ns() < origin) {  // open loop: wait for the schedule, never behind it
-        cpu_relax();
-      }
+      wait_until(origin);  // open loop: wait for the schedule, never behind it
     } else {
       origin = now_ns();
       if (origin >= end) {
@@ -235,21 +225,33 @@ void count_at_feed(HarnessResult& r, const Sink& sink, std::uint64_t sent_after_
   r.throughput = r.measured_seconds > 0 ? static_cast<double>(sent_after_warmup) / r.measured_seconds : 0;
 }
 
-HarnessResult run_ring(const HarnessConfig& cfg, const TickSource& src) {
+// One shard, room for every ticker of the source, back-pressure: the same for both transports.
+EngineConfig engine_config(const HarnessConfig& cfg, const TickSource& src) {
   EngineConfig ec = cfg.engine;
   ec.shards = 1;
   ec.ring_capacity = cfg.ring_capacity;
   ec.full_policy = FullPolicy::kBlock;
   ec.max_tickers = std::max<std::uint32_t>(ec.max_tickers, static_cast<std::uint32_t>(src.names.size()) + 1);
-  Engine engine(ec);
+  ec.validate();
+  return ec;
+}
+
+// Wires the sink's callbacks into an Engine or a ShardCore (same configuration interface).
+template <typename Target>
+void attach(Target& target, const HarnessConfig& cfg, Sink& sink) {
+  if (cfg.update_callback) {
+    target.set_update_callback(on_update, &sink);
+  }
+  target.add_alert_callback(on_alert, &sink);
+  target.set_measure_latency(false);  // the sink measures; the engine's own clock would read it twice
+}
+
+HarnessResult run_ring(const HarnessConfig& cfg, const TickSource& src) {
+  Engine engine(engine_config(cfg, src));
   prepare_symbols(engine.symbols(), src);
   std::int64_t t0 = 0;
   auto sink = make_sink(cfg, t0);
-  if (cfg.update_callback) {
-    engine.set_update_callback(on_update, sink.get());
-  }
-  engine.add_alert_callback(on_alert, sink.get());
-  engine.set_measure_latency(false);
+  attach(engine, cfg, *sink);
   FeedPort& port = engine.add_feed();
   Start start;
   bool feed_pinned = true;
@@ -279,20 +281,13 @@ HarnessResult run_ring(const HarnessConfig& cfg, const TickSource& src) {
 }
 
 HarnessResult run_rwq(const HarnessConfig& cfg, const TickSource& src) {
-  EngineConfig ec = cfg.engine;
-  ec.shards = 1;
-  ec.max_tickers = std::max<std::uint32_t>(ec.max_tickers, static_cast<std::uint32_t>(src.names.size()) + 1);
-  ec.validate();
+  const EngineConfig ec = engine_config(cfg, src);
   SymbolTable symbols(ec.max_tickers);
   prepare_symbols(symbols, src);
   ShardCore core(ec, ec.max_tickers, 0, 1, symbols);
   std::int64_t t0 = 0;
   auto sink = make_sink(cfg, t0);
-  if (cfg.update_callback) {
-    core.set_update_callback(on_update, sink.get());
-  }
-  core.add_alert_callback(on_alert, sink.get());
-  core.set_measure_latency(false);
+  attach(core, cfg, *sink);
   moodycamel::ReaderWriterQueue<Tick> queue(cfg.ring_capacity);
   std::atomic<bool> done{false};
   Start start;

@@ -41,6 +41,26 @@ struct TickSource {
   std::int64_t lap_ns = 0;
 };
 
+/// Walks a source in laps: next() returns ticks[i % n] with event time + (i / n) × lap_ns. No allocation.
+class Replay {
+ public:
+  explicit Replay(const TickSource& src) noexcept : src_(&src) {}
+  Tick next() noexcept {
+    Tick t = src_->ticks[k_];
+    t.event_ns += lap_;
+    if (++k_ == src_->ticks.size()) {
+      k_ = 0;
+      lap_ += src_->lap_ns;
+    }
+    return t;
+  }
+
+ private:
+  const TickSource* src_;
+  std::size_t k_ = 0;
+  std::int64_t lap_ = 0;
+};
+
 /// Pre-generates n ticks of the synthetic feed (seeded random walk with jumps) over `tickers` tickers.
 TickSource synthetic_source(std::uint32_t tickers, std::size_t n);
 /// Loads a CSV history (any layout load_csv accepts); throws std::runtime_error with the reason.

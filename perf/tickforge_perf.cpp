@@ -34,13 +34,6 @@ namespace {
 using namespace tickforge;
 using namespace tickforge::perf;
 
-struct Summary {
-  std::uint64_t p50, p90, p99, p999, p9999, max;
-};
-Summary summarize(const LatencyHistogram& h) {
-  return {h.percentile(0.5),   h.percentile(0.9),    h.percentile(0.99),
-          h.percentile(0.999), h.percentile(0.9999), h.max()};
-}
 
 // The latency a configuration is judged by: every tick's (update callback) or the alerts' (alert callback only).
 const LatencyHistogram& shown(const HarnessResult& r) { return r.config.update_callback ? r.latency : r.alert_latency; }
@@ -81,8 +74,8 @@ void write_json(const std::string& path, const std::vector<HarnessResult>& resul
   out << "{\n  \"tool\": \"tickforge-perf\",\n  \"machine\": \"" << json_escape(machine) << "\",\n  \"results\": [\n";
   for (std::size_t i = 0; i < results.size(); ++i) {
     const HarnessResult& r = results[i];
-    const Summary s = summarize(r.latency);
-    const Summary a = summarize(r.alert_latency);
+    const LatencySummary s = summarize(r.latency);
+    const LatencySummary a = summarize(r.alert_latency);
     out << fmt::format(
         "    {{\"label\": \"{}\", \"transport\": \"{}\", \"mode\": \"{}\", \"offered_rate\": {}, "
         "\"warmup_s\": {}, \"duration_s\": {}, \"feed_cpu\": {}, \"engine_cpu\": {}, \"pinned\": {}, "
@@ -285,7 +278,7 @@ int main(int argc, char** argv) {
           if (rounds > 1) {
             r.label += fmt::format(" #{}", round + 1);
           }
-          const Summary s = summarize(shown(r));
+          const LatencySummary s = summarize(shown(r));
           fmt::print("{:<56} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>12.0f} {:>7}{}\n", r.label, us(s.p50),
                      us(s.p90), us(s.p99), us(s.p999), us(s.p9999), us(s.max), r.alerts, r.throughput, r.full_waits,
                      r.pinned ? "" : "  (NOT pinned)");
@@ -300,8 +293,8 @@ int main(int argc, char** argv) {
     if (transports.size() == 2) {
       // Ratios per (rate, round): rwq over ring for latency (> 1: ring faster), ring over rwq for throughput.
       for (std::size_t i = 0; i + 1 < results.size(); i += 2) {
-        const Summary a = summarize(shown(results[i]));
-        const Summary b = summarize(shown(results[i + 1]));
+        const LatencySummary a = summarize(shown(results[i]));
+        const LatencySummary b = summarize(shown(results[i + 1]));
         auto ratio = [](std::uint64_t x, std::uint64_t y) { return y == 0 ? 0.0 : static_cast<double>(x) / y; };
         fmt::print("ratio rwq/ring {:<44} p50 {:.2f}x  p99 {:.2f}x  p99.9 {:.2f}x  throughput ring/rwq {:.2f}x  "
                    "checksums {}\n",

@@ -135,7 +135,7 @@ TEST(JsonTick, ShouldParseEveryMessageOfTheSeedFileLikeAPlainTextReading) {
     const auto t0 = line.find(':') + 1;
     const auto q1 = line.find('"', t0);
     EXPECT_EQ(r.ticker, line.substr(q1 + 1, line.find('"', q1 + 1) - q1 - 1)) << line;
-    EXPECT_EQ(r.tick.event_ns % (kNs * 3600), 16 * 3600 * kNs % (kNs * 3600)) << line;  // all at 16:00:00
+    EXPECT_EQ(r.tick.event_ns % (86'400 * kNs), 16 * 3'600 * kNs) << line;  // every message at 16:00:00 UTC
     ++n;
   }
   EXPECT_EQ(n, 1250);
