@@ -12,12 +12,14 @@
 
 #include <tickforge/config.hpp>
 
+#include "kafka_settings.hpp"
+
 namespace tickforge {
 
 struct FeedSpec {
-  enum class Kind : std::uint8_t { kSynthetic, kCsv };
+  enum class Kind : std::uint8_t { kSynthetic, kCsv, kKafka };
   Kind kind = Kind::kSynthetic;
-  std::string path;  // csv only
+  std::string path;  // csv: the file; kafka: the topic
 };
 
 struct RunOptions {
@@ -42,6 +44,9 @@ struct RunOptions {
   std::string metrics_out;                // CSV, one row per tick
   std::string alerts_out;                 // JSON lines; "-" = stdout
   std::uint32_t print_alerts = 20;        // human-readable alerts on stdout per second (0 = none)
+  KafkaSettings kafka;
+  std::string produce_topic = "tickforge.ticks";  // tickforge produce: where ticks go
+  std::vector<std::string> broker_topics;        // tickforge broker: topics to create (empty: the defaults)
 
   // Per-ticker rule overrides as written ([tickers.X] key = value); resolved against the final global
   // rules by finalize(), so a command-line flag that changes a global rule reaches every ticker that

@@ -1,3 +1,4 @@
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <functional>
@@ -93,6 +94,20 @@ IdleKind to_idle(std::string_view text) {
   bad("expected spin, yield, backoff or sleep, got '" + s + "'");
 }
 
+// Kafka's legal topic (and our instance id) characters: ASCII letters, digits, '.', '_', '-'; ≤ 249.
+std::string topic_name(std::string_view text) {
+  const std::string s = trim(text);
+  if (s.empty() || s.size() > 249) {
+    bad("expected a name of 1 to 249 characters");
+  }
+  for (const char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '.' && c != '_' && c != '-') {
+      bad("'" + s + "' has a character other than letters, digits, '.', '_' and '-'");
+    }
+  }
+  return s;
+}
+
 std::vector<int> to_cpus(std::string_view text) {
   std::vector<int> cpus;
   for (const std::string& item : split_list(text)) {
@@ -152,15 +167,17 @@ const std::vector<RuleSetting>& rule_settings() {
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = [] {
     std::vector<Setting> t = {
-        {{"feed", "input: synthetic or csv:PATH (repeatable; one thread each) [synthetic]"},
+        {{"feed", "input: synthetic, csv:PATH or kafka:TOPIC (repeatable; one thread each) [synthetic]"},
          [](RunOptions& o, std::string_view v) {
            for (const std::string& item : split_list(v)) {
              if (item == "synthetic") {
                o.feeds.push_back({FeedSpec::Kind::kSynthetic, {}});
              } else if (item.rfind("csv:", 0) == 0 && item.size() > 4) {
                o.feeds.push_back({FeedSpec::Kind::kCsv, item.substr(4)});
+             } else if (item.rfind("kafka:", 0) == 0 && item.size() > 6) {
+               o.feeds.push_back({FeedSpec::Kind::kKafka, item.substr(6)});
              } else {
-               bad("expected synthetic or csv:PATH, got '" + item + "'");
+               bad("expected synthetic, csv:PATH or kafka:TOPIC, got '" + item + "'");
              }
            }
          }},
@@ -254,6 +271,98 @@ const std::vector<Setting>& settings() {
          [](RunOptions& o, std::string_view v) { o.engine.shards = to_int<std::uint32_t>(v, 1, 256); }},
         {{"idle", "engine idle strategy: spin, yield, backoff, sleep [backoff]"},
          [](RunOptions& o, std::string_view v) { o.engine_idle = to_idle(v); }},
+        // ---- Kafka (docs/kafka.md) ----
+        {{"brokers", "Kafka bootstrap servers host:port,...; not given = start the embedded cluster"},
+         [](RunOptions& o, std::string_view v) {
+           o.kafka.brokers = trim(v);
+           if (o.kafka.brokers.empty()) {
+             bad("expected host:port[,host:port...]");
+           }
+         }},
+        {{"kafka", "one librdkafka property KEY=VALUE for every Kafka client (repeatable; in TOML a [kafka] "
+                   "table); secrets are never printed"},
+         [](RunOptions& o, std::string_view v) {
+           const std::size_t eq = v.find('=');
+           const std::string key = eq == std::string_view::npos ? std::string() : trim(v.substr(0, eq));
+           if (key.empty()) {
+             bad("expected KEY=VALUE, e.g. security.protocol=SASL_SSL");  // the value is not echoed
+           }
+           o.kafka.properties.emplace_back(key, std::string(v.substr(eq + 1)));
+         }},
+        {{"publish-alerts", "publish alerts to the Kafka alerts topic [true]"},
+         [](RunOptions& o, std::string_view v) { o.kafka.publish_alerts = to_bool(v); }},
+        {{"alerts-topic", "Kafka topic for alerts [tickforge.alerts]"},
+         [](RunOptions& o, std::string_view v) { o.kafka.alerts_topic = topic_name(v); }},
+        {{"metrics-topic", "Kafka topic for per-ticker metric snapshots (off when not given)"},
+         [](RunOptions& o, std::string_view v) { o.kafka.metrics_topic = topic_name(v); }},
+        {{"metrics-interval", "metric snapshots: at most one per ticker per this much event time, 0 = every "
+                              "tick [1s]"},
+         [](RunOptions& o, std::string_view v) {
+           o.kafka.metrics_interval_ns = trim(v) == "0" ? 0 : parse_duration_ns(v);
+         }},
+        {{"dead-letter-topic", "Kafka feeds: forward bad messages here with the reason (off when not given)"},
+         [](RunOptions& o, std::string_view v) { o.kafka.dead_letter_topic = topic_name(v); }},
+        {{"group-id", "Kafka feeds: consumer group id [tickforge]"},
+         [](RunOptions& o, std::string_view v) {
+           o.kafka.group_id = trim(v);
+           if (o.kafka.group_id.empty()) {
+             bad("must not be empty");
+           }
+         }},
+        {{"instance-id", "prefix of every alert id [hostname-pid-starttime]"},
+         [](RunOptions& o, std::string_view v) { o.kafka.instance_id = topic_name(v); }},
+        {{"embedded-brokers", "brokers in the embedded Kafka cluster [3]"},
+         [](RunOptions& o, std::string_view v) { o.kafka.embedded_brokers = to_int<std::uint32_t>(v, 1, 16); }},
+        {{"partitions", "partitions of each topic created in the embedded cluster [6]"},
+         [](RunOptions& o, std::string_view v) { o.kafka.partitions = to_int<std::uint32_t>(v, 1, 1024); }},
+        {{"publish-queue", "engine → Kafka publisher queue capacity in alerts; full = dropped and counted [65536]"},
+         [](RunOptions& o, std::string_view v) {
+           o.kafka.queue_capacity = to_int<std::uint32_t>(v, 1024, 1u << 24);
+         }},
+        {{"flush-timeout", "at shutdown, wait this long for Kafka deliveries [10s]"},
+         [](RunOptions& o, std::string_view v) { o.kafka.flush_timeout_ns = parse_duration_ns(v); }},
+        {{"kafka-connect-timeout", "at start-up, the Kafka cluster must answer within this [10s]"},
+         [](RunOptions& o, std::string_view v) { o.kafka.connect_timeout_ns = parse_duration_ns(v); }},
+        {{"stop-at-eof", "Kafka feeds end once every assigned partition is read to its end [false]"},
+         [](RunOptions& o, std::string_view v) { o.kafka.stop_at_eof = to_bool(v); }},
+        {{"offset-reset", "Kafka feeds: where a group without committed offsets starts: earliest or latest "
+                          "[earliest]"},
+         [](RunOptions& o, std::string_view v) {
+           const std::string s = trim(v);
+           if (s != "earliest" && s != "latest") {
+             bad("expected earliest or latest, got '" + s + "'");
+           }
+           o.kafka.offset_reset = s;
+         }},
+        {{"json-fields", "Kafka feeds: JSON keys, e.g. ticker=Index,price=Close,timestamp=Date,volume=Volume "
+                         "[ticker|symbol, price, timestamp|ts|event_time, volume|size]"},
+         [](RunOptions& o, std::string_view v) {
+           for (const std::string& item : split_list(v)) {
+             const std::size_t eq = item.find('=');
+             const std::string field = trim(std::string_view(item).substr(0, eq));
+             const std::string key = eq == std::string::npos ? std::string() : trim(item.substr(eq + 1));
+             std::string* target = field == "ticker"      ? &o.kafka.fields.ticker
+                                   : field == "price"     ? &o.kafka.fields.price
+                                   : field == "timestamp" ? &o.kafka.fields.timestamp
+                                   : field == "volume"    ? &o.kafka.fields.volume
+                                                          : nullptr;
+             if (target == nullptr || key.empty()) {
+               bad("expected FIELD=KEY with FIELD one of ticker, price, timestamp, volume; got '" + item + "'");
+             }
+             *target = key;
+           }
+         }},
+        {{"publisher-cpu", "CPU for the Kafka publisher thread (-1 = not pinned)"},
+         [](RunOptions& o, std::string_view v) { o.kafka.publisher_cpu = to_int<int>(v, -1, 1 << 20); }},
+        {{"topic", "tickforge produce: the topic ticks are written to [tickforge.ticks]"},
+         [](RunOptions& o, std::string_view v) { o.produce_topic = topic_name(v); }},
+        {{"topics", "tickforge broker: topics to create, comma-separated [tickforge.ticks,tickforge.alerts,"
+                    "tickforge.metrics,tickforge.dead-letter]"},
+         [](RunOptions& o, std::string_view v) {
+           for (const std::string& name : split_list(v)) {
+             o.broker_topics.push_back(topic_name(name));
+           }
+         }},
     };
     for (const RuleSetting& r : rule_settings()) {
       t.push_back({r.info, [set = r.set](RunOptions& o, std::string_view v) { set(o.engine.rules, v); }});
@@ -279,7 +388,10 @@ std::string toml_text(const toml::node& node, const std::string& where) {
   if (const auto* arr = node.as_array()) {
     std::string out;
     for (const auto& item : *arr) {
-      out += (out.empty() ? "" : ",") + toml_text(item, where);
+      if (!out.empty()) {
+        out += ',';
+      }
+      out += toml_text(item, where);
     }
     return out;
   }
@@ -384,6 +496,12 @@ void load_config_file(RunOptions& opt, const std::string& path) {
   // Global settings first (tables iterate in key order, and [tickers] must not depend on it).
   for (const auto& [key, node] : root) {
     if (key.str() == "tickers") {
+      continue;
+    }
+    if (const toml::table* props = node.as_table(); key.str() == "kafka" && props != nullptr) {
+      for (const auto& [pk, pnode] : *props) {  // [kafka] "security.protocol" = "SASL_SSL"
+        opt.kafka.properties.emplace_back(std::string(pk.str()), toml_text(pnode, where_of(path, pnode)));
+      }
       continue;
     }
     const std::string where = where_of(path, node);

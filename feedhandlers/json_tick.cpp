@@ -43,10 +43,11 @@ struct JsonTickParser::Impl {
   ond::parser parser;
 };
 
-JsonTickParser::JsonTickParser(std::size_t max_message)
+JsonTickParser::JsonTickParser(std::size_t max_message, const JsonFieldMap& fields)
     : impl_(std::make_unique<Impl>(max_message)),
       buf_(new char[max_message + simdjson::SIMDJSON_PADDING]),
-      capacity_(max_message) {
+      capacity_(max_message),
+      keys_{fields.ticker, fields.price, fields.timestamp, fields.volume} {
   // Reserve simdjson's working memory now so that parse() never allocates.
   if (impl_->parser.allocate(max_message) != simdjson::SUCCESS) {
     throw std::bad_alloc();
@@ -57,9 +58,9 @@ JsonTickParser::~JsonTickParser() = default;
 
 namespace {
 
-enum class Field : std::uint8_t { kTicker, kPrice, kTime, kVolume, kOther };
+enum class Field : std::uint8_t { kTicker, kPrice, kTime, kVolume, kOther };  // kTicker..kVolume index keys_
 
-Field classify(std::string_view key) noexcept {
+Field classify_builtin(std::string_view key) noexcept {
   switch (key.size()) {
     case 2:
       return key == "ts" ? Field::kTime : Field::kOther;
@@ -89,6 +90,17 @@ bool numeric_text(ond::value& v, std::string_view& text) noexcept {
     return true;
   }
   return type == ond::json_type::string && v.get_string().get(text) == simdjson::SUCCESS;
+}
+
+// A configured key wins; a built-in name whose field has a configured key is just another field.
+Field classify(std::string_view key, const std::array<std::string, 4>& keys) noexcept {
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!keys[i].empty() && key == keys[i]) {
+      return static_cast<Field>(i);
+    }
+  }
+  const Field f = classify_builtin(key);
+  return f != Field::kOther && !keys[static_cast<std::size_t>(f)].empty() ? Field::kOther : f;
 }
 
 }  // namespace
@@ -132,7 +144,7 @@ bool JsonTickParser::parse(std::string_view message, JsonTick& out, JsonReject& 
     }
     ond::value v = field.value();
     std::string_view text;
-    switch (classify(key)) {
+    switch (classify(key, keys_)) {
       case Field::kTicker:
         have_ticker = true;
         if (v.get_string().get(text) != simdjson::SUCCESS || text.empty() || text.size() > 15) {

@@ -7,7 +7,10 @@
 //              ISO 8601 with fraction and Z/offset; naive times are UTC) or an epoch number / numeric
 //              string (parse_epoch: seconds, integer or fractional; |value| ≥ 1e11 means milliseconds)
 //   volume:    optional "volume" or "size", number or numeric string, ≥ 0 (absent → 0)
-// Any other key is skipped and counted in JsonTick::unknown_fields (not an error).
+// Any other key is skipped and counted in JsonTick::unknown_fields (not an error). A JsonFieldMap replaces
+// the key of any of the four fields, e.g. Kaggle's indexProcessed rows {"Index":"HSI","Date":"1986-12-31",
+// "Open":…,"Close":…,"Adj Close":…,"Volume":0.0} with ticker=Index, price=Close, timestamp=Date,
+// volume=Volume (the other columns are then unknown fields).
 //
 // Hot path: parse() copies the message into a preallocated padded buffer (simdjson reads up to 64 bytes
 // past the end) and walks it once; no allocation, no exception, no lock. Messages longer than the
@@ -17,7 +20,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <array>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace tickforge {
@@ -37,6 +42,12 @@ enum class JsonReject : std::uint8_t {
 
 const char* to_string(JsonReject r) noexcept;
 
+/// Which JSON key carries each field. Empty keeps the built-in names (ticker|symbol, price,
+/// timestamp|ts|event_time, volume|size); non-empty replaces them with exactly that key.
+struct JsonFieldMap {
+  std::string ticker, price, timestamp, volume;
+};
+
 struct JsonTick {
   std::string_view ticker;  ///< points into the parser's buffer: valid until the next parse()
   double price = 0;
@@ -50,7 +61,7 @@ class JsonTickParser {
   static constexpr std::size_t kDefaultCapacity = 64 * 1024;
 
   /// Allocates the padded buffer and simdjson's working memory for messages up to max_message bytes.
-  explicit JsonTickParser(std::size_t max_message = kDefaultCapacity);
+  explicit JsonTickParser(std::size_t max_message = kDefaultCapacity, const JsonFieldMap& fields = {});
   ~JsonTickParser();
   JsonTickParser(const JsonTickParser&) = delete;
   JsonTickParser& operator=(const JsonTickParser&) = delete;
@@ -63,6 +74,7 @@ class JsonTickParser {
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<char[]> buf_;
   std::size_t capacity_;
+  std::array<std::string, 4> keys_;  // [ticker, price, timestamp, volume]: empty = built-in names
 };
 
 }  // namespace tickforge

@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git python3
   libmimalloc-dev libconcurrentqueue-dev libreaderwriterqueue-dev librdkafka-dev
   libbenchmark-dev libgtest-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev libfmt-dev
-  libboost-dev gnuplot-nox
+  libboost-dev gnuplot-nox kcat
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -70,6 +70,26 @@ TEST(JsonTick, ShouldAcceptTheVariantShapesOfPublicProducers) {
   }
 }
 
+TEST(JsonTick, ShouldReadKaggleIndexRowsThroughAFieldMapping) {
+  // Kaggle "Stock Exchange Data" indexProcessed.csv as JSON rows: a space inside a key, volume a float.
+  JsonTickParser p(JsonTickParser::kDefaultCapacity, JsonFieldMap{"Index", "Close", "Date", "Volume"});
+  JsonTick t;
+  JsonReject why{};
+  ASSERT_TRUE(p.parse(R"({"Index":"HSI","Date":"1986-12-31","Open":2568.300049,"High":2568.300049,)"
+                      R"("Low":2568.300049,"Close":2568.300049,"Adj Close":2568.300049,"Volume":0.0,)"
+                      R"("CloseUSD":333.87900637})",
+                      t, why))
+      << to_string(why);
+  EXPECT_EQ(t.ticker, "HSI");
+  EXPECT_DOUBLE_EQ(t.price, 2568.300049);
+  EXPECT_EQ(t.volume, 0.0);
+  EXPECT_EQ(t.event_ns, 536371200LL * 1'000'000'000);  // 1986-12-31T00:00:00Z
+  EXPECT_EQ(t.unknown_fields, 5u);                      // Open, High, Low, Adj Close, CloseUSD
+  // A mapped field replaces the built-in names: "ticker" is now just another field.
+  EXPECT_FALSE(p.parse(R"({"ticker":"AAPL","Close":1,"Date":"2024-01-02"})", t, why));
+  EXPECT_EQ(why, JsonReject::kMissingTicker);
+}
+
 TEST(JsonTick, ShouldCountUnknownFieldsWithoutRejecting) {
   JsonTickParser p;
   const auto r = parse(p, R"({"ticker":"A","exchange":"XNAS","price":1,"meta":{"a":[1,2,{"b":null}]},)"

@@ -1,6 +1,8 @@
 // Settings shared by flags and the TOML config: names, values, errors with file and line, overrides.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -60,9 +62,59 @@ TEST(Settings, ShouldNameTheSettingInEveryError) {
   RunOptions o;
   EXPECT_NE(error_of([&] { apply_setting(o, "alert-pct", "five"); }).find("--alert-pct"), std::string::npos);
   EXPECT_NE(error_of([&] { apply_setting(o, "ddof", "2"); }).find("--ddof"), std::string::npos);
-  EXPECT_NE(error_of([&] { apply_setting(o, "feed", "kafka:x"); }).find("--feed"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_setting(o, "feed", "ftp:x"); }).find("--feed"), std::string::npos);
   EXPECT_NE(error_of([&] { apply_setting(o, "no-such-thing", "1"); }).find("unknown setting"), std::string::npos);
   EXPECT_NE(error_of([&] { apply_setting(o, "alert-pct", "nan"); }).find("--alert-pct"), std::string::npos);
+}
+
+TEST(Settings, ShouldParseKafkaSettingsAndNeverEchoAPropertyValue) {
+  RunOptions o;
+  apply_setting(o, "feed", "kafka:stock_prices");
+  ASSERT_EQ(o.feeds.size(), 1u);
+  EXPECT_EQ(o.feeds[0].kind, FeedSpec::Kind::kKafka);
+  EXPECT_EQ(o.feeds[0].path, "stock_prices");
+  apply_setting(o, "brokers", "k1:9092,k2:9092");
+  EXPECT_EQ(o.kafka.brokers, "k1:9092,k2:9092");
+  apply_setting(o, "kafka", "sasl.password=a=b,c");  // everything after the first '=' is the value
+  ASSERT_EQ(o.kafka.properties.size(), 1u);
+  EXPECT_EQ(o.kafka.properties[0].first, "sasl.password");
+  EXPECT_EQ(o.kafka.properties[0].second, "a=b,c");
+  const std::string no_key = error_of([&] { apply_setting(o, "kafka", "hunter2"); });
+  EXPECT_NE(no_key.find("--kafka"), std::string::npos);
+  EXPECT_EQ(no_key.find("hunter2"), std::string::npos) << no_key;
+  apply_setting(o, "json-fields", "ticker=Index, price=Close,timestamp=Date,volume=Volume");
+  EXPECT_EQ(o.kafka.fields.ticker, "Index");
+  EXPECT_EQ(o.kafka.fields.price, "Close");
+  EXPECT_EQ(o.kafka.fields.timestamp, "Date");
+  EXPECT_EQ(o.kafka.fields.volume, "Volume");
+  EXPECT_NE(error_of([&] { apply_setting(o, "json-fields", "colour=red"); }).find("--json-fields"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_setting(o, "alerts-topic", "bad topic"); }).find("--alerts-topic"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { apply_setting(o, "offset-reset", "middle"); }).find("--offset-reset"), std::string::npos);
+  apply_setting(o, "metrics-interval", "0");
+  EXPECT_EQ(o.kafka.metrics_interval_ns, 0);
+  apply_setting(o, "metrics-interval", "250ms");
+  EXPECT_EQ(o.kafka.metrics_interval_ns, 250'000'000);
+  apply_setting(o, "publish-alerts", "false");
+  EXPECT_FALSE(o.kafka.publish_alerts);
+}
+
+TEST(Settings, ShouldReadAKafkaTableOfLibrdkafkaProperties) {
+  const std::string path = write_temp("kafka.toml", R"(
+brokers = "broker-1:9093"
+dead-letter-topic = "ticks.dlq"
+[kafka]
+"security.protocol" = "SASL_SSL"
+"sasl.mechanisms" = "PLAIN"
+)");
+  RunOptions o;
+  load_config_file(o, path);
+  EXPECT_EQ(o.kafka.brokers, "broker-1:9093");
+  EXPECT_EQ(o.kafka.dead_letter_topic, "ticks.dlq");
+  using Prop = std::pair<std::string, std::string>;
+  ASSERT_EQ(o.kafka.properties.size(), 2u);
+  EXPECT_EQ(std::count(o.kafka.properties.begin(), o.kafka.properties.end(), Prop{"security.protocol", "SASL_SSL"}), 1);
+  EXPECT_EQ(std::count(o.kafka.properties.begin(), o.kafka.properties.end(), Prop{"sasl.mechanisms", "PLAIN"}), 1);
 }
 
 TEST(Settings, ShouldLoadTomlWithPerTickerOverridesResolvedAgainstFinalGlobals) {

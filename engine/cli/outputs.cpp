@@ -12,31 +12,6 @@
 
 namespace tickforge::cli {
 
-namespace {
-
-// Days since 1970-01-01 → civil date (Howard Hinnant's civil_from_days).
-void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) noexcept {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0));
-}
-
-// A double in shortest round-trip form; NaN/inf as `null_text`.
-template <typename It>
-It put_number(It out, double v, const char* null_text) {
-  if (!std::isfinite(v)) {
-    return fmt::format_to(out, "{}", null_text);
-  }
-  return fmt::format_to(out, "{}", v);
-}
-
-}  // namespace
 
 // ---- BufferedFile -----------------------------------------------------------------------------------
 
@@ -87,61 +62,6 @@ void BufferedFile::flush() noexcept {
 }
 
 // ---- formatting -------------------------------------------------------------------------------------
-
-std::size_t format_utc(std::int64_t ns, char* out, std::size_t cap) noexcept {
-  std::int64_t secs = ns / kNsPerSecond;
-  std::int64_t frac = ns % kNsPerSecond;
-  if (frac < 0) {
-    frac += kNsPerSecond;
-    --secs;
-  }
-  std::int64_t days = secs / 86400;
-  std::int64_t sod = secs % 86400;
-  if (sod < 0) {
-    sod += 86400;
-    --days;
-  }
-  int y = 0;
-  unsigned m = 0;
-  unsigned d = 0;
-  civil_from_days(days, y, m, d);
-  auto res = fmt::format_to_n(out, cap, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, m, d, sod / 3600, sod / 60 % 60,
-                              sod % 60);
-  char* p = res.out;
-  if (frac != 0) {
-    char digits[10];
-    fmt::format_to_n(digits, sizeof(digits), "{:09}", frac);
-    int len = 9;
-    while (digits[len - 1] == '0') {
-      --len;
-    }
-    p = fmt::format_to_n(p, cap - static_cast<std::size_t>(p - out), ".{}", std::string_view(digits, len)).out;
-  }
-  return static_cast<std::size_t>(fmt::format_to_n(p, cap - static_cast<std::size_t>(p - out), "Z").out - out);
-}
-
-std::size_t format_alert_json(const Alert& a, char* out, std::size_t cap) noexcept {
-  char when[40];
-  const std::size_t wn = format_utc(a.event_ns, when, sizeof(when));
-  auto it = fmt::format_to_n(out, cap,
-                             "{{\"schema\":1,\"id\":{},\"rule\":\"{}\",\"direction\":\"{}\",\"ticker\":\"{}\","
-                             "\"event_time\":\"{}\",\"event_ns\":{},\"tick_seq\":{},\"feed\":{},\"price\":",
-                             a.id, to_string(a.rule), to_string(a.direction), a.ticker, std::string_view(when, wn),
-                             a.event_ns, a.tick_seq, a.feed, a.price)
-                .out;
-  // Each field is bounded (≤ 32 chars), so the fixed-size buffer cannot overflow at cap ≥ 1024.
-  it = put_number(it, a.price, "null");
-  const std::pair<const char*, double> fields[] = {
-      {"reference", a.reference}, {"value", a.value},           {"threshold", a.threshold},
-      {"sma_short", a.sma_short}, {"sma_long", a.sma_long},     {"volatility", a.volatility},
-      {"pct_change", a.pct_change}, {"volume", a.volume}};
-  for (const auto& [name, v] : fields) {
-    it = fmt::format_to(it, ",\"{}\":", name);
-    it = put_number(it, v, "null");
-  }
-  it = fmt::format_to(it, ",\"ingest_ns\":{}}}\n", a.ingest_ns);
-  return static_cast<std::size_t>(it - out);
-}
 
 std::size_t format_alert_text(const Alert& a, char* out, std::size_t cap) noexcept {
   char when[40];

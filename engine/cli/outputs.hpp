@@ -15,6 +15,8 @@
 #include <tickforge/spsc_ring.hpp>
 #include <tickforge/symbol_table.hpp>
 
+#include "kafka/record_json.hpp"  // format_utc, format_alert_json, put_number
+
 namespace tickforge::cli {
 
 /// Append-only file with a fixed buffer; flushes whole buffers with write(2).
@@ -39,10 +41,6 @@ class BufferedFile {
   std::uint64_t write_errors_ = 0;
 };
 
-/// "2024-01-02T14:30:00.123456789Z" (fraction trimmed of trailing zeros, omitted when whole).
-std::size_t format_utc(std::int64_t ns, char* out, std::size_t cap) noexcept;
-/// One alert as a JSON object plus '\n'; returns bytes written (cap ≥ 1024 is always enough).
-std::size_t format_alert_json(const Alert& a, char* out, std::size_t cap) noexcept;
 /// One alert as a human-readable line plus '\n'.
 std::size_t format_alert_text(const Alert& a, char* out, std::size_t cap) noexcept;
 

@@ -16,7 +16,11 @@
 #include <tickforge/engine.hpp>
 
 #include "csv_feed.hpp"
+#include "kafka/embedded_cluster.hpp"
+#include "kafka/kafka_publisher.hpp"
+#include "kafka_feed.hpp"
 #include "outputs.hpp"
+#include "signals.hpp"
 #include "synthetic.hpp"
 
 namespace tickforge::cli {
@@ -32,6 +36,8 @@ extern "C" void on_signal(int sig) {
   g_signal.store(true, std::memory_order_relaxed);
 }
 
+}  // namespace
+
 void install_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -40,11 +46,17 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-// One feed: exactly one of the two sources is set.
+bool signalled() noexcept { return g_signal.load(std::memory_order_relaxed); }
+int signal_number() noexcept { return g_signal_number.load(std::memory_order_relaxed); }
+
+namespace {
+
+// One feed: exactly one of the three sources is set.
 struct Feed {
   std::string label;
   std::unique_ptr<SyntheticFeed> synthetic;
   std::unique_ptr<CsvFeed> csv;
+  std::unique_ptr<kafka::KafkaFeed> kafka;
   FeedPort* port = nullptr;
   int cpu = -1;
   std::thread thread;
@@ -55,7 +67,7 @@ struct Feed {
 // Main-thread consumer of alerts: prints a rate-limited few, writes all to --alerts-out.
 class AlertPrinter {
  public:
-  AlertPrinter(const RunOptions& opt) : per_second_(opt.print_alerts) {
+  AlertPrinter(const RunOptions& opt, std::string instance) : per_second_(opt.print_alerts), instance_(std::move(instance)) {
     if (!opt.alerts_out.empty()) {
       json_ = std::make_unique<BufferedFile>(opt.alerts_out);
     }
@@ -64,9 +76,11 @@ class AlertPrinter {
     }
   }
   void operator()(const Alert& a) {
-    char buf[1024];
+    char buf[kAlertJsonCapacity];
     if (json_) {
-      json_->append(buf, format_alert_json(a, buf, sizeof(buf)));
+      std::size_t n = format_alert_json(a, instance_, buf, sizeof(buf) - 1);
+      buf[n++] = '\n';
+      json_->append(buf, n);
     }
     if (text_) {
       const std::int64_t sec = FeedPort::now_ns() / kNsPerSecond;
@@ -97,12 +111,77 @@ class AlertPrinter {
 
  private:
   std::uint32_t per_second_;
+  std::string instance_;
   std::unique_ptr<BufferedFile> json_;
   std::unique_ptr<BufferedFile> text_;
   std::int64_t second_ = 0;
   std::uint32_t printed_this_second_ = 0;
   std::uint64_t not_printed_ = 0;
 };
+
+// Per-tick metrics go to the --metrics-out writer and/or the Kafka snapshot stream.
+struct UpdateFanout {
+  MetricsWriter* metrics;
+  kafka::KafkaPublisher* publisher;
+  static void on_update(void* user, const Tick* t, const TickMetrics* m) noexcept {
+    auto* self = static_cast<UpdateFanout*>(user);
+    if (self->metrics != nullptr) {
+      MetricsWriter::on_update(self->metrics, t, m);
+    }
+    if (self->publisher != nullptr) {
+      kafka::KafkaPublisher::on_update(self->publisher, t, m);
+    }
+  }
+};
+
+void print_kafka_feed(const kafka::KafkaFeed& feed) {
+  const kafka::KafkaFeedStats s = feed.stats();
+  fmt::print(stderr, "  kafka feed {}: messages {}  ticks {}  rejected {}", feed.topic(), s.messages, s.ticks,
+             s.rejected());
+  for (std::size_t k = 0; k < s.rejects.size(); ++k) {
+    if (s.rejects[k] != 0) {
+      fmt::print(stderr, ", {} {}", to_string(static_cast<JsonReject>(k)), s.rejects[k]);
+    }
+  }
+  if (s.symbol_table_full != 0) {
+    fmt::print(stderr, ", symbol_table_full {}", s.symbol_table_full);
+  }
+  fmt::print(stderr, "\n    dead-lettered {} (failed {})  unknown fields ignored {}  ring-full drops {}  offsets stored {}"
+             "  rebalances {}  consumer errors {}{}\n",
+             s.dead_lettered, s.dead_letter_failed, s.unknown_fields, s.dropped_ring_full, s.offsets_stored,
+             s.rebalances, s.consumer_errors, s.ended_at_eof ? "  (read to the end)" : "");
+  if (s.unfinished_at_exit != 0) {
+    fmt::print(stderr, "    warning: {} messages unfinished at exit: not committed, they will be read again\n",
+               s.unfinished_at_exit);
+  }
+}
+
+// False when an alert was lost (dropped, failed or undelivered).
+bool print_publisher(const kafka::KafkaPublisher& pub, const KafkaSettings& ks) {
+  const kafka::PublisherStats s = pub.stats();
+  auto line = [](const char* what, const std::string& topic, const kafka::ChannelStats& c) {
+    fmt::print(stderr, "  kafka {} → {}: queued {}  dropped (queue full) {}  produced {}  delivered {}  failed {}"
+               "  undelivered {}\n",
+               what, topic, c.queued, c.dropped_full, c.produced, c.delivered, c.failed, c.in_flight);
+  };
+  if (ks.publish_alerts) {
+    line("alerts", ks.alerts_topic, s.alerts);
+  }
+  if (!ks.metrics_topic.empty()) {
+    line("metric snapshots", ks.metrics_topic, s.metrics);
+  }
+  fmt::print(stderr, "  kafka instance {}  client errors {}  local queue-full waits {}{}\n", pub.instance_id(),
+             s.client_errors, s.local_queue_full_waits, s.flush_timed_out ? "  FLUSH TIMED OUT" : "");
+  for (const auto& [name, n] : s.failed_by_error) {
+    fmt::print(stderr, "    failed: {} {}\n", name, n);
+  }
+  const std::uint64_t lost = s.alerts.dropped_full + s.alerts.failed + s.alerts.in_flight;
+  if (lost != 0) {
+    fmt::print(stderr, "tickforge: error: {} alerts did not reach Kafka (see above)\n", lost);
+    return false;
+  }
+  return true;
+}
 
 void print_latency(const char* what, const LatencySummary& l) {
   if (l.count == 0) {
@@ -120,8 +199,10 @@ int run(RunOptions opt) {
     opt.feeds.push_back({FeedSpec::Kind::kSynthetic, {}});
   }
   bool all_synthetic = true;
+  bool kafka_feeds = false;
   for (const FeedSpec& f : opt.feeds) {
     all_synthetic = all_synthetic && f.kind == FeedSpec::Kind::kSynthetic;
+    kafka_feeds = kafka_feeds || f.kind == FeedSpec::Kind::kKafka;
   }
   if (opt.duration_seconds < 0) {
     opt.duration_seconds = all_synthetic ? 5 : 0;
@@ -136,7 +217,55 @@ int run(RunOptions opt) {
     }
   }
 
+  // Kafka: the embedded cluster unless --brokers names one; then the publisher (it checks the cluster
+  // answers). Both outlive the engine and the feeds (declared first, destroyed last).
+  const bool need_kafka = opt.kafka.publish_alerts || kafka_feeds || !opt.kafka.metrics_topic.empty();
+  std::unique_ptr<kafka::EmbeddedCluster> cluster;
+  std::string bootstrap = opt.kafka.brokers;
+  if (need_kafka && bootstrap.empty()) {
+    cluster = std::make_unique<kafka::EmbeddedCluster>(opt.kafka.embedded_brokers);
+    std::vector<std::string> topics;
+    for (const std::string* t : {&opt.kafka.alerts_topic, &opt.kafka.metrics_topic, &opt.kafka.dead_letter_topic}) {
+      if (!t->empty()) {
+        topics.push_back(*t);
+      }
+    }
+    for (const FeedSpec& f : opt.feeds) {
+      if (f.kind == FeedSpec::Kind::kKafka) {
+        topics.push_back(f.path);
+      }
+    }
+    std::string names;
+    for (const std::string& t : topics) {
+      cluster->create_topic(t, opt.kafka.partitions);
+      names += names.empty() ? "" : ", ";
+    names += t;
+    }
+    bootstrap = cluster->bootstrap();
+    fmt::print(stderr, "tickforge: embedded Kafka cluster at {} (topics: {}; {} partitions each)\n", bootstrap, names,
+               opt.kafka.partitions);
+    if (opt.kafka.publish_alerts) {
+      fmt::print(stderr, "tickforge: read the alerts with: kcat -C -b {} -t {}\n", bootstrap, opt.kafka.alerts_topic);
+    }
+  }
   Engine engine(opt.engine);
+  std::unique_ptr<kafka::KafkaPublisher> publisher;
+  if (opt.kafka.publish_alerts || !opt.kafka.metrics_topic.empty()) {
+    kafka::PublisherOptions po;
+    po.settings = &opt.kafka;
+    po.bootstrap = bootstrap;
+    po.embedded = cluster != nullptr;
+    po.instance_id = opt.kafka.instance_id;
+    po.shards = opt.engine.shards;
+    po.max_tickers = opt.engine.max_tickers;
+    try {
+      publisher = std::make_unique<kafka::KafkaPublisher>(po, engine.symbols());
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "tickforge: error: {}\n", e.what());
+      return 1;
+    }
+  }
+
 
   // Feeds (cold: CSV files are loaded and their tickers registered here).
   std::vector<std::unique_ptr<Feed>> feeds;
@@ -175,6 +304,20 @@ int run(RunOptions opt) {
       so.max_ticks = opt.max_ticks;
       f->synthetic = std::make_unique<SyntheticFeed>(so, engine.symbols());
       f->label = fmt::format("synthetic#{} ({} tickers)", i, f->synthetic->ticker_count());
+    } else if (spec.kind == FeedSpec::Kind::kKafka) {
+      kafka::KafkaFeedOptions ko;
+      ko.settings = &opt.kafka;
+      ko.bootstrap = bootstrap;
+      ko.embedded = cluster != nullptr;
+      ko.topic = spec.path;
+      ko.publisher = publisher.get();
+      try {
+        f->kafka = std::make_unique<kafka::KafkaFeed>(ko, engine.symbols());
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "tickforge: error: {}\n", e.what());
+        return 1;
+      }
+      f->label = fmt::format("kafka {} (group {})", spec.path, opt.kafka.group_id);
     } else {
       CsvOptions co;
       co.path = spec.path;
@@ -204,15 +347,26 @@ int run(RunOptions opt) {
   // Outputs.
   AlertRelay relay(opt.engine.shards, 1 << 16);
   engine.add_alert_callback(&AlertRelay::on_alert, &relay);
+  if (publisher && opt.kafka.publish_alerts) {
+    engine.add_alert_callback(&kafka::KafkaPublisher::on_alert, publisher.get());
+  }
   std::optional<MetricsWriter> metrics;
   if (!opt.metrics_out.empty()) {
     metrics.emplace(opt.metrics_out, opt.engine.sma_windows, opt.engine.shards, engine.symbols());
-    engine.set_update_callback(&MetricsWriter::on_update, &*metrics);
   }
-  AlertPrinter printer(opt);
+  UpdateFanout updates{metrics ? &*metrics : nullptr, publisher && publisher->publishes_metrics() ? publisher.get() : nullptr};
+  if (updates.metrics != nullptr || updates.publisher != nullptr) {
+    engine.set_update_callback(&UpdateFanout::on_update, &updates);
+  }
+  AlertPrinter printer(opt, publisher ? publisher->instance_id()
+                                      : (opt.kafka.instance_id.empty() ? kafka::default_instance_id()
+                                                                       : opt.kafka.instance_id));
 
   install_signal_handlers();
   engine.start(opt.engine_idle, opt.engine_cpus);
+  if (publisher) {
+    publisher->start(opt.kafka.publisher_cpu);
+  }
   std::atomic<bool> stop_feeds{false};
   for (auto& f : feeds) {
     Feed* fp = f.get();
@@ -222,6 +376,8 @@ int run(RunOptions opt) {
       }
       if (fp->synthetic) {
         fp->synthetic->run(*fp->port, stop_feeds);
+      } else if (fp->kafka) {
+        fp->kafka->run(*fp->port, stop_feeds);
       } else {
         fp->csv->run(*fp->port, stop_feeds);
       }
@@ -242,8 +398,8 @@ int run(RunOptions opt) {
     if (all_done) {
       break;
     }
-    if (g_signal.load(std::memory_order_relaxed)) {
-      stop_reason = g_signal_number.load() == SIGINT ? "SIGINT" : "SIGTERM";
+    if (signalled()) {
+      stop_reason = signal_number() == SIGINT ? "SIGINT" : "SIGTERM";
       break;
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -281,6 +437,15 @@ int run(RunOptions opt) {
   printer.flush();
   if (metrics) {
     metrics->flush();
+  }
+  // Kafka: deliver everything queued (bounded by --flush-timeout), then the feeds' last commits.
+  if (publisher) {
+    publisher->stop();
+  }
+  for (auto& f : feeds) {
+    if (f->kafka) {
+      f->kafka->finish();
+    }
   }
 
   // Summary.
@@ -322,11 +487,20 @@ int run(RunOptions opt) {
   }
   print_latency("ingest→processed", st.process_latency);
   print_latency("ingest→alert callback", st.alert_latency);
+  int rc = 0;
+  for (auto& f : feeds) {
+    if (f->kafka) {
+      print_kafka_feed(*f->kafka);
+    }
+  }
+  if (publisher) {
+    rc = print_publisher(*publisher, opt.kafka) ? rc : 1;
+  }
   if (printer.write_errors() != 0) {
     fmt::print(stderr, "tickforge: error: {} output writes failed\n", printer.write_errors());
-    return 1;
+    rc = 1;
   }
-  return 0;
+  return rc;
 }
 
 }  // namespace tickforge::cli

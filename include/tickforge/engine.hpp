@@ -47,7 +47,7 @@ class FeedPort {
   Push publish_at(Tick t, std::int64_t origin_ns) noexcept {
     t.feed = index_;
     t.ingest_ns = origin_ns;
-    SpscRing<Tick>& ring = *rings_[shard_count_ == 1 ? 0 : t.symbol % shard_count_];
+    SpscRing<Tick>& ring = *rings_[shard_of(t.symbol)];
     if (ring.try_push(t)) [[likely]] {
       ++published_;
       return Push::kOk;
@@ -65,6 +65,16 @@ class FeedPort {
   [[nodiscard]] std::uint64_t dropped_full() const noexcept { return dropped_full_; }
   [[nodiscard]] std::uint64_t full_waits() const noexcept { return full_waits_; }
   [[nodiscard]] std::uint32_t index() const noexcept { return index_; }
+
+  /// The shard (and so the ring of this port) a symbol's ticks go to.
+  [[nodiscard]] std::uint32_t shard_of(SymbolId symbol) const noexcept {
+    return shard_count_ == 1 ? 0 : symbol % shard_count_;
+  }
+  [[nodiscard]] std::uint32_t shard_count() const noexcept { return shard_count_; }
+  /// Ticks of this port that shard `shard` has fully processed (metrics, rules, callbacks), counted in
+  /// the order they were published to that shard. Any thread; acquire: whatever the shard's callbacks
+  /// did for those ticks (an alert queued for Kafka, say) is visible to the caller afterwards.
+  [[nodiscard]] std::uint64_t processed(std::uint32_t shard) const noexcept { return rings_[shard]->consumed(); }
 
   static std::int64_t now_ns() noexcept;
 

@@ -170,6 +170,12 @@ class SpscRing {
   }
   [[nodiscard]] bool empty_approx() const noexcept { return size_approx() == 0; }
 
+  /// How many items the consumer has finished with since construction (any thread). consume() publishes
+  /// a batch only after its function returned for every item, so an item counted here has been fully
+  /// handled, and everything the consumer did while handling it happens-before this acquire load
+  /// returns (partner: the consumer's release store of head_).
+  [[nodiscard]] std::uint64_t consumed() const noexcept { return cons_.head.load(std::memory_order_acquire); }
+
  private:
   static std::size_t round_up(std::size_t n) {
     if (n == 0 || n > (std::size_t{1} << 40)) {

@@ -1,0 +1,255 @@
+#include "kafka_publisher.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include <tickforge/engine.hpp>
+
+#include "record_json.hpp"
+
+namespace tickforge::kafka {
+
+namespace {
+
+constexpr std::uint32_t kAlerts = 0;
+constexpr std::uint32_t kMetrics = 1;
+constexpr std::size_t kBatch = 64;  // records taken from one shard before looking at the next
+
+// Per-message opaque: stream (1 bit) | shard (9 bits) | number in that (stream, shard) (54 bits).
+void* encode(std::uint32_t stream, std::uint32_t shard, std::uint64_t n) noexcept {
+  return reinterpret_cast<void*>(static_cast<std::uintptr_t>((n << 10) | (std::uint64_t{shard} << 1) | stream));
+}
+
+}  // namespace
+
+KafkaPublisher::KafkaPublisher(const PublisherOptions& opt, const SymbolTable& symbols)
+    : ClientEvents("publisher"),
+      instance_(opt.instance_id.empty() ? default_instance_id() : opt.instance_id),
+      symbols_(symbols),
+      shards_(opt.shards),
+      counts_(2),
+      metrics_interval_ns_(opt.settings->metrics_interval_ns),
+      flush_timeout_ns_(opt.settings->flush_timeout_ns),
+      buf_(new char[kMetricsJsonCapacity]) {
+  if (shards_ > 256) {
+    throw std::runtime_error("Kafka publisher: at most 256 shards");
+  }
+  const KafkaSettings& s = *opt.settings;
+  ClientOptions co;
+  co.settings = opt.settings;
+  co.bootstrap = opt.bootstrap;
+  co.embedded = opt.embedded;
+  co.role = Role::kProducer;
+  co.events = this;
+  co.on_delivery = &KafkaPublisher::on_delivery;
+  rk_ = make_client(co);
+  std::string error;
+  if (!wait_for_cluster(rk_, s.connect_timeout_ns, &error)) {
+    rd_kafka_destroy(rk_);
+    throw std::runtime_error("cannot reach Kafka at " + opt.bootstrap + ": " + error);
+  }
+  if (s.publish_alerts) {
+    alerts_topic_ = rd_kafka_topic_new(rk_, s.alerts_topic.c_str(), nullptr);
+    alerts_ = std::make_unique<PublishQueue<Alert>>(shards_, s.queue_capacity);
+  }
+  if (!s.metrics_topic.empty()) {
+    metrics_topic_ = rd_kafka_topic_new(rk_, s.metrics_topic.c_str(), nullptr);
+    metrics_ = std::make_unique<PublishQueue<MetricsRecord>>(shards_, std::max<std::uint32_t>(1024, s.queue_capacity / 4));
+    next_snapshot_ns_.assign(opt.max_tickers, std::numeric_limits<std::int64_t>::min());
+  }
+  for (std::uint32_t i = 0; i < 2 * shards_; ++i) {
+    trackers_.push_back(std::make_unique<DeliveryTracker>());
+  }
+}
+
+KafkaPublisher::~KafkaPublisher() {
+  stop();
+  if (alerts_topic_ != nullptr) {
+    rd_kafka_topic_destroy(alerts_topic_);
+  }
+  if (metrics_topic_ != nullptr) {
+    rd_kafka_topic_destroy(metrics_topic_);
+  }
+  rd_kafka_destroy(rk_);
+}
+
+void KafkaPublisher::on_alert(void* user, const Alert* alert) noexcept {
+  auto* self = static_cast<KafkaPublisher*>(user);
+  if (self->alerts_) [[likely]] {
+    // Shard i numbers its alerts i+1, i+1+shards, …: the id names the calling shard.
+    (void)self->alerts_->try_push(static_cast<std::uint32_t>((alert->id - 1) % self->shards_), *alert);
+  }
+}
+
+void KafkaPublisher::on_update(void* user, const Tick* tick, const TickMetrics* metrics) noexcept {
+  auto* self = static_cast<KafkaPublisher*>(user);
+  if (!self->metrics_ || tick->symbol >= self->next_snapshot_ns_.size()) [[unlikely]] {
+    return;
+  }
+  // Only this symbol's shard thread reads or writes its slot.
+  std::int64_t& next = self->next_snapshot_ns_[tick->symbol];
+  if (tick->event_ns < next) {
+    return;
+  }
+  next = tick->event_ns + self->metrics_interval_ns_;
+  (void)self->metrics_->try_push(self->shards_ == 1 ? 0 : tick->symbol % self->shards_,
+                                 MetricsRecord{*tick, *metrics});
+}
+
+void KafkaPublisher::start(int cpu) {
+  thread_ = std::thread([this, cpu] { run(cpu); });
+}
+
+void KafkaPublisher::stop() {
+  if (thread_.joinable()) {
+    stop_.store(true, std::memory_order_release);  // partner: the acquire load in run()
+    thread_.join();
+  }
+}
+
+void KafkaPublisher::produce(std::uint32_t stream, std::uint32_t shard, const char* key, std::size_t key_len,
+                             const char* payload, std::size_t len) noexcept {
+  DeliveryTracker& tr = tracker(stream, shard);
+  const std::uint64_t n = tr.next();
+  rd_kafka_topic_t* topic = stream == kAlerts ? alerts_topic_ : metrics_topic_;
+  ChannelStats& c = counts_[stream];
+  const auto give_up_at = std::chrono::steady_clock::now() + std::chrono::nanoseconds(flush_timeout_ns_);
+  for (;;) {
+    if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(payload), len, key,
+                         key_len, encode(stream, shard, n)) == 0) {
+      ++c.produced;
+      return;
+    }
+    const rd_kafka_resp_err_t err = rd_kafka_last_error();
+    // librdkafka's own queue is full (the cluster is slow or away): wait for it, serving reports. While
+    // stopping, give up after the flush timeout instead of waiting for ever.
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+        !(stop_.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() > give_up_at)) {
+      ++local_full_waits_;
+      rd_kafka_poll(rk_, 10);
+      continue;
+    }
+    ++c.failed;
+    ++failed_by_error_[rd_kafka_err2name(err)];
+    tr.finish(n);
+    return;
+  }
+}
+
+std::size_t KafkaPublisher::pump() noexcept {
+  std::size_t work = 0;
+  for (std::uint32_t s = 0; s < shards_; ++s) {
+    if (alerts_) {
+      Alert a;
+      for (std::size_t k = 0; k < kBatch && tracker(kAlerts, s).has_room() && alerts_->pop(s, a); ++k, ++work) {
+        const std::size_t len = format_alert_json(a, instance_, buf_.get(), kMetricsJsonCapacity);
+        produce(kAlerts, s, a.ticker, std::strlen(a.ticker), buf_.get(), len);
+      }
+    }
+    if (metrics_) {
+      MetricsRecord r;
+      for (std::size_t k = 0; k < kBatch && tracker(kMetrics, s).has_room() && metrics_->pop(s, r); ++k, ++work) {
+        const char* ticker = symbols_.name(r.tick.symbol);
+        const std::size_t len = format_metrics_json(r.tick, r.metrics, ticker, instance_, buf_.get(),
+                                                    kMetricsJsonCapacity);
+        produce(kMetrics, s, ticker, std::strlen(ticker), buf_.get(), len);
+      }
+    }
+  }
+  return work;
+}
+
+bool KafkaPublisher::all_sent() const noexcept {
+  for (std::uint32_t s = 0; s < shards_; ++s) {
+    // Every record a shard queued has been taken and numbered (produced or failed at once).
+    if ((alerts_ && alerts_->enqueued(s) != trackers_[kAlerts * shards_ + s]->numbered()) ||
+        (metrics_ && metrics_->enqueued(s) != trackers_[kMetrics * shards_ + s]->numbered())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void KafkaPublisher::run(int cpu) noexcept {
+  if (cpu >= 0) {
+    pin_current_thread(cpu, nullptr);
+  }
+  for (;;) {
+    // Read the flag before pumping: once it is set the engine has stopped, so a pump that then finds
+    // nothing left to send has sent everything.
+    const bool stopping = stop_.load(std::memory_order_acquire);
+    const std::size_t n = pump();
+    rd_kafka_poll(rk_, n != 0 ? 0 : 1);  // delivery reports; when idle, wait up to 1 ms for one
+    if (stopping && n == 0 && all_sent()) {
+      break;
+    }
+  }
+  const int timeout_ms = static_cast<int>(std::min<std::int64_t>(flush_timeout_ns_ / 1'000'000, 1 << 30));
+  flush_timed_out_ = rd_kafka_flush(rk_, timeout_ms) == RD_KAFKA_RESP_ERR__TIMED_OUT;
+  if (flush_timed_out_) {
+    // Whatever is still queued will not be delivered by us: purge it so its reports (as failures,
+    // "Local: Purged …") are counted, then serve those reports.
+    rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(rk_, 100);
+  }
+}
+
+void KafkaPublisher::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+  auto* self = static_cast<KafkaPublisher*>(static_cast<ClientEvents*>(opaque));
+  const auto bits = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(msg->_private));
+  const std::uint32_t stream = bits & 1;
+  const auto shard = static_cast<std::uint32_t>((bits >> 1) & 511);
+  ChannelStats& c = self->counts_[stream];
+  if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    ++c.failed;
+    ++self->failed_by_error_[rd_kafka_err2name(msg->err)];
+  } else {
+    ++c.delivered;
+  }
+  self->tracker(stream, shard).finish(bits >> 10);
+}
+
+void KafkaPublisher::snapshot(std::vector<std::uint64_t>& goal) const {
+  goal.assign(2 * static_cast<std::size_t>(shards_), 0);
+  for (std::uint32_t s = 0; s < shards_; ++s) {
+    goal[kAlerts * shards_ + s] = alerts_ ? alerts_->enqueued(s) : 0;
+    goal[kMetrics * shards_ + s] = metrics_ ? metrics_->enqueued(s) : 0;
+  }
+}
+
+bool KafkaPublisher::finished_through(const std::vector<std::uint64_t>& goal) const noexcept {
+  for (std::size_t i = 0; i < goal.size() && i < trackers_.size(); ++i) {
+    if (trackers_[i]->low_water() < goal[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+PublisherStats KafkaPublisher::stats() const {
+  PublisherStats st;
+  st.alerts = counts_[kAlerts];
+  st.metrics = counts_[kMetrics];
+  for (std::uint32_t s = 0; s < shards_; ++s) {
+    if (alerts_) {
+      st.alerts.queued += alerts_->enqueued(s);
+      st.alerts.dropped_full += alerts_->dropped(s);
+    }
+    if (metrics_) {
+      st.metrics.queued += metrics_->enqueued(s);
+      st.metrics.dropped_full += metrics_->dropped(s);
+    }
+    st.alerts.in_flight += trackers_[kAlerts * shards_ + s]->unfinished();
+    st.metrics.in_flight += trackers_[kMetrics * shards_ + s]->unfinished();
+  }
+  st.failed_by_error = failed_by_error_;
+  st.local_queue_full_waits = local_full_waits_;
+  st.client_errors = errors.load(std::memory_order_relaxed);
+  st.flush_timed_out = flush_timed_out_;
+  return st;
+}
+
+}  // namespace tickforge::kafka

@@ -1,0 +1,138 @@
+#include "record_json.hpp"
+
+#include <algorithm>
+
+#include <cmath>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace tickforge {
+
+namespace {
+
+// Days since 1970-01-01 → civil date (Howard Hinnant's civil_from_days).
+void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) noexcept {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0));
+}
+
+}  // namespace
+
+std::size_t format_utc(std::int64_t ns, char* out, std::size_t cap) noexcept {
+  std::int64_t secs = ns / kNsPerSecond;
+  std::int64_t frac = ns % kNsPerSecond;
+  if (frac < 0) {
+    frac += kNsPerSecond;
+    --secs;
+  }
+  std::int64_t days = secs / 86400;
+  std::int64_t sod = secs % 86400;
+  if (sod < 0) {
+    sod += 86400;
+    --days;
+  }
+  int y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  civil_from_days(days, y, m, d);
+  auto res = fmt::format_to_n(out, cap, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, m, d, sod / 3600, sod / 60 % 60,
+                              sod % 60);
+  char* p = res.out;
+  if (frac != 0) {
+    char digits[10];
+    fmt::format_to_n(digits, sizeof(digits), "{:09}", frac);
+    int len = 9;
+    while (digits[len - 1] == '0') {
+      --len;
+    }
+    p = fmt::format_to_n(p, cap - static_cast<std::size_t>(p - out), ".{}", std::string_view(digits, len)).out;
+  }
+  return static_cast<std::size_t>(fmt::format_to_n(p, cap - static_cast<std::size_t>(p - out), "Z").out - out);
+}
+
+std::size_t format_alert_json(const Alert& a, std::string_view instance, char* out, std::size_t cap) noexcept {
+  char when[40];
+  const std::size_t wn = format_utc(a.event_ns, when, sizeof(when));
+  auto it = fmt::format_to_n(out, cap,
+                             "{{\"schema\":1,\"type\":\"alert\",\"alert_id\":\"{}-{}\",\"instance\":\"{}\",\"seq\":{},"
+                             "\"rule\":\"{}\",\"direction\":\"{}\",\"ticker\":\"{}\",\"event_time\":\"{}\","
+                             "\"event_ns\":{},\"tick_seq\":{},\"feed\":{}",
+                             instance, a.id, instance, a.id, to_string(a.rule), to_string(a.direction), a.ticker,
+                             std::string_view(when, wn), a.event_ns, a.tick_seq, a.feed);
+  // Every field below is bounded (≤ 40 bytes), so cap ≥ kAlertJsonCapacity cannot overflow.
+  char* p = out + std::min(it.size, cap);
+  const std::pair<const char*, double> fields[] = {
+      {"price", a.price},         {"reference", a.reference}, {"value", a.value},
+      {"threshold", a.threshold}, {"sma_short", a.sma_short}, {"sma_long", a.sma_long},
+      {"volatility", a.volatility}, {"pct_change", a.pct_change}, {"volume", a.volume}};
+  for (const auto& [name, v] : fields) {
+    p = fmt::format_to(p, ",\"{}\":", name);
+    p = put_number(p, v, "null");
+  }
+  p = fmt::format_to(p, ",\"ingest_ns\":{}}}", a.ingest_ns);
+  return static_cast<std::size_t>(p - out);
+}
+
+std::size_t format_metrics_json(const Tick& t, const TickMetrics& m, const char* ticker, std::string_view instance,
+                                char* out, std::size_t cap) noexcept {
+  if (cap < kMetricsJsonCapacity) {
+    return 0;
+  }
+  char when[40];
+  const std::size_t wn = format_utc(t.event_ns, when, sizeof(when));
+  char* p = fmt::format_to(out,
+                           "{{\"schema\":1,\"type\":\"metrics\",\"instance\":\"{}\",\"ticker\":\"{}\","
+                           "\"event_time\":\"{}\",\"event_ns\":{},\"tick_seq\":{},\"feed\":{},\"price\":",
+                           instance.substr(0, 249), ticker, std::string_view(when, wn), t.event_ns, t.seq, t.feed);
+  p = put_number(p, t.price, "null");
+  p = fmt::format_to(p, ",\"volume\":");
+  p = put_number(p, t.volume, "null");
+  const std::uint32_t n = std::min<std::uint32_t>(m.n_windows, kMaxSmaWindows);
+  p = fmt::format_to(p, ",\"windows\":[");
+  for (std::uint32_t w = 0; w < n; ++w) {
+    p = fmt::format_to(p, "{}{}", w == 0 ? "" : ",", m.windows[w]);
+  }
+  p = fmt::format_to(p, "]");
+  const std::pair<const char*, const double*> arrays[] = {
+      {"sma", m.sma}, {"variance", m.variance}, {"stddev", m.stddev}, {"ema", m.ema}};
+  for (const auto& [name, arr] : arrays) {
+    p = fmt::format_to(p, ",\"{}\":[", name);
+    for (std::uint32_t w = 0; w < n; ++w) {
+      if (w != 0) {
+        *p++ = ',';
+      }
+      p = put_number(p, arr[w], "null");
+    }
+    *p++ = ']';
+  }
+  const std::pair<const char*, double> fields[] = {
+      {"pct_change", m.pct_change},   {"volatility", m.volatility},     {"window_high", m.window_high},
+      {"window_low", m.window_low},   {"move_up_pct", m.move_up_pct},   {"move_down_pct", m.move_down_pct},
+      {"vwap", m.vwap},               {"cum_volume", m.cum_volume},     {"volume_mean", m.volume_mean}};
+  for (const auto& [name, v] : fields) {
+    p = fmt::format_to(p, ",\"{}\":", name);
+    p = put_number(p, v, "null");
+  }
+  *p++ = '}';
+  return static_cast<std::size_t>(p - out);
+}
+
+std::size_t format_tick_json(const char* ticker, double price, double volume, std::int64_t event_ns, char* out,
+                             std::size_t cap) noexcept {
+  char when[40];
+  const std::size_t wn = format_utc(event_ns, when, sizeof(when));
+  const auto r = fmt::format_to_n(out, cap, "{{\"ticker\":\"{}\",\"price\":{},\"timestamp\":\"{}\",\"volume\":{}}}",
+                                  ticker, price, std::string_view(when, wn), volume);
+  return std::min(r.size, cap);
+}
+
+}  // namespace tickforge
