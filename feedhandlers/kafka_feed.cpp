@@ -184,10 +184,17 @@ void KafkaFeed::reject(const rd_kafka_message_t* m, const char* reason) noexcept
   const std::string_view payload(static_cast<const char*>(m->payload), m->payload != nullptr ? m->len : 0);
   if (reported_ < kReported) {
     ++reported_;
-    std::fprintf(stderr, "tickforge: kafka feed %s[%d]@%lld: dropped bad message (%s): %.*s%s\n", topic_.c_str(),
-                 m->partition, static_cast<long long>(m->offset), reason,
-                 static_cast<int>(std::min<std::size_t>(payload.size(), 160)), payload.data(),
-                 payload.size() > 160 ? "…" : "");
+    char shown[161];  // the start of the message, control characters as '?'
+    const std::size_t n = std::min<std::size_t>(payload.size(), sizeof(shown) - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      shown[i] = static_cast<unsigned char>(payload[i]) < 0x20 ? '?' : payload[i];
+    }
+    shown[n] = '\0';
+    std::fprintf(stderr, "tickforge: kafka feed %s[%d]@%lld: dropped bad message (%s): %s%s\n", topic_.c_str(),
+                 m->partition, static_cast<long long>(m->offset), reason, shown, payload.size() > n ? "…" : "");
+    if (reported_ == kReported) {
+      std::fprintf(stderr, "tickforge: kafka feed %s: further bad messages are counted, not shown\n", topic_.c_str());
+    }
   }
   Entry e{m->offset, 0, m->partition, kDone};
   if (dlq_) {

@@ -11,6 +11,7 @@
 #include <new>
 #include <thread>
 
+#include "kafka/publish_queue.hpp"
 #include "synthetic.hpp"
 
 namespace {
@@ -89,6 +90,23 @@ TEST(ZeroAlloc, ShouldNotAllocateInSteadyStateWithAlertsFiring) {
   } counts;
   e.add_alert_callback(
       [](void* u, const Alert*) { static_cast<Counts*>(u)->alerts.fetch_add(1, std::memory_order_relaxed); }, &counts);
+  // The Kafka publisher's hand-off: every alert into the bounded moodycamel queue, drained by a
+  // "publisher" thread (no librdkafka here: its produce calls allocate by design, off the engine thread).
+  tickforge::kafka::PublishQueue<Alert> to_kafka(1, 1024);
+  e.add_alert_callback([](void* u, const Alert* a) { (void)static_cast<decltype(to_kafka)*>(u)->try_push(0, *a); },
+                       &to_kafka);
+  std::atomic<bool> drain_stop{false};
+  std::atomic<std::uint64_t> drained{0};
+  std::thread publisher([&] {
+    Alert a;
+    while (!drain_stop.load(std::memory_order_acquire) || drained.load() < to_kafka.enqueued(0)) {
+      if (to_kafka.pop(0, a)) {
+        drained.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  });
   e.set_update_callback(
       [](void* u, const Tick*, const TickMetrics*) {
         static_cast<Counts*>(u)->ticks.fetch_add(1, std::memory_order_release);
@@ -111,6 +129,7 @@ TEST(ZeroAlloc, ShouldNotAllocateInSteadyStateWithAlertsFiring) {
     std::this_thread::yield();
   }
   const std::uint64_t alerts_before = counts.alerts.load();
+  const std::uint64_t queued_before = to_kafka.enqueued(0);
   g_counting.store(true);
   go.store(true, std::memory_order_release);
   while (counts.ticks.load(std::memory_order_acquire) < kWarm + kMeasured) {
@@ -119,9 +138,14 @@ TEST(ZeroAlloc, ShouldNotAllocateInSteadyStateWithAlertsFiring) {
   g_counting.store(false);
   const std::uint64_t allocs = g_allocs.load();
   const std::uint64_t alerts = counts.alerts.load() - alerts_before;
+  const std::uint64_t queued = to_kafka.enqueued(0) - queued_before;
   producer.join();
   port.close();
   e.stop();
+  drain_stop.store(true, std::memory_order_release);  // the engine has stopped: nothing more is queued
+  publisher.join();
+  EXPECT_GT(queued, 100u) << "alerts must pass through the publisher queue during the measured window";
+  EXPECT_EQ(drained.load(), to_kafka.enqueued(0)) << "every queued alert was taken by the publisher thread";
   EXPECT_EQ(allocs, 0u) << "heap allocations on the steady-state path";
   EXPECT_GT(alerts, 100u) << "alerts must fire during the measured window";
   EXPECT_EQ(e.stats().ticks, kWarm + kMeasured);

@@ -67,8 +67,8 @@ extern "C" void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaq
 }
 
 extern "C" void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
-  // Warnings and worse only (syslog levels: 4 = warning). Errors also reach on_error().
-  if (level > 4 || !g_limit.allow()) {
+  // Errors only (syslog level 3); connection failures ("FAIL") also reach on_error(), which prints them.
+  if (level > 3 || std::strcmp(fac, "FAIL") == 0 || !g_limit.allow()) {
     return;
   }
   const ClientEvents* ev = events_of(const_cast<rd_kafka_t*>(rk));
