@@ -225,7 +225,9 @@ void KafkaFeed::reject(const rd_kafka_message_t* m, const char* reason) noexcept
 }
 
 void KafkaFeed::handle(const rd_kafka_message_t* m) noexcept {
-  ++st_.messages;
+  if (st_.messages++ == 0) {
+    st_.first_message_ns = steady_ns();
+  }
   if (static_cast<std::size_t>(m->partition) < eof_.size()) {
     eof_[static_cast<std::size_t>(m->partition)] = 0;
   }
@@ -287,6 +289,7 @@ void KafkaFeed::run(FeedPort& port, const std::atomic<bool>& stop) noexcept {
     }
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) [[likely]] {
       handle(m);
+      st_.last_message_ns = steady_ns();
     } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (static_cast<std::size_t>(m->partition) < eof_.size()) {
         eof_[static_cast<std::size_t>(m->partition)] = 1;

@@ -51,6 +51,8 @@ struct KafkaFeedStats {
   std::uint64_t consumer_errors = 0;
   std::uint64_t rebalances = 0;
   bool ended_at_eof = false;
+  std::int64_t first_message_ns = 0;     ///< steady clock: first and last message consumed (throughput)
+  std::int64_t last_message_ns = 0;
   [[nodiscard]] std::uint64_t rejected() const noexcept {
     std::uint64_t n = symbol_table_full;
     for (const std::uint64_t r : rejects) {

@@ -150,6 +150,11 @@ void print_kafka_feed(const kafka::KafkaFeed& feed) {
              "  rebalances {}  consumer errors {}{}\n",
              s.dead_lettered, s.dead_letter_failed, s.unknown_fields, s.dropped_ring_full, s.offsets_stored,
              s.rebalances, s.consumer_errors, s.ended_at_eof ? "  (read to the end)" : "");
+  if (s.messages > 1 && s.last_message_ns > s.first_message_ns) {
+    const double secs = static_cast<double>(s.last_message_ns - s.first_message_ns) / 1e9;
+    fmt::print(stderr, "    consumed {} messages in {:.3f} s from the first to the last = {:.0f} messages/s\n",
+               s.messages, secs, static_cast<double>(s.messages) / secs);
+  }
   if (s.unfinished_at_exit != 0) {
     fmt::print(stderr, "    warning: {} messages unfinished at exit: not committed, they will be read again\n",
                s.unfinished_at_exit);
