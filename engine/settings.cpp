@@ -94,6 +94,14 @@ IdleKind to_idle(std::string_view text) {
   bad("expected spin, yield, backoff or sleep, got '" + s + "'");
 }
 
+std::string non_empty(std::string_view text, const char* expected) {
+  std::string s = trim(text);
+  if (s.empty()) {
+    bad(std::string("expected ") + expected);
+  }
+  return s;
+}
+
 // Kafka's legal topic (and our instance id) characters: ASCII letters, digits, '.', '_', '-'; ≤ 249.
 std::string topic_name(std::string_view text) {
   const std::string s = trim(text);
@@ -273,12 +281,7 @@ const std::vector<Setting>& settings() {
          [](RunOptions& o, std::string_view v) { o.engine_idle = to_idle(v); }},
         // ---- Kafka (docs/kafka.md) ----
         {{"brokers", "Kafka bootstrap servers host:port,...; not given = start the embedded cluster"},
-         [](RunOptions& o, std::string_view v) {
-           o.kafka.brokers = trim(v);
-           if (o.kafka.brokers.empty()) {
-             bad("expected host:port[,host:port...]");
-           }
-         }},
+         [](RunOptions& o, std::string_view v) { o.kafka.brokers = non_empty(v, "host:port[,host:port...]"); }},
         {{"kafka", "one librdkafka property KEY=VALUE for every Kafka client (repeatable; in TOML a [kafka] "
                    "table); secrets are never printed"},
          [](RunOptions& o, std::string_view v) {
@@ -303,19 +306,15 @@ const std::vector<Setting>& settings() {
         {{"dead-letter-topic", "Kafka feeds: forward bad messages here with the reason (off when not given)"},
          [](RunOptions& o, std::string_view v) { o.kafka.dead_letter_topic = topic_name(v); }},
         {{"group-id", "Kafka feeds: consumer group id [tickforge]"},
-         [](RunOptions& o, std::string_view v) {
-           o.kafka.group_id = trim(v);
-           if (o.kafka.group_id.empty()) {
-             bad("must not be empty");
-           }
-         }},
+         [](RunOptions& o, std::string_view v) { o.kafka.group_id = non_empty(v, "a group id"); }},
         {{"instance-id", "prefix of every alert id [hostname-pid-starttime]"},
          [](RunOptions& o, std::string_view v) { o.kafka.instance_id = topic_name(v); }},
         {{"embedded-brokers", "brokers in the embedded Kafka cluster [3]"},
          [](RunOptions& o, std::string_view v) { o.kafka.embedded_brokers = to_int<std::uint32_t>(v, 1, 16); }},
         {{"partitions", "partitions of each topic created in the embedded cluster [6]"},
          [](RunOptions& o, std::string_view v) { o.kafka.partitions = to_int<std::uint32_t>(v, 1, 1024); }},
-        {{"publish-queue", "engine → Kafka publisher queue capacity in alerts; full = dropped and counted [65536]"},
+        {{"publish-queue", "engine → Kafka publisher queue: alerts per engine shard; full = dropped and counted "
+                            "[65536]"},
          [](RunOptions& o, std::string_view v) {
            o.kafka.queue_capacity = to_int<std::uint32_t>(v, 1024, 1u << 24);
          }},

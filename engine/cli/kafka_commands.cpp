@@ -125,13 +125,7 @@ int produce(RunOptions opt) {
   co.role = kafka::Role::kProducer;
   co.events = &state;
   co.on_delivery = &ProduceState::on_delivery;
-  rd_kafka_t* rk = kafka::make_client(co);
-  std::string error;
-  if (!kafka::wait_for_cluster(rk, opt.kafka.connect_timeout_ns, &error)) {
-    rd_kafka_destroy(rk);
-    fmt::print(stderr, "tickforge: error: cannot reach Kafka at {}: {}\n", opt.kafka.brokers, error);
-    return 1;
-  }
+  rd_kafka_t* rk = kafka::connect_client(co);  // throws: main() prints it and exits 1
   rd_kafka_topic_t* topic = rd_kafka_topic_new(rk, opt.produce_topic.c_str(), nullptr);
   install_signal_handlers();
 

@@ -51,6 +51,10 @@ void EmbeddedCluster::set_leader(const std::string& topic, std::int32_t partitio
   rd_kafka_mock_partition_set_leader(mock_, topic.c_str(), partition, broker);
 }
 
+void EmbeddedCluster::set_coordinator(const std::string& group, std::int32_t broker) {
+  rd_kafka_mock_coordinator_set(mock_, "group", group.c_str(), broker);
+}
+
 void EmbeddedCluster::push_request_errors(std::int16_t api_key, std::size_t count, int err) {
   std::vector<rd_kafka_resp_err_t> errs(count, static_cast<rd_kafka_resp_err_t>(err));
   rd_kafka_mock_push_request_errors_array(mock_, api_key, errs.size(), errs.data());

@@ -37,6 +37,8 @@ class EmbeddedCluster {
   void broker_down(std::int32_t broker);
   void broker_up(std::int32_t broker);
   void set_leader(const std::string& topic, std::int32_t partition, std::int32_t broker);
+  /// The broker coordinating consumer group `group`.
+  void set_coordinator(const std::string& group, std::int32_t broker);
   /// The next `count` requests of API `api_key` (e.g. 0 = Produce) fail with `err` (rd_kafka_resp_err_t).
   void push_request_errors(std::int16_t api_key, std::size_t count, int err);
   [[nodiscard]] rd_kafka_mock_cluster_s* mock() noexcept { return mock_; }

@@ -183,6 +183,9 @@ rd_kafka_conf_t* make_conf(const ClientOptions& opt, std::string* error) {
   if (opt.on_delivery != nullptr) {
     rd_kafka_conf_set_dr_msg_cb(conf, opt.on_delivery);
   }
+  if (opt.on_rebalance != nullptr) {
+    rd_kafka_conf_set_rebalance_cb(conf, opt.on_rebalance);
+  }
   return conf;
 }
 
@@ -202,6 +205,9 @@ rd_kafka_t* make_client(const ClientOptions& opt) {
   return rk;
 }
 
+namespace {
+
+// Asks the cluster for metadata until it answers or timeout_ns passes. False with *error when not.
 bool wait_for_cluster(rd_kafka_t* rk, std::int64_t timeout_ns, std::string* error) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout_ns);
   rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -223,6 +229,18 @@ bool wait_for_cluster(rd_kafka_t* rk, std::int64_t timeout_ns, std::string* erro
   *error = std::string("no answer from the Kafka cluster within ") + std::to_string(timeout_ns / 1'000'000) +
            " ms (" + rd_kafka_err2str(last) + ")";
   return false;
+}
+
+}  // namespace
+
+rd_kafka_t* connect_client(const ClientOptions& opt) {
+  rd_kafka_t* rk = make_client(opt);
+  std::string error;
+  if (!wait_for_cluster(rk, opt.settings->connect_timeout_ns, &error)) {
+    rd_kafka_destroy(rk);
+    throw std::runtime_error("cannot reach Kafka at " + opt.bootstrap + ": " + error);
+  }
+  return rk;
 }
 
 }  // namespace tickforge::kafka

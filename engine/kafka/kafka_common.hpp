@@ -41,6 +41,8 @@ struct ClientOptions {
   ClientEvents* events = nullptr;  ///< becomes the client's opaque
   /// Producers: delivery report callback (served inside rd_kafka_poll/flush on the polling thread).
   void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*) = nullptr;
+  /// Consumers: rebalance callback (served inside consumer_poll/close on the polling thread).
+  void (*on_rebalance)(rd_kafka_t*, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t*, void*) = nullptr;
 };
 
 /// A conf with tickforge's defaults for the role, then TICKFORGE_KAFKA_* environment variables
@@ -51,8 +53,9 @@ rd_kafka_conf_t* make_conf(const ClientOptions& opt, std::string* error);
 /// Creates the client (takes the conf in every case). Throws std::runtime_error naming what failed.
 rd_kafka_t* make_client(const ClientOptions& opt);
 
-/// Asks the cluster for metadata until it answers or timeout_ns passes. False with *error when not.
-bool wait_for_cluster(rd_kafka_t* rk, std::int64_t timeout_ns, std::string* error);
+/// make_client(), then waits until the cluster answers a metadata request (settings->connect_timeout_ns).
+/// Throws std::runtime_error("cannot reach Kafka at <bootstrap>: …") when it does not.
+rd_kafka_t* connect_client(const ClientOptions& opt);
 
 /// Shortest round-trip text of a librdkafka error: "Local: Broker transport failure" etc.
 inline const char* error_text(rd_kafka_resp_err_t err) noexcept { return rd_kafka_err2str(err); }

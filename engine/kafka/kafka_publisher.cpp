@@ -1,7 +1,6 @@
 #include "kafka_publisher.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -45,12 +44,7 @@ KafkaPublisher::KafkaPublisher(const PublisherOptions& opt, const SymbolTable& s
   co.role = Role::kProducer;
   co.events = this;
   co.on_delivery = &KafkaPublisher::on_delivery;
-  rk_ = make_client(co);
-  std::string error;
-  if (!wait_for_cluster(rk_, s.connect_timeout_ns, &error)) {
-    rd_kafka_destroy(rk_);
-    throw std::runtime_error("cannot reach Kafka at " + opt.bootstrap + ": " + error);
-  }
+  rk_ = connect_client(co);
   if (s.publish_alerts) {
     alerts_topic_ = rd_kafka_topic_new(rk_, s.alerts_topic.c_str(), nullptr);
     alerts_ = std::make_unique<PublishQueue<Alert>>(shards_, s.queue_capacity);
@@ -116,7 +110,7 @@ void KafkaPublisher::produce(std::uint32_t stream, std::uint32_t shard, const ch
   const std::uint64_t n = tr.next();
   rd_kafka_topic_t* topic = stream == kAlerts ? alerts_topic_ : metrics_topic_;
   ChannelStats& c = counts_[stream];
-  const auto give_up_at = std::chrono::steady_clock::now() + std::chrono::nanoseconds(flush_timeout_ns_);
+  std::int64_t give_up_at = 0;  // set on the first full-queue wait: no clock read on the common path
   for (;;) {
     if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(payload), len, key,
                          key_len, encode(stream, shard, n)) == 0) {
@@ -126,11 +120,16 @@ void KafkaPublisher::produce(std::uint32_t stream, std::uint32_t shard, const ch
     const rd_kafka_resp_err_t err = rd_kafka_last_error();
     // librdkafka's own queue is full (the cluster is slow or away): wait for it, serving reports. While
     // stopping, give up after the flush timeout instead of waiting for ever.
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
-        !(stop_.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() > give_up_at)) {
-      ++local_full_waits_;
-      rd_kafka_poll(rk_, 10);
-      continue;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      const std::int64_t now = FeedPort::now_ns();
+      if (give_up_at == 0) {
+        give_up_at = now + flush_timeout_ns_;
+      }
+      if (!stop_.load(std::memory_order_relaxed) || now <= give_up_at) {
+        ++local_full_waits_;
+        rd_kafka_poll(rk_, 10);
+        continue;
+      }
     }
     ++c.failed;
     ++failed_by_error_[rd_kafka_err2name(err)];
@@ -165,8 +164,8 @@ std::size_t KafkaPublisher::pump() noexcept {
 bool KafkaPublisher::all_sent() const noexcept {
   for (std::uint32_t s = 0; s < shards_; ++s) {
     // Every record a shard queued has been taken and numbered (produced or failed at once).
-    if ((alerts_ && alerts_->enqueued(s) != trackers_[kAlerts * shards_ + s]->numbered()) ||
-        (metrics_ && metrics_->enqueued(s) != trackers_[kMetrics * shards_ + s]->numbered())) {
+    if ((alerts_ && alerts_->enqueued(s) != tracker(kAlerts, s).numbered()) ||
+        (metrics_ && metrics_->enqueued(s) != tracker(kMetrics, s).numbered())) {
       return false;
     }
   }
@@ -242,8 +241,8 @@ PublisherStats KafkaPublisher::stats() const {
       st.metrics.queued += metrics_->enqueued(s);
       st.metrics.dropped_full += metrics_->dropped(s);
     }
-    st.alerts.in_flight += trackers_[kAlerts * shards_ + s]->unfinished();
-    st.metrics.in_flight += trackers_[kMetrics * shards_ + s]->unfinished();
+    st.alerts.in_flight += tracker(kAlerts, s).unfinished();
+    st.metrics.in_flight += tracker(kMetrics, s).unfinished();
   }
   st.failed_by_error = failed_by_error_;
   st.local_queue_full_waits = local_full_waits_;

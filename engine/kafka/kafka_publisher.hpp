@@ -107,7 +107,7 @@ class KafkaPublisher : public ClientEvents {
   [[nodiscard]] bool all_sent() const noexcept;
   void produce(std::uint32_t stream, std::uint32_t shard, const char* key, std::size_t key_len, const char* payload,
                std::size_t len) noexcept;
-  DeliveryTracker& tracker(std::uint32_t stream, std::uint32_t shard) noexcept {
+  DeliveryTracker& tracker(std::uint32_t stream, std::uint32_t shard) const noexcept {
     return *trackers_[stream * shards_ + shard];
   }
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <cmath>
+#include <initializer_list>
 #include <string_view>
 #include <utility>
 
@@ -23,6 +24,15 @@ void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) noexcept 
   d = doy - (153 * mp + 2) / 5 + 1;
   m = mp < 10 ? mp + 3 : mp - 9;
   y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0));
+}
+
+// ,"name":value for each field; NaN/inf as null.
+char* put_fields(char* p, std::initializer_list<std::pair<const char*, double>> fields) noexcept {
+  for (const auto& [name, v] : fields) {
+    p = fmt::format_to(p, ",\"{}\":", name);
+    p = put_number(p, v, "null");
+  }
+  return p;
 }
 
 }  // namespace
@@ -70,14 +80,15 @@ std::size_t format_alert_json(const Alert& a, std::string_view instance, char* o
                              std::string_view(when, wn), a.event_ns, a.tick_seq, a.feed);
   // Every field below is bounded (≤ 40 bytes), so cap ≥ kAlertJsonCapacity cannot overflow.
   char* p = out + std::min(it.size, cap);
-  const std::pair<const char*, double> fields[] = {
-      {"price", a.price},         {"reference", a.reference}, {"value", a.value},
-      {"threshold", a.threshold}, {"sma_short", a.sma_short}, {"sma_long", a.sma_long},
-      {"volatility", a.volatility}, {"pct_change", a.pct_change}, {"volume", a.volume}};
-  for (const auto& [name, v] : fields) {
-    p = fmt::format_to(p, ",\"{}\":", name);
-    p = put_number(p, v, "null");
-  }
+  p = put_fields(p, {{"price", a.price},
+                     {"reference", a.reference},
+                     {"value", a.value},
+                     {"threshold", a.threshold},
+                     {"sma_short", a.sma_short},
+                     {"sma_long", a.sma_long},
+                     {"volatility", a.volatility},
+                     {"pct_change", a.pct_change},
+                     {"volume", a.volume}});
   p = fmt::format_to(p, ",\"ingest_ns\":{}}}", a.ingest_ns);
   return static_cast<std::size_t>(p - out);
 }
@@ -91,11 +102,9 @@ std::size_t format_metrics_json(const Tick& t, const TickMetrics& m, const char*
   const std::size_t wn = format_utc(t.event_ns, when, sizeof(when));
   char* p = fmt::format_to(out,
                            "{{\"schema\":1,\"type\":\"metrics\",\"instance\":\"{}\",\"ticker\":\"{}\","
-                           "\"event_time\":\"{}\",\"event_ns\":{},\"tick_seq\":{},\"feed\":{},\"price\":",
+                           "\"event_time\":\"{}\",\"event_ns\":{},\"tick_seq\":{},\"feed\":{}",
                            instance.substr(0, 249), ticker, std::string_view(when, wn), t.event_ns, t.seq, t.feed);
-  p = put_number(p, t.price, "null");
-  p = fmt::format_to(p, ",\"volume\":");
-  p = put_number(p, t.volume, "null");
+  p = put_fields(p, {{"price", t.price}, {"volume", t.volume}});
   const std::uint32_t n = std::min<std::uint32_t>(m.n_windows, kMaxSmaWindows);
   p = fmt::format_to(p, ",\"windows\":[");
   for (std::uint32_t w = 0; w < n; ++w) {
@@ -114,14 +123,15 @@ std::size_t format_metrics_json(const Tick& t, const TickMetrics& m, const char*
     }
     *p++ = ']';
   }
-  const std::pair<const char*, double> fields[] = {
-      {"pct_change", m.pct_change},   {"volatility", m.volatility},     {"window_high", m.window_high},
-      {"window_low", m.window_low},   {"move_up_pct", m.move_up_pct},   {"move_down_pct", m.move_down_pct},
-      {"vwap", m.vwap},               {"cum_volume", m.cum_volume},     {"volume_mean", m.volume_mean}};
-  for (const auto& [name, v] : fields) {
-    p = fmt::format_to(p, ",\"{}\":", name);
-    p = put_number(p, v, "null");
-  }
+  p = put_fields(p, {{"pct_change", m.pct_change},
+                     {"volatility", m.volatility},
+                     {"window_high", m.window_high},
+                     {"window_low", m.window_low},
+                     {"move_up_pct", m.move_up_pct},
+                     {"move_down_pct", m.move_down_pct},
+                     {"vwap", m.vwap},
+                     {"cum_volume", m.cum_volume},
+                     {"volume_mean", m.volume_mean}});
   *p++ = '}';
   return static_cast<std::size_t>(p - out);
 }
