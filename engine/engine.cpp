@@ -4,7 +4,10 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -93,20 +96,46 @@ FeedPort::Push FeedPort::publish_full(SpscRing<Tick>& ring, const Tick& t) noexc
     ++dropped_full_;
     return Push::kDroppedFull;
   }
-  ++full_waits_;
+  bump(full_waits_);
   while (!ring.try_push(t)) {
     cpu_relax();
   }
-  ++published_;
+  bump(published_);
   return Push::kOk;
 }
 
 // ---- Engine -----------------------------------------------------------------------------------------
 
+// Reading a shard's state from another thread while it runs (snapshot, stats): the caller posts a
+// Request in the shard's Mailbox and waits; the shard thread checks the mailbox once per duty cycle (one
+// relaxed load of a line only callers write), serves the request between two ticks and releases `done`.
+// When the shard thread is not live (before start, after it exited) the caller reads directly. The
+// hand-over at exit: the shard clears `live` (release) after its last tick, then serves a request it
+// finds; a caller that sees `live` false takes its request back with a CAS — if that fails, the shard
+// took it and will finish it.
+struct Engine::Request {
+  enum class Kind : std::uint8_t { kSnapshot, kStats };
+  Kind kind = Kind::kSnapshot;
+  SymbolId symbol = kNoSymbol;
+  TickerSnapshot* snapshot = nullptr;
+  ShardCounters counters;
+  LatencyHistogram* process = nullptr;
+  LatencyHistogram* alert = nullptr;
+  std::uint64_t high_water = 0;
+  std::atomic<bool> done{false};
+};
+
+struct alignas(kFalseSharingRange) Engine::Mailbox {
+  std::atomic<Request*> request{nullptr};  // written by callers, taken by the shard thread
+  std::atomic<bool> live{false};           // the shard thread runs and serves requests
+  std::mutex callers;                      // one request per shard at a time; never taken by the shard
+};
+
 Engine::Engine(EngineConfig cfg) : cfg_((cfg.validate(), std::move(cfg))), symbols_(cfg_.max_tickers) {
   const std::uint32_t per_shard = (cfg_.max_tickers + cfg_.shards - 1) / cfg_.shards;
   for (std::uint32_t s = 0; s < cfg_.shards; ++s) {
     shards_.push_back(std::make_unique<ShardCore>(cfg_, per_shard, s, cfg_.shards, symbols_));
+    mailboxes_.push_back(std::make_unique<Mailbox>());
   }
   for (const auto& [ticker, params] : cfg_.ticker_rules) {
     set_ticker_rules(ticker, params);
@@ -115,7 +144,9 @@ Engine::Engine(EngineConfig cfg) : cfg_((cfg.validate(), std::move(cfg))), symbo
 
 Engine::~Engine() {
   for (auto& p : ports_) {
-    p->close();
+    if (p) {
+      p->close();
+    }
   }
   stop();
 }
@@ -157,12 +188,22 @@ void Engine::set_ticker_rules(std::string_view ticker, const RuleParams& params)
 }
 
 FeedPort& Engine::add_feed() {
-  if (running()) {
-    throw std::logic_error("add_feed: before start()");
+  const std::lock_guard<std::mutex> lock(add_feed_mutex_);
+  const std::uint32_t n = port_count_.load(std::memory_order_relaxed);
+  if (n == kMaxFeedPorts) {
+    throw std::length_error("too many feeds/producers (at most " + std::to_string(kMaxFeedPorts) + ")");
   }
-  ports_.push_back(std::unique_ptr<FeedPort>(new FeedPort(static_cast<std::uint32_t>(ports_.size()), cfg_.shards,
-                                                          cfg_.full_policy, cfg_.ring_capacity)));
-  return *ports_.back();
+  ports_[n].reset(new FeedPort(n, cfg_.shards, cfg_.full_policy, cfg_.ring_capacity));
+  // Partner: the acquire loads in run_shard() and stats(): a port counted is fully constructed.
+  port_count_.store(n + 1, std::memory_order_release);
+  return *ports_[n];
+}
+
+void Engine::set_finish_when_ports_closed(bool on) {
+  if (running()) {
+    throw std::logic_error("set_finish_when_ports_closed: before start()");
+  }
+  finish_when_ports_closed_ = on;
 }
 
 void Engine::start(IdleKind idle, const std::vector<int>& cpus) {
@@ -176,7 +217,13 @@ void Engine::start(IdleKind idle, const std::vector<int>& cpus) {
     }
   }
   stop_requested_.store(false, std::memory_order_relaxed);
-  started_ns_ = tickforge::now_ns();
+  started_ns_.store(tickforge::now_ns(), std::memory_order_relaxed);
+  for (auto& mb : mailboxes_) {
+    // Under the callers' mutex: a caller reading a shard directly finishes before its thread exists.
+    const std::lock_guard<std::mutex> lock(mb->callers);
+    mb->live.store(true, std::memory_order_relaxed);  // the thread start below orders it for the shard
+  }
+  running_.store(true, std::memory_order_release);
   for (std::uint32_t s = 0; s < shards_.size(); ++s) {
     const int cpu = s < cpus.size() ? cpus[s] : -1;
     threads_.emplace_back([this, s, idle, cpu] { run_shard(s, idle, cpu); });
@@ -188,17 +235,30 @@ void Engine::run_shard(std::uint32_t shard, IdleKind idle_kind, int cpu) noexcep
     pin_failures_.fetch_add(1, std::memory_order_relaxed);
   }
   ShardCore& core = *shards_[shard];
+  Mailbox& mb = *mailboxes_[shard];
   IdleStrategy idle(idle_kind);
-  std::vector<SpscRing<Tick>*> rings;  // this shard's ring from every port (cold, before the loop)
-  for (auto& p : ports_) {
-    rings.push_back(p->rings_[shard].get());
-  }
+  std::array<SpscRing<Tick>*, kMaxFeedPorts> rings{};  // this shard's ring of every port so far
+  std::uint32_t n_rings = 0;
+  auto take_request = [&] {
+    // Acquire: the caller's request fields (release store in ask_shard) are visible.
+    if (Request* req = mb.request.exchange(nullptr, std::memory_order_acquire); req != nullptr) {
+      serve(shard, *req);
+      req->done.store(true, std::memory_order_release);  // partner: the caller's acquire load
+    }
+  };
   auto handle = [&core](const Tick& t) noexcept { core.on_tick(t); };
   constexpr std::size_t kBatch = 256;  // bounds how long one port can starve the others
   for (;;) {
+    // Partner: the release store in add_feed(): a port counted here is fully constructed.
+    for (const std::uint32_t n = port_count_.load(std::memory_order_acquire); n_rings < n; ++n_rings) {
+      rings[n_rings] = ports_[n_rings]->rings_[shard].get();
+    }
+    if (mb.request.load(std::memory_order_relaxed) != nullptr) [[unlikely]] {
+      take_request();
+    }
     std::size_t work = 0;
-    for (SpscRing<Tick>* r : rings) {
-      work += r->consume(handle, kBatch);
+    for (std::uint32_t i = 0; i < n_rings; ++i) {
+      work += rings[i]->consume(handle, kBatch);
     }
     if (work != 0) {
       idle.reset();
@@ -206,24 +266,76 @@ void Engine::run_shard(std::uint32_t shard, IdleKind idle_kind, int cpu) noexcep
     }
     // Acquire loads: everything a producer pushed before close() (release) is visible below.
     bool finished = stop_requested_.load(std::memory_order_acquire);
-    if (!finished) {
+    if (!finished && finish_when_ports_closed_) {
       finished = true;
-      for (auto& p : ports_) {
-        finished = finished && p->closed();
+      for (std::uint32_t i = 0; i < n_rings; ++i) {
+        finished = finished && ports_[i]->closed();
       }
     }
     if (finished) {
       std::size_t rest = 0;
-      for (SpscRing<Tick>* r : rings) {
-        rest += r->consume(handle, SIZE_MAX);
+      for (std::uint32_t i = 0; i < n_rings; ++i) {
+        rest += rings[i]->consume(handle, SIZE_MAX);
       }
       if (rest == 0) {
+        // Partner: the callers' acquire loads of `live`: after it, they may read this shard directly.
+        mb.live.store(false, std::memory_order_release);
+        take_request();  // one posted before `live` fell
         return;
       }
       continue;
     }
     idle.idle();
   }
+}
+
+void Engine::serve(std::uint32_t shard, Request& req) const noexcept {
+  const ShardCore& core = *shards_[shard];
+  if (req.kind == Request::Kind::kSnapshot) {
+    core.snapshot(req.symbol, req.snapshot);
+    return;
+  }
+  core.readout(&req.counters, req.process, req.alert);
+  for (std::uint32_t i = 0, n = port_count_.load(std::memory_order_acquire); i < n; ++i) {
+    req.high_water = std::max<std::uint64_t>(req.high_water, ports_[i]->rings_[shard]->high_water_mark());
+  }
+}
+
+void Engine::ask_shard(std::uint32_t shard, Request& req) const {
+  Mailbox& mb = *mailboxes_[shard];
+  const std::lock_guard<std::mutex> lock(mb.callers);
+  if (mb.live.load(std::memory_order_acquire)) {
+    mb.request.store(&req, std::memory_order_release);  // partner: the shard's acquire exchange
+    for (std::uint32_t spins = 0;; ++spins) {
+      if (req.done.load(std::memory_order_acquire)) {  // partner: the shard's release store
+        return;
+      }
+      if (!mb.live.load(std::memory_order_acquire)) {  // the shard exited: take the request back
+        Request* expected = &req;
+        if (mb.request.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) {
+          break;  // never taken: read directly below
+        }
+      }
+      if (spins < 1000) {
+        cpu_relax();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+  serve(shard, req);
+}
+
+bool Engine::snapshot(SymbolId symbol, TickerSnapshot* out) const {
+  if (symbol >= symbols_.size() || out == nullptr) {
+    return false;
+  }
+  Request req;
+  req.kind = Request::Kind::kSnapshot;
+  req.symbol = symbol;
+  req.snapshot = out;
+  ask_shard(symbol % cfg_.shards, req);
+  return true;
 }
 
 void Engine::stop() {
@@ -235,7 +347,9 @@ void Engine::stop() {
     t.join();
   }
   threads_.clear();
-  elapsed_seconds_ = static_cast<double>(tickforge::now_ns() - started_ns_) / 1e9;
+  elapsed_seconds_.store(static_cast<double>(tickforge::now_ns() - started_ns_.load(std::memory_order_relaxed)) / 1e9,
+                         std::memory_order_relaxed);
+  running_.store(false, std::memory_order_release);
 }
 
 void Engine::process(const Tick& t) noexcept { shards_[t.symbol % cfg_.shards]->on_tick(t); }
@@ -250,8 +364,15 @@ EngineStats Engine::stats() const {
   EngineStats st;
   LatencyHistogram proc;
   LatencyHistogram alert;
-  for (const auto& s : shards_) {
-    const ShardCounters& c = s->counters();
+  st.running = running();
+  for (std::uint32_t s = 0; s < shards_.size(); ++s) {
+    Request req;
+    req.kind = Request::Kind::kStats;
+    req.process = &proc;
+    req.alert = &alert;
+    ask_shard(s, req);
+    const ShardCounters& c = req.counters;
+    st.ring_high_water = std::max(st.ring_high_water, req.high_water);
     st.ticks += c.ticks;
     st.late_ticks += c.late_ticks;
     st.extrema_evictions += c.extrema_evictions;
@@ -262,24 +383,23 @@ EngineStats Engine::stats() const {
         st.by_rule[r][d] += c.by_rule[r][d];
       }
     }
-    proc.merge(s->process_latency());
-    alert.merge(s->alert_latency());
   }
-  for (const auto& p : ports_) {
-    st.published += p->published();
-    st.dropped_ring_full += p->dropped_full();
-    st.full_waits += p->full_waits();
-    for (const auto& r : p->rings_) {
-      st.ring_high_water = std::max<std::uint64_t>(st.ring_high_water, r->high_water_mark());
-      st.ring_capacity = r->capacity();
-    }
+  st.ports = port_count_.load(std::memory_order_acquire);  // partner: release store in add_feed()
+  for (std::uint32_t i = 0; i < st.ports; ++i) {
+    const FeedPort& p = *ports_[i];
+    st.published += p.published();
+    st.dropped_ring_full += p.dropped_full();
+    st.full_waits += p.full_waits();
   }
+  st.ring_capacity = std::bit_ceil(std::max<std::uint32_t>(cfg_.ring_capacity, 2));
+  st.in_flight = st.published > st.ticks ? st.published - st.ticks : 0;
   st.symbols = symbols_.size();
   st.symbol_overflows = symbols_.overflow_count();
   st.pin_failures = pin_failures_.load(std::memory_order_relaxed);
   st.process_latency = summarize(proc);
   st.alert_latency = summarize(alert);
-  st.elapsed_seconds = elapsed_seconds_;
+  st.elapsed_seconds = st.running ? static_cast<double>(tickforge::now_ns() - started_ns_.load(std::memory_order_relaxed)) / 1e9
+                                  : elapsed_seconds_.load(std::memory_order_relaxed);
   return st;
 }
 

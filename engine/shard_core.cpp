@@ -240,6 +240,58 @@ void ShardCore::materialize(std::uint32_t local, double p) noexcept {
   m.vwap = m.cum_volume > 0.0 ? (c.pv_sum + c.pv_comp) / m.cum_volume : kNaN;
 }
 
+void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
+  const std::uint32_t local = symbol / shard_count_;
+  const TickerCore& c = core_[local];
+  const TickerAux& a = aux_[local];
+  TickerSnapshot& s = *out;
+  s.symbol = symbol;
+  std::memcpy(s.ticker, symbols_.name(symbol), sizeof(s.ticker));
+  s.ticks = c.ticks;
+  TickMetrics& m = s.metrics;
+  m.n_windows = n_windows_;
+  std::memcpy(m.windows, windows_.data(), sizeof(m.windows));
+  for (std::uint32_t w = n_windows_; w < kMaxSmaWindows; ++w) {
+    m.sma[w] = m.variance[w] = m.stddev[w] = m.ema[w] = kNaN;
+  }
+  if (c.ticks == 0) {
+    s.last_event_ns = 0;
+    s.last_price = s.last_volume = kNaN;
+    for (std::uint32_t w = 0; w < n_windows_; ++w) {
+      m.sma[w] = m.variance[w] = m.stddev[w] = m.ema[w] = kNaN;
+    }
+    m.pct_change = m.volatility = m.window_high = m.window_low = m.move_up_pct = m.move_down_pct = kNaN;
+    m.vwap = m.volume_mean = kNaN;
+    m.cum_volume = 0;
+    return;
+  }
+  const auto last = static_cast<std::uint32_t>(c.ticks - 1);
+  const double p = c.last_price;
+  s.last_event_ns = c.last_event_ns;
+  s.last_price = p;
+  s.last_volume = volu_hist_[std::size_t{local} * (volu_mask_ + 1) + (last & volu_mask_)];
+  const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
+  const double* ema = &ema_[std::size_t{local} * n_windows_];
+  for (std::uint32_t w = 0; w < n_windows_; ++w) {
+    const bool full = mom[w].n == windows_[w];
+    m.sma[w] = full ? mom[w].mean() : kNaN;
+    m.variance[w] = full ? mom[w].variance() : kNaN;
+    m.stddev[w] = std::sqrt(m.variance[w]);
+    m.ema[w] = ema[w];
+  }
+  m.pct_change = last == 0 ? kNaN : ret_hist_[std::size_t{local} * (ret_mask_ + 1) + ((last - 1) & ret_mask_)];
+  m.volatility = a.returns.n == vol_window_ ? std::sqrt(a.returns.variance()) : kNaN;
+  // The deque fronts hold the window's extremes as of the last tick's event time.
+  const std::size_t base = std::size_t{local} * (ext_mask_ + 1);
+  m.window_high = max_dq_[base + (c.max_head & ext_mask_)].p;
+  m.window_low = min_dq_[base + (c.min_head & ext_mask_)].p;
+  m.move_up_pct = pct(p, m.window_low);
+  m.move_down_pct = (m.window_high - p) / m.window_high * 100.0;
+  m.cum_volume = c.v_sum + c.v_comp;
+  m.vwap = m.cum_volume > 0.0 ? (c.pv_sum + c.pv_comp) / m.cum_volume : kNaN;
+  m.volume_mean = a.volumes.n == volume_window_ ? a.volumes.mean() : kNaN;
+}
+
 void ShardCore::evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept {
   TickerCore& c = core_[local];
   const RuleParams& rp = params_[c.params];

@@ -61,6 +61,15 @@ class ShardCore {
   [[nodiscard]] const ShardCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const LatencyHistogram& process_latency() const noexcept { return lat_process_; }
   [[nodiscard]] const LatencyHistogram& alert_latency() const noexcept { return lat_alert_; }
+  /// The ticker's metrics as of its last tick. Shard thread, or any thread while it does not run.
+  void snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept;
+  /// Highest occupancy seen by the rings this shard consumes is tracked by the rings; the counters and
+  /// histograms are copied/merged here. Same thread contract as snapshot().
+  void readout(ShardCounters* counters, LatencyHistogram* process, LatencyHistogram* alert) const noexcept {
+    *counters = counters_;
+    process->merge(lat_process_);
+    alert->merge(lat_alert_);
+  }
   void reset_latency() noexcept {
     lat_process_.reset();
     lat_alert_.reset();

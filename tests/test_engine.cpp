@@ -212,3 +212,66 @@ TEST(Engine, ShouldPinToAnyProcessCpuEvenFromAThreadPinnedElsewhere) {
   EXPECT_TRUE(child_pinned);
   EXPECT_EQ(child_cpu, 0);
 }
+
+// Snapshots and stats read from another thread while the shards run: each snapshot is the state after
+// a whole number of ticks (prices i = 1, 2, … so SMA5 after k ticks is k - 2 exactly), the counts
+// never go backwards, and producers created after start() are picked up.
+TEST(Engine, ShouldServeConsistentSnapshotsAndStatsWhileRunning) {
+  EngineConfig cfg;
+  cfg.shards = 2;
+  cfg.ring_capacity = 64;
+  cfg.sma_windows = {5};
+  Engine e(cfg);
+  e.set_finish_when_ports_closed(false);
+  const SymbolId a = e.symbols().intern("AAA");
+  const SymbolId b = e.symbols().intern("BBB");
+  ASSERT_NE(a % 2, b % 2) << "the two tickers must land on different shards";
+  e.start(IdleKind::kSpinYield);
+  FeedPort& port = e.add_feed();  // after start
+  constexpr std::uint64_t kN = 20'000;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    std::uint64_t last_ticks = 0;
+    std::uint64_t last_processed = 0;
+    while (!done.load(std::memory_order_acquire)) {
+      TickerSnapshot s{};
+      ASSERT_TRUE(e.snapshot(a, &s));
+      ASSERT_GE(s.ticks, last_ticks);
+      last_ticks = s.ticks;
+      if (s.ticks >= 5) {
+        ASSERT_EQ(s.last_price, static_cast<double>(s.ticks));
+        ASSERT_EQ(s.metrics.sma[0], static_cast<double>(s.ticks) - 2.0);
+        ASSERT_EQ(s.last_event_ns, static_cast<std::int64_t>(s.ticks) * 1000);
+      }
+      const EngineStats st = e.stats();
+      ASSERT_TRUE(st.running);
+      ASSERT_GE(st.ticks, last_processed);
+      ASSERT_LE(st.ticks, st.published);
+      last_processed = st.ticks;
+    }
+  });
+  for (std::uint64_t i = 1; i <= kN; ++i) {
+    for (const SymbolId s : {a, b}) {
+      const Tick t{s, 0, static_cast<double>(i), 1.0, static_cast<std::int64_t>(i) * 1000, i - 1, 0};
+      port.publish(t);
+    }
+  }
+  while (e.stats().ticks != 2 * kN) {
+    std::this_thread::yield();
+  }
+  done.store(true, std::memory_order_release);
+  reader.join();
+  e.stop();
+  TickerSnapshot s{};
+  ASSERT_TRUE(e.snapshot(b, &s));
+  EXPECT_EQ(s.ticks, kN);
+  EXPECT_STREQ(s.ticker, "BBB");
+  EXPECT_EQ(s.metrics.sma[0], static_cast<double>(kN) - 2.0);
+  EXPECT_DOUBLE_EQ(s.metrics.pct_change, (1.0 / (kN - 1.0)) * 100.0);
+  EXPECT_EQ(s.metrics.cum_volume, static_cast<double>(kN));
+  EXPECT_FALSE(e.snapshot(99, &s));
+  const EngineStats st = e.stats();
+  EXPECT_FALSE(st.running);
+  EXPECT_EQ(st.ports, 1u);
+  EXPECT_EQ(st.in_flight, 0u);
+}

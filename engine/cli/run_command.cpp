@@ -15,13 +15,12 @@
 
 #include <tickforge/engine.hpp>
 
+#include "../runtime.hpp"
 #include "csv_feed.hpp"
-#include "kafka/embedded_cluster.hpp"
 #include "kafka/kafka_publisher.hpp"
 #include "kafka_feed.hpp"
 #include "outputs.hpp"
 #include "signals.hpp"
-#include "synthetic.hpp"
 
 namespace tickforge::cli {
 
@@ -50,19 +49,6 @@ bool signalled() noexcept { return g_signal.load(std::memory_order_relaxed); }
 int signal_number() noexcept { return g_signal_number.load(std::memory_order_relaxed); }
 
 namespace {
-
-// One feed: exactly one of the three sources is set.
-struct Feed {
-  std::string label;
-  std::unique_ptr<SyntheticFeed> synthetic;
-  std::unique_ptr<CsvFeed> csv;
-  std::unique_ptr<kafka::KafkaFeed> kafka;
-  FeedPort* port = nullptr;
-  int cpu = -1;
-  std::thread thread;
-  std::atomic<bool> done{false};
-  std::string pin_error;
-};
 
 // Main-thread consumer of alerts: prints a rate-limited few, writes all to --alerts-out.
 class AlertPrinter {
@@ -188,6 +174,12 @@ bool print_publisher(const kafka::KafkaPublisher& pub, const KafkaSettings& ks) 
   return true;
 }
 
+void print_notices(const Runtime& runtime) {
+  for (const std::string& n : runtime.notices()) {
+    fmt::print(stderr, "tickforge: {}\n", n);
+  }
+}
+
 void print_latency(const char* what, const LatencySummary& l) {
   if (l.count == 0) {
     fmt::print(stderr, "  latency {:<22} no samples\n", what);
@@ -222,185 +214,49 @@ int run(RunOptions opt) {
     }
   }
 
-  // Kafka: the embedded cluster unless --brokers names one; then the publisher (it checks the cluster
-  // answers). Both outlive the engine and the feeds (declared first, destroyed last).
-  const bool need_kafka = opt.kafka.publish_alerts || kafka_feeds || !opt.kafka.metrics_topic.empty();
-  std::unique_ptr<kafka::EmbeddedCluster> cluster;
-  std::string bootstrap = opt.kafka.brokers;
-  if (need_kafka && bootstrap.empty()) {
-    cluster = std::make_unique<kafka::EmbeddedCluster>(opt.kafka.embedded_brokers);
-    std::vector<std::string> topics;
-    for (const std::string* t : {&opt.kafka.alerts_topic, &opt.kafka.metrics_topic, &opt.kafka.dead_letter_topic}) {
-      if (!t->empty()) {
-        topics.push_back(*t);
-      }
-    }
-    for (const FeedSpec& f : opt.feeds) {
-      if (f.kind == FeedSpec::Kind::kKafka) {
-        topics.push_back(f.path);
-      }
-    }
-    std::string names;
-    for (const std::string& t : topics) {
-      cluster->create_topic(t, opt.kafka.partitions);
-      names += names.empty() ? "" : ", ";
-    names += t;
-    }
-    bootstrap = cluster->bootstrap();
-    fmt::print(stderr, "tickforge: embedded Kafka cluster at {} (topics: {}; {} partitions each)\n", bootstrap, names,
-               opt.kafka.partitions);
-    if (opt.kafka.publish_alerts) {
-      fmt::print(stderr, "tickforge: read the alerts with: kcat -C -b {} -t {}\n", bootstrap, opt.kafka.alerts_topic);
-    }
-  }
+  // Kafka (the embedded cluster unless --brokers names one, the publisher) and the feeds (CSV files are
+  // loaded and their tickers registered here). The runtime outlives nothing it serves: declared after
+  // the engine, destroyed before it.
   Engine engine(opt.engine);
-  std::unique_ptr<kafka::KafkaPublisher> publisher;
-  if (opt.kafka.publish_alerts || !opt.kafka.metrics_topic.empty()) {
-    kafka::PublisherOptions po;
-    po.settings = &opt.kafka;
-    po.bootstrap = bootstrap;
-    po.embedded = cluster != nullptr;
-    po.instance_id = opt.kafka.instance_id;
-    po.shards = opt.engine.shards;
-    po.max_tickers = opt.engine.max_tickers;
-    try {
-      publisher = std::make_unique<kafka::KafkaPublisher>(po, engine.symbols());
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "tickforge: error: {}\n", e.what());
-      return 1;
+  std::unique_ptr<Runtime> runtime;
+  try {
+    runtime = std::make_unique<Runtime>(opt, engine);
+    runtime->build_feeds();
+  } catch (const RuntimeError& e) {
+    if (runtime) {
+      print_notices(*runtime);
     }
+    fmt::print(stderr, "tickforge: error: {}\n", e.what());
+    return e.kind() == RuntimeError::Kind::kConfig ? 2 : 1;
   }
-
-
-  // Feeds (cold: CSV files are loaded and their tickers registered here).
-  std::vector<std::unique_ptr<Feed>> feeds;
-  std::uint64_t csv_rejected = 0;
-  std::size_t synthetic_feeds = 0;
-  std::size_t synthetic_index = 0;
-  for (const FeedSpec& spec : opt.feeds) {
-    synthetic_feeds += spec.kind == FeedSpec::Kind::kSynthetic ? 1 : 0;
-  }
-  for (std::size_t i = 0; i < opt.feeds.size(); ++i) {
-    const FeedSpec& spec = opt.feeds[i];
-    auto f = std::make_unique<Feed>();
-    f->cpu = i < opt.feed_cpus.size() ? opt.feed_cpus[i] : -1;
-    if (spec.kind == FeedSpec::Kind::kSynthetic) {
-      SyntheticOptions so;
-      // Synthetic feeds never share a ticker (two random walks of one ticker would interleave
-      // nondeterministically): feed k of n takes every n-th listed ticker, or its own default names.
-      const std::size_t k = synthetic_index++;
-      if (opt.tickers.empty()) {
-        so.tickers = SyntheticFeed::default_tickers(opt.synthetic_tickers,
-                                                    static_cast<std::uint32_t>(k) * opt.synthetic_tickers);
-      } else {
-        for (std::size_t j = k; j < opt.tickers.size(); j += synthetic_feeds) {
-          so.tickers.push_back(opt.tickers[j]);
-        }
-        if (so.tickers.empty()) {
-          fmt::print(stderr, "tickforge: error: {} synthetic feeds need at least {} tickers, got {}\n",
-                     synthetic_feeds, synthetic_feeds, opt.tickers.size());
-          return 2;
-        }
-      }
-      so.rate = opt.rate;
-      so.seed = opt.seed + i;
-      so.step_ns = opt.synthetic_step_ns;
-      so.jump_probability = opt.jump_probability;
-      so.max_ticks = opt.max_ticks;
-      f->synthetic = std::make_unique<SyntheticFeed>(so, engine.symbols());
-      f->label = fmt::format("synthetic#{} ({} tickers)", i, f->synthetic->ticker_count());
-    } else if (spec.kind == FeedSpec::Kind::kKafka) {
-      kafka::KafkaFeedOptions ko;
-      ko.settings = &opt.kafka;
-      ko.bootstrap = bootstrap;
-      ko.embedded = cluster != nullptr;
-      ko.topic = spec.path;
-      ko.publisher = publisher.get();
-      try {
-        f->kafka = std::make_unique<kafka::KafkaFeed>(ko, engine.symbols());
-      } catch (const std::exception& e) {
-        fmt::print(stderr, "tickforge: error: {}\n", e.what());
-        return 1;
-      }
-      f->label = fmt::format("kafka {} (group {})", spec.path, opt.kafka.group_id);
-    } else {
-      CsvOptions co;
-      co.path = spec.path;
-      co.ticker = opt.tickers.size() == 1 ? opt.tickers.front() : std::string();
-      co.price_column = opt.price_column;
-      co.date_column = opt.date_column;
-      co.ticker_column = opt.ticker_column;
-      co.volume_column = opt.volume_column;
-      f->csv = std::make_unique<CsvFeed>(co, engine.symbols(), opt.speed, opt.max_ticks);
-      const CsvLoadResult& r = f->csv->load();
-      if (!r.ok) {
-        fmt::print(stderr, "tickforge: error: {}\n", r.error);
-        return 1;
-      }
-      f->label = fmt::format("csv {} ({} rows)", spec.path, r.rows.size());
-      for (const std::string& m : r.messages) {
-        fmt::print(stderr, "tickforge: skipped row: {}\n", m);
-      }
-      for (const std::uint64_t n : r.rejects) {
-        csv_rejected += n;
-      }
-    }
-    f->port = &engine.add_feed();
-    feeds.push_back(std::move(f));
-  }
+  print_notices(*runtime);
+  kafka::KafkaPublisher* publisher = runtime->publisher();
+  const auto& feeds = runtime->feeds();
 
   // Outputs.
   AlertRelay relay(opt.engine.shards, 1 << 16);
   engine.add_alert_callback(&AlertRelay::on_alert, &relay);
-  if (publisher && opt.kafka.publish_alerts) {
-    engine.add_alert_callback(&kafka::KafkaPublisher::on_alert, publisher.get());
-  }
+  runtime->attach_publisher();
   std::optional<MetricsWriter> metrics;
   if (!opt.metrics_out.empty()) {
     metrics.emplace(opt.metrics_out, opt.engine.sma_windows, opt.engine.shards, engine.symbols());
   }
-  UpdateFanout updates{metrics ? &*metrics : nullptr, publisher && publisher->publishes_metrics() ? publisher.get() : nullptr};
+  UpdateFanout updates{metrics ? &*metrics : nullptr, runtime->metrics_publisher()};
   if (updates.metrics != nullptr || updates.publisher != nullptr) {
     engine.set_update_callback(&UpdateFanout::on_update, &updates);
   }
-  AlertPrinter printer(opt, publisher ? publisher->instance_id()
-                                      : (opt.kafka.instance_id.empty() ? kafka::default_instance_id()
-                                                                       : opt.kafka.instance_id));
+  AlertPrinter printer(opt, runtime->instance_id());
 
   install_signal_handlers();
   engine.start(opt.engine_idle, opt.engine_cpus);
-  if (publisher) {
-    publisher->start(opt.kafka.publisher_cpu);
-  }
-  std::atomic<bool> stop_feeds{false};
-  for (auto& f : feeds) {
-    Feed* fp = f.get();
-    fp->thread = std::thread([fp, &stop_feeds] {
-      if (fp->cpu >= 0) {
-        pin_current_thread(fp->cpu, &fp->pin_error);
-      }
-      if (fp->synthetic) {
-        fp->synthetic->run(*fp->port, stop_feeds);
-      } else if (fp->kafka) {
-        fp->kafka->run(*fp->port, stop_feeds);
-      } else {
-        fp->csv->run(*fp->port, stop_feeds);
-      }
-      fp->port->close();
-      fp->done.store(true, std::memory_order_release);  // partner: the main loop's acquire load
-    });
-  }
+  runtime->start();
 
   // Main loop: relay alerts, watch the clock, the signals and the feeds.
   const auto t0 = std::chrono::steady_clock::now();
   const char* stop_reason = "input ended";
   for (;;) {
     const std::size_t n = relay.drain(printer);
-    bool all_done = true;
-    for (auto& f : feeds) {
-      all_done = all_done && f->done.load(std::memory_order_acquire);
-    }
-    if (all_done) {
+    if (runtime->feeds_done()) {
       break;
     }
     if (signalled()) {
@@ -418,14 +274,7 @@ int run(RunOptions opt) {
   }
 
   // Shutdown: stop the feeds, let the shards drain every ring, relay what is left, flush.
-  stop_feeds.store(true, std::memory_order_relaxed);
-  for (auto& f : feeds) {
-    while (!f->done.load(std::memory_order_acquire)) {  // a blocked feed needs the relay to keep moving
-      relay.drain(printer);
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    f->thread.join();
-  }
+  runtime->stop_feeds([&] { relay.drain(printer); });  // a blocked feed needs the relay to keep moving
   // stop() joins the shards, which may be waiting for room in the alert relay: keep draining meanwhile.
   std::atomic<bool> engine_stopped{false};
   std::thread stopper([&engine, &engine_stopped] {
@@ -444,14 +293,7 @@ int run(RunOptions opt) {
     metrics->flush();
   }
   // Kafka: deliver everything queued (bounded by --flush-timeout), then the feeds' last commits.
-  if (publisher) {
-    publisher->stop();
-  }
-  for (auto& f : feeds) {
-    if (f->kafka) {
-      f->kafka->finish();
-    }
-  }
+  runtime->finish();
 
   // Summary.
   const EngineStats st = engine.stats();
@@ -464,7 +306,7 @@ int run(RunOptions opt) {
   fmt::print(stderr, "  ticks processed {}  in {:.3f} s  = {:.0f} ticks/s\n", st.ticks, st.elapsed_seconds,
              static_cast<double>(st.ticks) / secs);
   fmt::print(stderr, "  dropped: ring_full {}  symbol_table_full {}  csv rows rejected {}\n", st.dropped_ring_full,
-             st.symbol_overflows, csv_rejected);
+             st.symbol_overflows, runtime->csv_rejected());
   for (auto& f : feeds) {
     if (f->csv) {
       const CsvLoadResult& r = f->csv->load();

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -30,11 +31,14 @@ namespace tickforge {
 class ShardCore;
 class Engine;
 
+/// Most feed ports (producers) one engine accepts.
+inline constexpr std::uint32_t kMaxFeedPorts = 64;
+
 /// A producer's handle: owns one ring per shard. Thread contract: exactly one thread publishes on a
 /// port (each feed thread gets its own). No allocation; publish() never throws.
 class FeedPort {
  public:
-  enum class Push : std::uint8_t { kOk, kDroppedFull };
+  enum class Push : std::uint8_t { kOk, kDroppedFull, kFull };
 
   /// Stamps feed index and ingest time, then routes the tick to its shard's ring. On a full ring:
   /// FullPolicy::kBlock waits (pause-spin) until the shard frees a slot; kDropNewest drops it and counts.
@@ -49,10 +53,22 @@ class FeedPort {
     t.ingest_ns = origin_ns;
     SpscRing<Tick>& ring = *rings_[shard_of(t.symbol)];
     if (ring.try_push(t)) [[likely]] {
-      ++published_;
+      bump(published_);
       return Push::kOk;
     }
     return publish_full(ring, t);
+  }
+
+  /// publish_at() without the full policy: a full ring returns kFull at once and the tick is not
+  /// taken (nor counted): back-pressure for a caller that keeps the tick and decides itself.
+  Push try_publish_at(Tick t, std::int64_t origin_ns) noexcept {
+    t.feed = index_;
+    t.ingest_ns = origin_ns;
+    if (rings_[shard_of(t.symbol)]->try_push(t)) [[likely]] {
+      bump(published_);
+      return Push::kOk;
+    }
+    return Push::kFull;
   }
 
   /// No more ticks from this port; the shards may finish once every port is closed and drained.
@@ -60,10 +76,11 @@ class FeedPort {
   void close() noexcept { closed_.store(true, std::memory_order_release); }
   [[nodiscard]] bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
 
-  /// Producer thread, or any thread after the producer is joined.
-  [[nodiscard]] std::uint64_t published() const noexcept { return published_; }
-  [[nodiscard]] std::uint64_t dropped_full() const noexcept { return dropped_full_; }
-  [[nodiscard]] std::uint64_t full_waits() const noexcept { return full_waits_; }
+  /// Any thread (single-writer counters: exact from the producer thread or after it is joined, a
+  /// recent value from elsewhere).
+  [[nodiscard]] std::uint64_t published() const noexcept { return published_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t dropped_full() const noexcept { return dropped_full_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t full_waits() const noexcept { return full_waits_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint32_t index() const noexcept { return index_; }
 
   /// The shard (and so the ring of this port) a symbol's ticks go to.
@@ -82,14 +99,16 @@ class FeedPort {
   friend class Engine;
   FeedPort(std::uint32_t index, std::uint32_t shard_count, FullPolicy policy, std::uint32_t ring_capacity);
   [[gnu::noinline, gnu::cold]] Push publish_full(SpscRing<Tick>& ring, const Tick& t) noexcept;
+  /// Single-writer counter: a relaxed load and store (a plain add on x86), readable from any thread.
+  static void bump(std::atomic<std::uint64_t>& c) noexcept { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
   const std::uint32_t index_;
   const std::uint32_t shard_count_;
   const FullPolicy policy_;
   std::vector<std::unique_ptr<SpscRing<Tick>>> rings_;  // [shard]
-  std::uint64_t published_ = 0;
-  std::uint64_t dropped_full_ = 0;
-  std::uint64_t full_waits_ = 0;   // pushes that found the ring full and waited (kBlock)
+  std::atomic<std::uint64_t> published_{0};
+  std::atomic<std::uint64_t> dropped_full_{0};
+  std::atomic<std::uint64_t> full_waits_{0};   // pushes that found the ring full and waited (kBlock)
   std::atomic<bool> closed_{false};
 };
 
@@ -109,11 +128,14 @@ struct EngineStats {
   std::uint64_t alerts = 0;
   std::uint64_t suppressed = 0;
   std::array<std::array<std::uint64_t, 3>, static_cast<std::size_t>(Rule::kCount)> by_rule{};
+  std::uint64_t in_flight = 0;          ///< published, not processed yet (0 once stopped and drained)
   std::uint64_t ring_high_water = 0;    ///< largest occupancy any ring reached
   std::uint64_t ring_capacity = 0;
   std::uint64_t symbols = 0;            ///< tickers registered
   std::uint64_t symbol_overflows = 0;   ///< registrations refused: table full
   std::uint32_t pin_failures = 0;       ///< shard threads whose CPU pinning failed (they ran unpinned)
+  std::uint32_t ports = 0;              ///< feed ports created
+  bool running = false;
   LatencySummary process_latency;       ///< ingest → tick fully processed (metrics + rules + callbacks)
   LatencySummary alert_latency;         ///< ingest → alert callback invoked
   double elapsed_seconds = 0;           ///< start() → end of stop()
@@ -136,8 +158,13 @@ class Engine {
   void set_measure_latency(bool on);
   /// Registers the ticker and gives it its own rule parameters.
   void set_ticker_rules(std::string_view ticker, const RuleParams& params);
-  /// A new producer port with one ring per shard. The reference stays valid for the engine's life.
+  /// A new producer port with one ring per shard (at most kMaxFeedPorts; std::length_error beyond).
+  /// Also while running: the shards pick it up within one duty cycle. Any thread (a mutex serialises
+  /// creations). The reference stays valid for the engine's life.
   FeedPort& add_feed();
+  /// true (the default): the shards finish on their own once every port is closed and drained. false:
+  /// only stop() ends them (an embedder may start the engine before it creates any producer).
+  void set_finish_when_ports_closed(bool on);
 
   /// Starts one thread per shard. cpus[i] pins shard i (missing or -1: not pinned). Throws
   /// std::runtime_error if a CPU cannot be used.
@@ -145,28 +172,43 @@ class Engine {
   /// Asks the shards to finish: each drains its rings and exits once every port is closed (ports still
   /// open are treated as closed after their rings are empty). Joins. Idempotent.
   void stop();
-  [[nodiscard]] bool running() const noexcept { return !threads_.empty(); }
+  [[nodiscard]] bool running() const noexcept { return running_.load(std::memory_order_acquire); }
 
   /// Single-threaded use without start(): processes one tick on its shard in the calling thread.
   void process(const Tick& t) noexcept;
 
-  /// Counters and latency; exact once stop() returned (or in single-threaded use).
+  /// Counters and latency. Any thread, any time: while running, each shard thread reports its own
+  /// between two duty cycles (the caller waits microseconds); exact once stop() returned.
   [[nodiscard]] EngineStats stats() const;
+  /// The ticker's metrics as of the last tick its shard processed. false if the id is not registered.
+  /// Any thread, any time, except a callback of this engine: while running, the shard fills *out
+  /// between two ticks (the caller waits, spinning then yielding); otherwise it is read directly.
+  bool snapshot(SymbolId symbol, TickerSnapshot* out) const;
   /// Forgets latency samples so far (end of warm-up). Not while running.
   void reset_latency() noexcept;
 
  private:
+  struct Mailbox;
+  struct Request;
   void run_shard(std::uint32_t shard, IdleKind idle, int cpu) noexcept;
+  /// Runs req on the shard: by its thread while it is live, else directly. Callers serialised per shard.
+  void ask_shard(std::uint32_t shard, Request& req) const;
+  void serve(std::uint32_t shard, Request& req) const noexcept;
 
   EngineConfig cfg_;
   SymbolTable symbols_;
   std::vector<std::unique_ptr<ShardCore>> shards_;
-  std::vector<std::unique_ptr<FeedPort>> ports_;
+  std::vector<std::unique_ptr<Mailbox>> mailboxes_;  // [shard]
+  std::array<std::unique_ptr<FeedPort>, kMaxFeedPorts> ports_;
+  std::atomic<std::uint32_t> port_count_{0};  // release by add_feed, acquire by the shards
+  std::mutex add_feed_mutex_;
+  bool finish_when_ports_closed_ = true;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> running_{false};            // start() → end of stop(); read by any thread
   std::atomic<std::uint32_t> pin_failures_{0};  // shard threads that could not be pinned
-  std::int64_t started_ns_ = 0;
-  double elapsed_seconds_ = 0;
+  std::atomic<std::int64_t> started_ns_{0};
+  std::atomic<double> elapsed_seconds_{0};
 };
 
 /// Pins the calling thread to one CPU. Returns false with a message if the CPU does not exist or is not

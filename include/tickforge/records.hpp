@@ -32,6 +32,19 @@ struct TickMetrics {
 };
 static_assert(std::is_trivially_copyable_v<TickMetrics>);
 
+/// One ticker's state as of the last tick its shard processed (Engine::snapshot). Unlike the per-tick
+/// TickMetrics, volume_mean here includes the last tick.
+struct TickerSnapshot {
+  SymbolId symbol;
+  char ticker[16];              ///< NUL-terminated
+  std::uint64_t ticks;          ///< ticks processed for this ticker; 0: nothing below is defined
+  std::int64_t last_event_ns;
+  double last_price;
+  double last_volume;
+  TickMetrics metrics;
+};
+static_assert(std::is_trivially_copyable_v<TickerSnapshot>);
+
 enum class Rule : std::uint8_t { kWindowMove, kTickChange, kVolatility, kSmaCross, kVolumeSpike, kCount };
 enum class Direction : std::int8_t { kDown = -1, kNone = 0, kUp = 1 };
 
