@@ -93,14 +93,14 @@ FeedPort::FeedPort(std::uint32_t index, std::uint32_t shard_count, FullPolicy po
 
 FeedPort::Push FeedPort::publish_full(SpscRing<Tick>& ring, const Tick& t) noexcept {
   if (policy_ == FullPolicy::kDropNewest) {
-    ++dropped_full_;
+    unbump(published_);
+    bump(dropped_full_);
     return Push::kDroppedFull;
   }
   bump(full_waits_);
   while (!ring.try_push(t)) {
     cpu_relax();
   }
-  bump(published_);
   return Push::kOk;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,15 @@ struct RunOptions {
   void finalize();
 };
 
+/// An unknown setting name (a bad value is a plain std::invalid_argument).
+struct UnknownSetting : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+/// A config file that cannot be read at all.
+struct ConfigFileError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
 /// Applies one setting by name ("alert-pct" or "alert_pct") from its text form. Throws
 /// std::invalid_argument("--NAME: why") on an unknown name or a bad value.
 void apply_setting(RunOptions& opt, std::string_view name, std::string_view value);
@@ -78,6 +88,9 @@ const std::vector<SettingInfo>& setting_table();
 /// Loads a TOML file (top-level keys = setting names; [tickers.SYMBOL] tables = rule overrides).
 /// Throws std::invalid_argument with "FILE:LINE: why".
 void load_config_file(RunOptions& opt, const std::string& path);
+
+/// The same from TOML text in memory; errors name `name`:LINE.
+void load_config_string(RunOptions& opt, std::string_view text, const std::string& name);
 
 /// "60s", "250ms", "1.5m", "2h", "1d", "30us", "100ns"; a bare number is seconds.
 std::int64_t parse_duration_ns(std::string_view text);

@@ -1,6 +1,9 @@
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <stdexcept>
@@ -452,7 +455,7 @@ std::int64_t parse_duration_ns(std::string_view text) {
 void apply_setting(RunOptions& opt, std::string_view name, std::string_view value) {
   const auto* s = find_setting(settings(), name);
   if (s == nullptr) {
-    bad("unknown setting '" + std::string(name) + "' (tickforge run --help lists them)");
+    throw UnknownSetting("unknown setting '" + std::string(name) + "' (tickforge run --help lists them)");
   }
   try {
     s->set(opt, value);
@@ -464,7 +467,7 @@ void apply_setting(RunOptions& opt, std::string_view name, std::string_view valu
 void apply_rule_setting(RuleParams& rules, std::string_view name, std::string_view value) {
   const auto* s = find_setting(rule_settings(), name);
   if (s == nullptr) {
-    bad("unknown per-ticker rule setting '" + std::string(name) +
+    throw UnknownSetting("unknown per-ticker rule setting '" + std::string(name) +
         "' (alert-pct, alert-window, tick-change-pct, volatility-pct, sma-cross, volume-spike, cooldown)");
   }
   try {
@@ -485,13 +488,48 @@ const std::vector<SettingInfo>& setting_table() {
   return infos;
 }
 
+namespace {
+
+// Rethrows e with a location prefix, keeping "unknown setting" apart from "bad value".
+[[noreturn]] void rethrow_at(const std::string& where, const std::invalid_argument& e) {
+  if (dynamic_cast<const UnknownSetting*>(&e) != nullptr) {
+    throw UnknownSetting(where + ": " + e.what());
+  }
+  bad(where + ": " + e.what());
+}
+
+void load_config_table(RunOptions& opt, const toml::table& root, const std::string& path);
+
+}  // namespace
+
 void load_config_file(RunOptions& opt, const std::string& path) {
+  if (std::FILE* f = std::fopen(path.c_str(), "rb"); f != nullptr) {
+    std::fclose(f);
+  } else {
+    throw ConfigFileError(path + ": cannot be read: " + std::strerror(errno));
+  }
   toml::table root;
   try {
     root = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     bad(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
   }
+  load_config_table(opt, root, path);
+}
+
+void load_config_string(RunOptions& opt, std::string_view text, const std::string& name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    bad(name + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  load_config_table(opt, root, name);
+}
+
+namespace {
+
+void load_config_table(RunOptions& opt, const toml::table& root, const std::string& path) {
   // Global settings first (tables iterate in key order, and [tickers] must not depend on it).
   for (const auto& [key, node] : root) {
     if (key.str() == "tickers") {
@@ -507,7 +545,7 @@ void load_config_file(RunOptions& opt, const std::string& path) {
     try {
       apply_setting(opt, key.str(), toml_text(node, where));
     } catch (const std::invalid_argument& e) {
-      bad(where + ": " + e.what());
+      rethrow_at(where, e);
     }
   }
   const toml::node* tickers_node = root.get("tickers");
@@ -531,13 +569,15 @@ void load_config_file(RunOptions& opt, const std::string& path) {
       try {
         apply_rule_setting(scratch, rk.str(), value);
       } catch (const std::invalid_argument& e) {
-        bad(rwhere + ": tickers." + ov.ticker + "." + e.what());
+        rethrow_at(rwhere + ": tickers." + ov.ticker, e);
       }
       ov.settings.emplace_back(std::string(rk.str()), std::move(value));
     }
     opt.ticker_overrides.push_back(std::move(ov));
   }
 }
+
+}  // namespace
 
 void RunOptions::finalize() {
   engine.ticker_rules.clear();

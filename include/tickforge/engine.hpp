@@ -52,8 +52,8 @@ class FeedPort {
     t.feed = index_;
     t.ingest_ns = origin_ns;
     SpscRing<Tick>& ring = *rings_[shard_of(t.symbol)];
+    bump(published_);  // before the ring write: a tick a shard has processed is always counted
     if (ring.try_push(t)) [[likely]] {
-      bump(published_);
       return Push::kOk;
     }
     return publish_full(ring, t);
@@ -64,10 +64,11 @@ class FeedPort {
   Push try_publish_at(Tick t, std::int64_t origin_ns) noexcept {
     t.feed = index_;
     t.ingest_ns = origin_ns;
+    bump(published_);  // before the ring write, as in publish_at()
     if (rings_[shard_of(t.symbol)]->try_push(t)) [[likely]] {
-      bump(published_);
       return Push::kOk;
     }
+    unbump(published_);
     return Push::kFull;
   }
 
@@ -101,6 +102,7 @@ class FeedPort {
   [[gnu::noinline, gnu::cold]] Push publish_full(SpscRing<Tick>& ring, const Tick& t) noexcept;
   /// Single-writer counter: a relaxed load and store (a plain add on x86), readable from any thread.
   static void bump(std::atomic<std::uint64_t>& c) noexcept { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+  static void unbump(std::atomic<std::uint64_t>& c) noexcept { c.store(c.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed); }
 
   const std::uint32_t index_;
   const std::uint32_t shard_count_;

@@ -50,6 +50,9 @@ class SpscRing {
   /// absurd sizes, std::bad_alloc when memory is short. Cold path.
   explicit SpscRing(std::size_t min_capacity) : mask_(round_up(min_capacity) - 1) {
     slots_.reset(static_cast<T*>(::operator new[]((mask_ + 1) * sizeof(T), std::align_val_t{kFalseSharingRange})));
+    // Touch every page now: the first lap of the hot path must not take page faults (measured: ~30 ns
+    // per tick over a fresh 3 MiB ring, tickforge-capi-perf's burst).
+    std::memset(static_cast<void*>(slots_.get()), 0, (mask_ + 1) * sizeof(T));
   }
   SpscRing(const SpscRing&) = delete;
   SpscRing& operator=(const SpscRing&) = delete;

@@ -48,9 +48,8 @@
 #define TF_VERSION ((TF_VERSION_MAJOR << 24) | (TF_VERSION_MINOR << 16) | (TF_VERSION_PATCH << 8))
 
 /* ---- export macro ------------------------------------------------------------------------------- */
-#if defined(TF_STATIC)
-#define TF_API
-#elif defined(TF_BUILDING_LIBRARY)
+/* The library is built with hidden visibility; only functions marked TF_API are exported. */
+#if defined(TF_BUILDING_LIBRARY) && defined(__GNUC__)
 #define TF_API __attribute__((visibility("default")))
 #else
 #define TF_API
@@ -92,7 +91,7 @@ TF_API const char *tf_version_str(void);
 
 /* ---- records -------------------------------------------------------------------------------------- */
 #define TF_MAX_TICKER_LEN 15 /**< bytes, without the NUL */
-#define TF_MAX_WINDOWS 8     /**< SMA/variance/EMA windows (setting sma-windows) */
+#define TF_MAX_WINDOWS 8     /**< SMA/variance/EMA windows (setting sma) */
 #define TF_MAX_ALERT_CALLBACKS 8
 #define TF_MAX_PRODUCERS 64  /**< producer handles + built-in feeds per engine */
 
@@ -126,7 +125,7 @@ typedef struct tf_alert {
   uint64_t id;        /**< unique per engine run */
   uint64_t tick_seq;  /**< sequence of the tick that fired it within its producer, from 0 */
   int64_t event_ns;   /**< the tick's event time */
-  int64_t ingest_ns;  /**< CLOCK_MONOTONIC ns when the tick entered the engine */
+  int64_t ingest_ns;  /**< steady-clock ns (TSC calibrated to CLOCK_MONOTONIC) when the tick entered the engine */
   uint32_t symbol;
   uint32_t producer;  /**< index of the producer or built-in feed that pushed the tick */
   uint8_t rule;       /**< tf_rule_t */
@@ -222,7 +221,7 @@ typedef struct tf_config tf_config_t;
 TF_API tf_config_t *tf_config_new(void);
 /** Thread: the config's owner. Does not block. NULL is ignored. */
 TF_API void tf_config_destroy(tf_config_t *conf);
-/** Sets one key, the same names as the TOML file and `tickforge run --KEY` ("sma-windows",
+/** Sets one key, the same names as the TOML file and `tickforge run --KEY` ("sma",
  * "alert_pct", "shards", "ring-capacity", "feed", "kafka.PROPERTY" for a librdkafka property …), value
  * as text ("5,10,20", "60s", "true"). A repeatable key ("feed") adds one more each time.
  * Errors: TF_ERR_UNKNOWN_KEY, TF_ERR_BAD_VALUE (+ errstr). Thread: the config's owner. Allocates. */
