@@ -218,15 +218,22 @@ void Engine::start(IdleKind idle, const std::vector<int>& cpus) {
   }
   stop_requested_.store(false, std::memory_order_relaxed);
   started_ns_.store(tickforge::now_ns(), std::memory_order_relaxed);
-  for (auto& mb : mailboxes_) {
-    // Under the callers' mutex: a caller reading a shard directly finishes before its thread exists.
-    const std::lock_guard<std::mutex> lock(mb->callers);
-    mb->live.store(true, std::memory_order_relaxed);  // the thread start below orders it for the shard
-  }
   running_.store(true, std::memory_order_release);
   for (std::uint32_t s = 0; s < shards_.size(); ++s) {
     const int cpu = s < cpus.size() ? cpus[s] : -1;
-    threads_.emplace_back([this, s, idle, cpu] { run_shard(s, idle, cpu); });
+    Mailbox& mb = *mailboxes_[s];
+    {
+      // Under the callers' mutex: a caller reading a shard directly finishes before its thread exists.
+      const std::lock_guard<std::mutex> lock(mb.callers);
+      mb.live.store(true, std::memory_order_relaxed);  // the thread start below orders it for the shard
+    }
+    try {
+      threads_.emplace_back([this, s, idle, cpu] { run_shard(s, idle, cpu); });
+    } catch (...) {
+      mb.live.store(false, std::memory_order_relaxed);  // no thread serves this shard
+      stop();
+      throw;
+    }
   }
 }
 
@@ -234,6 +241,7 @@ void Engine::run_shard(std::uint32_t shard, IdleKind idle_kind, int cpu) noexcep
   if (cpu >= 0 && !pin_current_thread(cpu, nullptr)) {
     pin_failures_.fetch_add(1, std::memory_order_relaxed);
   }
+  t_shard_of_ = this;
   ShardCore& core = *shards_[shard];
   Mailbox& mb = *mailboxes_[shard];
   IdleStrategy idle(idle_kind);
@@ -302,6 +310,9 @@ void Engine::serve(std::uint32_t shard, Request& req) const noexcept {
 }
 
 void Engine::ask_shard(std::uint32_t shard, Request& req) const {
+  if (on_shard_thread()) {
+    throw std::logic_error("snapshot/stats from a callback of this engine would wait for itself");
+  }
   Mailbox& mb = *mailboxes_[shard];
   const std::lock_guard<std::mutex> lock(mb.callers);
   if (mb.live.load(std::memory_order_acquire)) {
@@ -342,15 +353,22 @@ void Engine::stop() {
   if (threads_.empty()) {
     return;
   }
+  if (on_shard_thread()) {
+    throw std::logic_error("stop() from a callback of this engine would join its own thread");
+  }
   stop_requested_.store(true, std::memory_order_release);  // partner: acquire load in run_shard
   for (auto& t : threads_) {
-    t.join();
+    if (t.joinable()) {
+      t.join();
+    }
   }
   threads_.clear();
   elapsed_seconds_.store(static_cast<double>(tickforge::now_ns() - started_ns_.load(std::memory_order_relaxed)) / 1e9,
                          std::memory_order_relaxed);
   running_.store(false, std::memory_order_release);
 }
+
+thread_local const Engine* Engine::t_shard_of_ = nullptr;
 
 void Engine::process(const Tick& t) noexcept { shards_[t.symbol % cfg_.shards]->on_tick(t); }
 

@@ -1918,6 +1918,52 @@ static void test_csv_feed(void) {
 
 /* ---- main --------------------------------------------------------------------------------------- */
 
+/* Misuse from inside an alert callback: snapshot, stats, stop and destroy would wait for (or join) the
+ * calling engine thread itself; they must refuse instead of hanging or aborting. */
+typedef struct {
+  tf_engine_t *engine;
+  int calls;
+  tf_err_t snapshot_rc, stats_rc, stop_rc;
+} reentry_t;
+
+static void on_alert_reenter(void *user, const tf_alert_t *a) {
+  reentry_t *r = (reentry_t *)user;
+  if (r->calls++ == 0) {
+    tf_snapshot_t s;
+    tf_stats_t st;
+    r->snapshot_rc = tf_engine_snapshot(r->engine, a->symbol, &s);
+    r->stats_rc = tf_engine_stats(r->engine, &st);
+    r->stop_rc = tf_engine_stop(r->engine);
+    tf_engine_destroy(r->engine); /* refused: nothing freed */
+  }
+}
+
+static void test_reentry_from_callback(void) {
+  static const char *const kv[] = {"shards", "1", ONLY_TICK_CHANGE, NULL};
+  tf_engine_t *e = ENGINE_FROM(kv);
+  if (e == NULL) {
+    return;
+  }
+  reentry_t r;
+  memset(&r, 0, sizeof(r));
+  r.engine = e;
+  CHECK_RC(tf_engine_on_alert(e, on_alert_reenter, &r), TF_OK);
+  char err[256];
+  tf_producer_t *p = tf_producer_new(e, err, sizeof(err));
+  CHECK_RC(tf_engine_start(e, err, sizeof(err)), TF_OK);
+  CHECK_RC(tf_producer_push_ticker(p, "AAPL", 1000000000LL, 100.0, 1.0), TF_OK);
+  CHECK_RC(tf_producer_push_ticker(p, "AAPL", 2000000000LL, 110.0, 1.0), TF_OK); /* +10 %: alert */
+  CHECK_RC(tf_engine_stop(e), TF_OK);
+  CHECK_EQ_U(r.calls, 1);
+  CHECK_RC(r.snapshot_rc, TF_ERR_STATE);
+  CHECK_RC(r.stats_rc, TF_ERR_STATE);
+  CHECK_RC(r.stop_rc, TF_ERR_STATE);
+  const tf_stats_t st = stats_of(e); /* the engine survived the refused destroy */
+  CHECK_EQ_U(st.ticks, 2);
+  CHECK_EQ_U(st.alerts, 1);
+  tf_engine_destroy(e);
+}
+
 #define RUN(fn)                                   \
   do {                                            \
     printf("%s\n", #fn);                          \
@@ -1941,6 +1987,7 @@ int main(void) {
   RUN(test_lifecycle);
   RUN(test_symbols);
   RUN(test_deterministic_alert_and_metrics);
+  RUN(test_reentry_from_callback);
   RUN(test_ticker_override);
   RUN(test_producer_misuse);
   RUN(test_ticker_variants_and_batches);

@@ -218,6 +218,8 @@ tf_err_t guarded(char* errstr, std::size_t size, F&& f) noexcept {
     return fail(errstr, size, code, e.what());
   } catch (const std::length_error& e) {
     return fail(errstr, size, TF_ERR_LIMIT, e.what());
+  } catch (const std::logic_error& e) {
+    return fail(errstr, size, TF_ERR_STATE, e.what());
   } catch (const std::bad_alloc&) {
     return fail(errstr, size, TF_ERR_NO_MEMORY, "out of memory");
   } catch (const std::exception& e) {
@@ -328,11 +330,13 @@ TF_API const char* tf_rule_name(int rule) {
 // ---- configuration ------------------------------------------------------------------------------------
 
 TF_API tf_config_t* tf_config_new(void) {
-  auto* c = new (std::nothrow) tf_config;
-  if (c != nullptr) {
+  try {
+    auto* c = new tf_config;
     c->opt.kafka.publish_alerts = false;  // an embedded engine starts no Kafka client unless asked
+    return c;
+  } catch (...) {
+    return nullptr;  // out of memory
   }
-  return c;
 }
 
 TF_API void tf_config_destroy(tf_config_t* conf) { delete conf; }
@@ -404,6 +408,9 @@ TF_API tf_err_t tf_engine_stop(tf_engine_t* engine) {
   if (engine == nullptr) {
     return TF_ERR_INVALID_ARG;
   }
+  if (engine->engine->on_shard_thread()) {
+    return TF_ERR_STATE;  // from an alert callback: the engine would join its own thread
+  }
   return guarded(nullptr, 0, [&] {
     const State was = engine->state.exchange(State::kStopped, std::memory_order_acq_rel);
     if (was != State::kRunning) {
@@ -423,8 +430,8 @@ TF_API tf_err_t tf_engine_stop(tf_engine_t* engine) {
 }
 
 TF_API void tf_engine_destroy(tf_engine_t* engine) {
-  if (engine == nullptr) {
-    return;
+  if (engine == nullptr || engine->engine->on_shard_thread()) {
+    return;  // NULL, or from an alert callback (documented as not allowed): nothing is freed
   }
   tf_engine_stop(engine);
   guarded(nullptr, 0, [&] {
@@ -442,7 +449,8 @@ TF_API tf_err_t tf_engine_on_alert(tf_engine_t* engine, tf_alert_fn fn, void* us
   if (engine->state.load(std::memory_order_acquire) != State::kCreated) {
     return TF_ERR_STATE;
   }
-  if (engine->n_hooks == TF_MAX_ALERT_CALLBACKS) {
+  // The Kafka publisher, when publish-alerts is on, takes one of the engine's callback slots at start.
+  if (engine->n_hooks == TF_MAX_ALERT_CALLBACKS - (engine->opt.kafka.publish_alerts ? 1u : 0u)) {
     return TF_ERR_LIMIT;
   }
   return guarded(nullptr, 0, [&] {
@@ -489,15 +497,15 @@ TF_API tf_err_t tf_engine_start(tf_engine_t* engine, char* errstr, size_t errstr
   if (engine->state.load(std::memory_order_acquire) != State::kCreated) {
     return fail(errstr, errstr_size, TF_ERR_STATE, "tf_engine_start: an engine starts once");
   }
-  for (const auto* cpus : {&engine->opt.feed_cpus, &engine->opt.engine_cpus}) {
-    for (const int cpu : *cpus) {
-      if (cpu >= 0 && !cpu_usable(cpu)) {
-        return fail(errstr, errstr_size, TF_ERR_CPU,
-                    "CPU " + std::to_string(cpu) + " does not exist or is not allowed for this process");
+  const tf_err_t rc = guarded(errstr, errstr_size, [&] {
+    for (const auto* cpus : {&engine->opt.feed_cpus, &engine->opt.engine_cpus}) {
+      for (const int cpu : *cpus) {
+        if (cpu >= 0 && !cpu_usable(cpu)) {
+          return fail(errstr, errstr_size, TF_ERR_CPU,
+                      "CPU " + std::to_string(cpu) + " does not exist or is not allowed for this process");
+        }
       }
     }
-  }
-  const tf_err_t rc = guarded(errstr, errstr_size, [&] {
     auto runtime = std::make_unique<Runtime>(engine->opt, *engine->engine);  // Kafka cluster, publisher
     runtime->build_feeds();                                                   // CSV loaded, Kafka joined
     runtime->attach_publisher();
@@ -517,14 +525,17 @@ TF_API tf_err_t tf_engine_start(tf_engine_t* engine, char* errstr, size_t errstr
   if (rc != TF_OK) {
     // Nothing half-started stays behind (feeds first, while the shards still drain their rings); the
     // engine cannot be started again.
-    const State was = engine->state.exchange(State::kStopped, std::memory_order_acq_rel);
-    {
+    // Order as in tf_engine_stop: feeds, then the shards (they may call the publisher), then Kafka.
+    engine->state.store(State::kStopped, std::memory_order_release);
+    guarded(nullptr, 0, [&] {
+      if (engine->runtime) {
+        engine->runtime->stop_feeds([] {});
+      }
+      engine->engine->stop();
       const std::lock_guard<std::mutex> lock(engine->runtime_mutex);
       engine->runtime.reset();
-    }
-    if (was == State::kRunning || engine->engine->running()) {
-      engine->engine->stop();
-    }
+      return TF_OK;
+    });
   }
   return rc;
 }
@@ -536,12 +547,15 @@ TF_API tf_err_t tf_engine_wait_feeds(tf_engine_t* engine, int64_t timeout_ms) {
   if (!engine->feeds_started.load(std::memory_order_acquire)) {  // partner: release in tf_engine_start
     return TF_ERR_STATE;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(timeout_ms, 0));
+  // Beyond ~11 days counts as "no limit" (and keeps the deadline arithmetic from overflowing).
+  constexpr std::int64_t kForever = 1'000'000'000;
+  const bool unlimited = timeout_ms < 0 || timeout_ms > kForever;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(unlimited ? 0 : timeout_ms);
   for (;;) {
     if (engine->runtime->feeds_done()) {
       return TF_OK;
     }
-    if (timeout_ms >= 0 && std::chrono::steady_clock::now() >= deadline) {
+    if (!unlimited && std::chrono::steady_clock::now() >= deadline) {
       return TF_ERR_TIMED_OUT;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -705,6 +719,10 @@ TF_API tf_err_t tf_producer_offer_ticker(tf_producer_t* producer, const char* ti
   if (producer == nullptr || ticker == nullptr) [[unlikely]] {
     return TF_ERR_INVALID_ARG;
   }
+  if (producer->closed || producer->owner->state.load(std::memory_order_relaxed) == State::kStopped) [[unlikely]] {
+    producer->stopped.bump();  // refused before the ticker is registered
+    return TF_ERR_STOPPED;
+  }
   SymbolId id = kNoSymbol;
   const tf_err_t rc = producer->resolve(ticker, &id);
   return rc != TF_OK ? rc : producer->offer(id, event_ns, price, volume, true);
@@ -714,6 +732,10 @@ TF_API tf_err_t tf_producer_push_ticker(tf_producer_t* producer, const char* tic
                                         double volume) {
   if (producer == nullptr || ticker == nullptr) [[unlikely]] {
     return TF_ERR_INVALID_ARG;
+  }
+  if (producer->closed || producer->owner->state.load(std::memory_order_relaxed) == State::kStopped) [[unlikely]] {
+    producer->stopped.bump();  // refused before the ticker is registered
+    return TF_ERR_STOPPED;
   }
   SymbolId id = kNoSymbol;
   const tf_err_t rc = producer->resolve(ticker, &id);

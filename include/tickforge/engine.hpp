@@ -175,6 +175,8 @@ class Engine {
   /// open are treated as closed after their rings are empty). Joins. Idempotent.
   void stop();
   [[nodiscard]] bool running() const noexcept { return running_.load(std::memory_order_acquire); }
+  /// Whether the calling thread is one of this engine's shard threads (a callback is running).
+  [[nodiscard]] bool on_shard_thread() const noexcept { return t_shard_of_ == this; }
 
   /// Single-threaded use without start(): processes one tick on its shard in the calling thread.
   void process(const Tick& t) noexcept;
@@ -206,6 +208,7 @@ class Engine {
   std::mutex add_feed_mutex_;
   bool finish_when_ports_closed_ = true;
   std::vector<std::thread> threads_;
+  static thread_local const Engine* t_shard_of_;  // set by each shard thread to its engine
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> running_{false};            // start() → end of stop(); read by any thread
   std::atomic<std::uint32_t> pin_failures_{0};  // shard threads that could not be pinned

@@ -247,7 +247,8 @@ TF_API tf_engine_t *tf_engine_new(const tf_config_t *conf, char *errstr, size_t 
  * later. Blocks until the engine threads are joined. NULL is ignored. */
 TF_API void tf_engine_destroy(tf_engine_t *engine);
 
-/** Registers an alert callback (at most TF_MAX_ALERT_CALLBACKS), called in registration order on the
+/** Registers an alert callback (at most TF_MAX_ALERT_CALLBACKS, one fewer with publish-alerts on: the
+ * Kafka publisher takes a slot), called in registration order on the
  * engine thread that evaluated the tick. Only before tf_engine_start (else TF_ERR_STATE).
  * Thread: the lifecycle thread. Allocates nothing per alert. */
 TF_API tf_err_t tf_engine_on_alert(tf_engine_t *engine, tf_alert_fn fn, void *user);
@@ -267,8 +268,10 @@ TF_API tf_err_t tf_engine_start(tf_engine_t *engine, char *errstr, size_t errstr
 TF_API tf_err_t tf_engine_wait_feeds(tf_engine_t *engine, int64_t timeout_ms);
 /** Stops: built-in feeds end, producers are refused from now on (TF_ERR_STOPPED), the engine processes
  * every tick already in its rings, joins its threads, then Kafka publishing is flushed (bounded by
- * flush-timeout). Idempotent; TF_OK also when never started. Thread: the lifecycle thread; not from a
- * callback. Blocks. */
+ * flush-timeout). Idempotent; TF_OK also when never started. A tick offered by another thread at the
+ * very moment of the stop may still be taken (TF_OK) after the shards drained: tf_engine_stats reports
+ * it as in_flight, never silently. From an alert callback: TF_ERR_STATE. Thread: the lifecycle thread.
+ * Blocks. */
 TF_API tf_err_t tf_engine_stop(tf_engine_t *engine);
 
 /** The dense id of a ticker, registering it when new (ticker: NUL-terminated, 1..15 bytes). Known
@@ -279,16 +282,18 @@ TF_API tf_err_t tf_engine_symbol(tf_engine_t *engine, const char *ticker, uint32
 TF_API const char *tf_engine_ticker(const tf_engine_t *engine, uint32_t symbol);
 
 /** Copies one ticker's current metrics into *out. While the engine runs, the ticker's shard thread
- * fills it between two ticks (a consistent state, never half a tick); the call waits for that, which
- * is about one batch of ticks (microseconds) — at most one ring batch of 256 ticks per producer.
- * Errors: TF_ERR_UNKNOWN_SYMBOL, TF_ERR_INVALID_ARG. Thread: any, not from an alert callback.
- * Blocks briefly (spins, then yields). Allocates nothing. */
+ * fills it between two ticks (a consistent state, never half a tick); the call waits for that: one
+ * duty cycle — microseconds while ticks flow (at most one ring batch of 256 ticks per producer), up to
+ * the idle strategy's sleep when the shard idles (50 µs with idle = backoff, 1 ms with sleep).
+ * Errors: TF_ERR_UNKNOWN_SYMBOL, TF_ERR_INVALID_ARG; TF_ERR_STATE from an alert callback of this
+ * engine (it would wait for itself). Thread: any. Blocks briefly (spins, then yields). Allocates nothing. */
 TF_API tf_err_t tf_engine_snapshot(tf_engine_t *engine, uint32_t symbol, tf_snapshot_t *out);
 /** The same by ticker text (not registered: TF_ERR_UNKNOWN_SYMBOL). */
 TF_API tf_err_t tf_engine_snapshot_ticker(tf_engine_t *engine, const char *ticker, tf_snapshot_t *out);
 /** Copies the engine's counters and latency percentiles. Exact once stopped; while running, each shard
- * reports its own between two ticks (same waiting as tf_engine_snapshot). Thread: any, not from a
- * callback. Allocates nothing. */
+ * reports its own between two ticks (same waiting as tf_engine_snapshot, per shard). The Kafka and
+ * feed_rejected counts of Kafka feeds are filled once stopped. TF_ERR_STATE from an alert callback.
+ * Thread: any. Allocates nothing. */
 TF_API tf_err_t tf_engine_stats(tf_engine_t *engine, tf_stats_t *out);
 
 /* ---- producers: the embedder's own threads push ticks ---------------------------------------------- */
