@@ -260,6 +260,46 @@ tf_err_t tf_producer::resolve(const char* ticker, SymbolId* id) noexcept {
   return ticker_error(why);
 }
 
+namespace {
+
+// The *_ticker calls: refuse after stop before registering the text, resolve it, then one tick.
+template <typename Send>
+tf_err_t by_ticker(tf_producer_t* producer, const char* ticker, Send&& send) noexcept {
+  if (producer == nullptr || ticker == nullptr) [[unlikely]] {
+    return TF_ERR_INVALID_ARG;
+  }
+  if (producer->closed || producer->owner->state.load(std::memory_order_relaxed) == State::kStopped) [[unlikely]] {
+    producer->stopped.bump();
+    return TF_ERR_STOPPED;
+  }
+  SymbolId id = kNoSymbol;
+  const tf_err_t rc = producer->resolve(ticker, &id);
+  return rc != TF_OK ? rc : send(id);
+}
+
+// The *_batch calls: in order, stopping at the first tick not taken; *taken counts the ones taken.
+template <typename Send>
+tf_err_t batch(tf_producer_t* producer, const tf_tick_t* ticks, std::size_t count, std::size_t* taken,
+               Send&& send) noexcept {
+  if (taken != nullptr) {
+    *taken = 0;
+  }
+  if (producer == nullptr || (ticks == nullptr && count != 0)) [[unlikely]] {
+    return TF_ERR_INVALID_ARG;
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    if (const tf_err_t rc = send(ticks[i]); rc != TF_OK) [[unlikely]] {
+      return rc;
+    }
+    if (taken != nullptr) {
+      *taken = i + 1;
+    }
+  }
+  return TF_OK;
+}
+
+}  // namespace
+
 // ---- version, errors, names ---------------------------------------------------------------------------
 
 extern "C" {
@@ -716,68 +756,22 @@ TF_API tf_err_t tf_producer_push(tf_producer_t* producer, const tf_tick_t* tick)
 
 TF_API tf_err_t tf_producer_offer_ticker(tf_producer_t* producer, const char* ticker, int64_t event_ns, double price,
                                          double volume) {
-  if (producer == nullptr || ticker == nullptr) [[unlikely]] {
-    return TF_ERR_INVALID_ARG;
-  }
-  if (producer->closed || producer->owner->state.load(std::memory_order_relaxed) == State::kStopped) [[unlikely]] {
-    producer->stopped.bump();  // refused before the ticker is registered
-    return TF_ERR_STOPPED;
-  }
-  SymbolId id = kNoSymbol;
-  const tf_err_t rc = producer->resolve(ticker, &id);
-  return rc != TF_OK ? rc : producer->offer(id, event_ns, price, volume, true);
+  return by_ticker(producer, ticker, [&](SymbolId id) { return producer->offer(id, event_ns, price, volume, true); });
 }
 
 TF_API tf_err_t tf_producer_push_ticker(tf_producer_t* producer, const char* ticker, int64_t event_ns, double price,
                                         double volume) {
-  if (producer == nullptr || ticker == nullptr) [[unlikely]] {
-    return TF_ERR_INVALID_ARG;
-  }
-  if (producer->closed || producer->owner->state.load(std::memory_order_relaxed) == State::kStopped) [[unlikely]] {
-    producer->stopped.bump();  // refused before the ticker is registered
-    return TF_ERR_STOPPED;
-  }
-  SymbolId id = kNoSymbol;
-  const tf_err_t rc = producer->resolve(ticker, &id);
-  return rc != TF_OK ? rc : producer->push(id, event_ns, price, volume);
+  return by_ticker(producer, ticker, [&](SymbolId id) { return producer->push(id, event_ns, price, volume); });
 }
 
 TF_API tf_err_t tf_producer_offer_batch(tf_producer_t* producer, const tf_tick_t* ticks, size_t count, size_t* taken) {
-  if (taken != nullptr) {
-    *taken = 0;
-  }
-  if (producer == nullptr || (ticks == nullptr && count != 0)) [[unlikely]] {
-    return TF_ERR_INVALID_ARG;
-  }
-  for (std::size_t i = 0; i < count; ++i) {
-    const tf_err_t rc = producer->offer(ticks[i].symbol, ticks[i].event_ns, ticks[i].price, ticks[i].volume, true);
-    if (rc != TF_OK) [[unlikely]] {
-      return rc;
-    }
-    if (taken != nullptr) {
-      *taken = i + 1;
-    }
-  }
-  return TF_OK;
+  return batch(producer, ticks, count, taken,
+               [producer](const tf_tick_t& t) { return producer->offer(t.symbol, t.event_ns, t.price, t.volume, true); });
 }
 
 TF_API tf_err_t tf_producer_push_batch(tf_producer_t* producer, const tf_tick_t* ticks, size_t count, size_t* taken) {
-  if (taken != nullptr) {
-    *taken = 0;
-  }
-  if (producer == nullptr || (ticks == nullptr && count != 0)) [[unlikely]] {
-    return TF_ERR_INVALID_ARG;
-  }
-  for (std::size_t i = 0; i < count; ++i) {
-    const tf_err_t rc = producer->push(ticks[i].symbol, ticks[i].event_ns, ticks[i].price, ticks[i].volume);
-    if (rc != TF_OK) [[unlikely]] {
-      return rc;
-    }
-    if (taken != nullptr) {
-      *taken = i + 1;
-    }
-  }
-  return TF_OK;
+  return batch(producer, ticks, count, taken,
+               [producer](const tf_tick_t& t) { return producer->push(t.symbol, t.event_ns, t.price, t.volume); });
 }
 
 }  // extern "C"
