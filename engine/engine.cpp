@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <mutex>
 #include <stdexcept>
@@ -409,7 +408,7 @@ EngineStats Engine::stats() const {
     st.dropped_ring_full += p.dropped_full();
     st.full_waits += p.full_waits();
   }
-  st.ring_capacity = std::bit_ceil(std::max<std::uint32_t>(cfg_.ring_capacity, 2));
+  st.ring_capacity = SpscRing<Tick>::capacity_for(cfg_.ring_capacity);
   st.in_flight = st.published > st.ticks ? st.published - st.ticks : 0;
   st.symbols = symbols_.size();
   st.symbol_overflows = symbols_.overflow_count();

@@ -200,6 +200,14 @@ static tf_config_t *config_from(const char *const *kv, const char *file, int lin
   return conf;
 }
 
+/* tf_config_load_string(conf, toml) must fail with `want` and a message containing `where`. */
+#define EXPECT_LOAD_ERROR(conf, toml, want, where)                                  \
+  do {                                                                              \
+    char err_[512] = "";                                                            \
+    CHECK_RC(tf_config_load_string((conf), (toml), err_, sizeof(err_)), (want));    \
+    CHECK_CONTAINS(err_, (where));                                                  \
+  } while (0)
+
 /* An engine from key/value pairs; the config is destroyed at once (the engine keeps a copy). */
 static tf_engine_t *engine_from(const char *const *kv, const char *file, int line) {
   tf_config_t *conf = config_from(kv, file, line);
@@ -496,12 +504,8 @@ static void test_config_load_string(void) {
   CHECK_RC(tf_config_load_string(conf, "", err, sizeof(err)), TF_OK);
 
   /* invalid TOML */
-  err[0] = '\0';
-  CHECK_RC(tf_config_load_string(conf, "shards = = 1\n", err, sizeof(err)), TF_ERR_BAD_VALUE);
-  CHECK_CONTAINS(err, "<string>:");
-  err[0] = '\0';
-  CHECK_RC(tf_config_load_string(conf, "[tickers.AAPL\nalert-pct = 2\n", err, sizeof(err)), TF_ERR_BAD_VALUE);
-  CHECK_CONTAINS(err, "<string>:");
+  EXPECT_LOAD_ERROR(conf, "shards = = 1\n", TF_ERR_BAD_VALUE, "<string>:");
+  EXPECT_LOAD_ERROR(conf, "[tickers.AAPL\nalert-pct = 2\n", TF_ERR_BAD_VALUE, "<string>:");
 
   /* errors on line 3: an unknown key, then a bad value */
   err[0] = '\0';
@@ -509,23 +513,12 @@ static void test_config_load_string(void) {
            TF_ERR_UNKNOWN_KEY);
   CHECK_CONTAINS(err, "<string>:3");
   CHECK_CONTAINS(err, "shards-typo-free");
-  err[0] = '\0';
-  CHECK_RC(tf_config_load_string(conf, "shards = 1\n# comment\nsma-cross = \"maybe\"\n", err, sizeof(err)),
-           TF_ERR_BAD_VALUE);
-  CHECK_CONTAINS(err, "<string>:3");
-  err[0] = '\0';
-  CHECK_RC(tf_config_load_string(conf, "shards = 0\n", err, sizeof(err)), TF_ERR_BAD_VALUE);
-  CHECK_CONTAINS(err, "<string>:1");
+  EXPECT_LOAD_ERROR(conf, "shards = 1\n# comment\nsma-cross = \"maybe\"\n", TF_ERR_BAD_VALUE, "<string>:3");
+  EXPECT_LOAD_ERROR(conf, "shards = 0\n", TF_ERR_BAD_VALUE, "<string>:1");
 
   /* per-ticker rule overrides are checked at load */
-  err[0] = '\0';
-  CHECK_RC(tf_config_load_string(conf, "[tickers.AAPL]\nalert-pct = \"abc\"\n", err, sizeof(err)),
-           TF_ERR_BAD_VALUE);
-  CHECK_CONTAINS(err, "<string>:2");
-  err[0] = '\0';
-  CHECK_RC(tf_config_load_string(conf, "[tickers.AAPL]\nnot-a-rule = 1\n", err, sizeof(err)),
-           TF_ERR_UNKNOWN_KEY);
-  CHECK_CONTAINS(err, "<string>:2");
+  EXPECT_LOAD_ERROR(conf, "[tickers.AAPL]\nalert-pct = \"abc\"\n", TF_ERR_BAD_VALUE, "<string>:2");
+  EXPECT_LOAD_ERROR(conf, "[tickers.AAPL]\nnot-a-rule = 1\n", TF_ERR_UNKNOWN_KEY, "<string>:2");
 
   /* errstr NULL */
   CHECK_RC(tf_config_load_string(conf, "shards = = 1\n", NULL, 0), TF_ERR_BAD_VALUE);

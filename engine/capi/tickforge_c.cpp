@@ -660,8 +660,8 @@ TF_API tf_err_t tf_engine_stats(tf_engine_t* engine, tf_stats_t* out) {
     s.late_ticks = st.late_ticks;
     s.extrema_evictions = st.extrema_evictions;
     s.alerts = st.alerts;
-    for (std::size_t r = 0; r < st.by_rule.size(); ++r) {
-      s.alerts_by_rule[r] = st.by_rule[r][0] + st.by_rule[r][1] + st.by_rule[r][2];
+    for (int r = 0; r < TF_RULE_COUNT; ++r) {
+      s.alerts_by_rule[r] = st.alerts_of(static_cast<Rule>(r));
     }
     s.suppressed = st.suppressed;
     s.symbols = st.symbols;

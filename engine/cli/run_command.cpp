@@ -325,7 +325,7 @@ int run(RunOptions opt) {
              printer.not_printed());
   for (std::size_t r = 0; r < st.by_rule.size(); ++r) {
     fmt::print(stderr, " {} {}", to_string(static_cast<Rule>(r)),
-               st.by_rule[r][0] + st.by_rule[r][1] + st.by_rule[r][2]);
+               st.alerts_of(static_cast<Rule>(r)));
   }
   fmt::print(stderr, "\n  late ticks {}  window high/low evictions {}  tickers {}\n", st.late_ticks,
              st.extrema_evictions, st.symbols);

@@ -129,7 +129,7 @@ struct EngineStats {
   std::uint64_t extrema_evictions = 0;
   std::uint64_t alerts = 0;
   std::uint64_t suppressed = 0;
-  std::array<std::array<std::uint64_t, 3>, static_cast<std::size_t>(Rule::kCount)> by_rule{};
+  std::array<std::array<std::uint64_t, 3>, static_cast<std::size_t>(Rule::kCount)> by_rule{};  ///< [rule][direction + 1]
   std::uint64_t in_flight = 0;          ///< published, not processed yet (0 once stopped and drained)
   std::uint64_t ring_high_water = 0;    ///< largest occupancy any ring reached
   std::uint64_t ring_capacity = 0;
@@ -141,6 +141,12 @@ struct EngineStats {
   LatencySummary process_latency;       ///< ingest → tick fully processed (metrics + rules + callbacks)
   LatencySummary alert_latency;         ///< ingest → alert callback invoked
   double elapsed_seconds = 0;           ///< start() → end of stop()
+
+  /// Alerts of one rule, every direction.
+  [[nodiscard]] std::uint64_t alerts_of(Rule r) const noexcept {
+    const auto& d = by_rule[static_cast<std::size_t>(r)];
+    return d[0] + d[1] + d[2];
+  }
 };
 
 class Engine {

@@ -48,7 +48,7 @@ class SpscRing {
  public:
   /// Allocates max(2, next power of two ≥ min_capacity) slots. Throws std::invalid_argument on 0 or
   /// absurd sizes, std::bad_alloc when memory is short. Cold path.
-  explicit SpscRing(std::size_t min_capacity) : mask_(round_up(min_capacity) - 1) {
+  explicit SpscRing(std::size_t min_capacity) : mask_(capacity_for(min_capacity) - 1) {
     slots_.reset(static_cast<T*>(::operator new[]((mask_ + 1) * sizeof(T), std::align_val_t{kFalseSharingRange})));
     // Touch every page now: the first lap of the hot path must not take page faults (measured: ~30 ns
     // per tick over a fresh 3 MiB ring, tickforge-capi-perf's burst).
@@ -179,8 +179,9 @@ class SpscRing {
   /// returns (partner: the consumer's release store of head_).
   [[nodiscard]] std::uint64_t consumed() const noexcept { return cons_.head.load(std::memory_order_acquire); }
 
- private:
-  static std::size_t round_up(std::size_t n) {
+  /// The capacity a ring built with min_capacity has: max(2, next power of two). Throws like the
+  /// constructor on 0 or absurd sizes.
+  static std::size_t capacity_for(std::size_t n) {
     if (n == 0 || n > (std::size_t{1} << 40)) {
       throw std::invalid_argument("SpscRing capacity must be in [1, 2^40]");
     }
@@ -191,6 +192,7 @@ class SpscRing {
     return c;
   }
 
+ private:
   // Cold: the cached tail says empty; look at the producer's index.
   bool refresh_tail(std::uint64_t head) noexcept {
     // Pairs with the producer's release store of tail_: the slots below it are fully written.
