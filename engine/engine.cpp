@@ -37,8 +37,11 @@ void check_rules(const RuleParams& r, const std::string& where) {
   finite(r.tick_change_pct, "tick_change_pct");
   finite(r.volatility_pct, "volatility_pct");
   finite(r.volume_spike_factor, "volume_spike_factor");
-  if (r.window_ns <= 0) {
-    throw std::invalid_argument(where + "alert_window must be positive");
+  if (r.window_ns <= 0 || r.window_ns > kMaxDurationNs) {
+    throw std::invalid_argument(where + "alert_window must be in [1ns, 36500d]");
+  }
+  if (r.cooldown_ns < -1 || r.cooldown_ns > kMaxDurationNs) {
+    throw std::invalid_argument(where + "cooldown must be in [0, 36500d] (-1: the alert window)");
   }
 }
 
@@ -90,6 +93,11 @@ FeedPort::FeedPort(std::uint32_t index, std::uint32_t shard_count, FullPolicy po
   }
 }
 
+FeedPort::Push FeedPort::reject_time() noexcept {
+  bump(rejected_time_);
+  return Push::kRejectedTime;
+}
+
 FeedPort::Push FeedPort::publish_full(SpscRing<Tick>& ring, const Tick& t) noexcept {
   if (policy_ == FullPolicy::kDropNewest) {
     unbump(published_);
@@ -127,6 +135,7 @@ struct Engine::Request {
 struct alignas(kFalseSharingRange) Engine::Mailbox {
   std::atomic<Request*> request{nullptr};  // written by callers, taken by the shard thread
   std::atomic<bool> live{false};           // the shard thread runs and serves requests
+  std::atomic<std::uint64_t> cycles{0};    // duty cycles: written by the shard thread only (watchdogs read)
   std::mutex callers;                      // one request per shard at a time; never taken by the shard
 };
 
@@ -255,7 +264,9 @@ void Engine::run_shard(std::uint32_t shard, IdleKind idle_kind, int cpu) noexcep
   };
   auto handle = [&core](const Tick& t) noexcept { core.on_tick(t); };
   constexpr std::size_t kBatch = 256;  // bounds how long one port can starve the others
-  for (;;) {
+  for (std::uint64_t cycle = 1;; ++cycle) {
+    // Single writer, relaxed: a progress indicator for shard_progress(), it publishes no data.
+    mb.cycles.store(cycle, std::memory_order_relaxed);
     // Partner: the release store in add_feed(): a port counted here is fully constructed.
     for (const std::uint32_t n = port_count_.load(std::memory_order_acquire); n_rings < n; ++n_rings) {
       rings[n_rings] = ports_[n_rings]->rings_[shard].get();
@@ -369,6 +380,15 @@ void Engine::stop() {
 
 thread_local const Engine* Engine::t_shard_of_ = nullptr;
 
+Engine::ShardProgress Engine::shard_progress(std::uint32_t shard) const noexcept {
+  if (shard >= mailboxes_.size()) {
+    return {};
+  }
+  const Mailbox& mb = *mailboxes_[shard];
+  // Relaxed: a diagnostic view; nothing is read through it.
+  return {mb.live.load(std::memory_order_relaxed), mb.cycles.load(std::memory_order_relaxed)};
+}
+
 void Engine::process(const Tick& t) noexcept { shards_[t.symbol % cfg_.shards]->on_tick(t); }
 
 void Engine::reset_latency() noexcept {
@@ -407,6 +427,7 @@ EngineStats Engine::stats() const {
     st.published += p.published();
     st.dropped_ring_full += p.dropped_full();
     st.full_waits += p.full_waits();
+    st.rejected_time += p.rejected_time();
   }
   st.ring_capacity = SpscRing<Tick>::capacity_for(cfg_.ring_capacity);
   st.in_flight = st.published > st.ticks ? st.published - st.ticks : 0;

@@ -42,6 +42,7 @@ struct RunOptions {
   std::vector<int> feed_cpus;             // feed i pinned to feed_cpus[i]; -1 / missing = not pinned
   std::vector<int> engine_cpus;
   double duration_seconds = -1;           // < 0: synthetic 10 s, CSV until the input ends; 0 = no limit
+  std::int64_t shutdown_timeout_ns = 5'000'000'000;  // a stop that takes longer exits 3 with a report
   std::string metrics_out;                // CSV, one row per tick
   std::string alerts_out;                 // JSON lines; "-" = stdout
   std::uint32_t print_alerts = 20;        // human-readable alerts on stdout per second (0 = none)
@@ -92,7 +93,9 @@ void load_config_file(RunOptions& opt, const std::string& path);
 /// The same from TOML text in memory; errors name `name`:LINE.
 void load_config_string(RunOptions& opt, std::string_view text, const std::string& name);
 
-/// "60s", "250ms", "1.5m", "2h", "1d", "30us", "100ns"; a bare number is seconds.
-std::int64_t parse_duration_ns(std::string_view text);
+/// "60s", "250ms", "1.5m", "2h", "1d", "30us", "100ns"; a bare number is seconds. The value is rounded to
+/// whole nanoseconds and then checked: at least 1 ns (or exactly 0 when allow_zero), at most
+/// kMaxDurationNs (36500d). Throws std::invalid_argument.
+std::int64_t parse_duration_ns(std::string_view text, bool allow_zero = false);
 
 }  // namespace tickforge

@@ -11,7 +11,10 @@
 
 #include <toml++/toml.h>
 
+#include <tickforge/tick.hpp>
+
 #include "run_options.hpp"
+#include "toml_guard.hpp"
 #include "timeparse.hpp"
 
 namespace tickforge {
@@ -234,6 +237,9 @@ const std::vector<Setting>& settings() {
          [](RunOptions& o, std::string_view v) { o.engine_cpus = to_cpus(v); }},
         {{"duration", "seconds to run, 0 = until the input ends [synthetic 10, csv 0]"},
          [](RunOptions& o, std::string_view v) { o.duration_seconds = non_negative(v); }},
+        {{"shutdown-timeout", "once a stop begins (signal, --duration, end of input), feeds and shards must end "
+                              "within this; otherwise what is stuck is reported and the process exits 3 [5s]"},
+         [](RunOptions& o, std::string_view v) { o.shutdown_timeout_ns = parse_duration_ns(v); }},
         {{"metrics-out", "write every tick's metrics to this CSV file"},
          [](RunOptions& o, std::string_view v) { o.metrics_out = trim(v); }},
         {{"alerts-out", "write alerts as JSON lines to this file, - for stdout"},
@@ -304,7 +310,7 @@ const std::vector<Setting>& settings() {
         {{"metrics-interval", "metric snapshots: at most one per ticker per this much event time, 0 = every "
                               "tick [1s]"},
          [](RunOptions& o, std::string_view v) {
-           o.kafka.metrics_interval_ns = trim(v) == "0" ? 0 : parse_duration_ns(v);
+           o.kafka.metrics_interval_ns = parse_duration_ns(v, /*allow_zero=*/true);
          }},
         {{"dead-letter-topic", "Kafka feeds: forward bad messages here with the reason (off when not given)"},
          [](RunOptions& o, std::string_view v) { o.kafka.dead_letter_topic = topic_name(v); }},
@@ -420,7 +426,7 @@ std::string where_of(const std::string& path, const toml::node& node) {
 
 }  // namespace
 
-std::int64_t parse_duration_ns(std::string_view text) {
+std::int64_t parse_duration_ns(std::string_view text, bool allow_zero) {
   const std::string s = trim(text);
   std::size_t i = 0;
   while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) != 0 || s[i] == '.')) {
@@ -445,11 +451,21 @@ std::int64_t parse_duration_ns(std::string_view text) {
   } else {
     bad("expected a duration such as 60s, 500ms, 5m, 1h, 1d; got '" + s + "'");
   }
-  const double ns = to_double(s.substr(0, i)) * scale;
-  if (ns <= 0 || ns > 9e18) {
-    bad("duration must be positive and below 290 years, got '" + s + "'");
+  const double value = to_double(s.substr(0, i));
+  if (value == 0 && allow_zero) {
+    return 0;
   }
-  return static_cast<std::int64_t>(std::llround(ns));
+  // Validated after rounding to whole nanoseconds: 0.4ns is not a positive duration.
+  const double ns = value * scale;
+  if (ns > static_cast<double>(kMaxDurationNs)) {
+    bad("duration must be at most 36500d, got '" + s + "'");
+  }
+  const std::int64_t rounded = std::llround(ns);
+  if (rounded <= 0) {
+    bad(std::string(allow_zero ? "duration must be 0 or at least 1ns" : "duration must be at least 1ns") +
+        " (whole nanoseconds), got '" + s + "'");
+  }
+  return rounded;
 }
 
 void apply_setting(RunOptions& opt, std::string_view name, std::string_view value) {
@@ -503,24 +519,28 @@ void load_config_table(RunOptions& opt, const toml::table& root, const std::stri
 }  // namespace
 
 void load_config_file(RunOptions& opt, const std::string& path) {
-  if (std::FILE* f = std::fopen(path.c_str(), "rb"); f != nullptr) {
-    std::fclose(f);
-  } else {
+  std::string text;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
     throw ConfigFileError(path + ": cannot be read: " + std::strerror(errno));
   }
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    bad(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  char buf[1 << 14];
+  for (std::size_t n = 0; (n = std::fread(buf, 1, sizeof buf, f)) != 0;) {
+    text.append(buf, n);
   }
-  load_config_table(opt, root, path);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) {
+    throw ConfigFileError(path + ": read failed");
+  }
+  load_config_string(opt, text, path);
 }
 
 void load_config_string(RunOptions& opt, std::string_view text, const std::string& name) {
+  const std::string ascii = toml_ascii(text, name);  // toml++ 3.3.0 must not see non-ASCII (toml_guard.hpp)
   toml::table root;
   try {
-    root = toml::parse(text, name);
+    root = toml::parse(ascii, name);
   } catch (const toml::parse_error& e) {
     bad(name + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
   }

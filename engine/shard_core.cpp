@@ -193,7 +193,7 @@ void ShardCore::window_extremes(std::uint32_t local, std::int64_t t, double p, s
   const std::uint32_t cap = ext_mask_ + 1;
   Extreme* mx = &max_dq_[std::size_t{local} * cap];
   Extreme* mn = &min_dq_[std::size_t{local} * cap];
-  const std::int64_t oldest = t - window_ns;  // entries with time < t - T have left [t - T, t]
+  const std::int64_t oldest = time_minus(t, window_ns);  // entries with time < t - T have left [t - T, t]
 
   // Monotonic deques: max holds decreasing prices front→back, min increasing. Each entry is pushed
   // and popped once, so the work is amortised O(1); a full deque drops its oldest entry (counted).
@@ -347,7 +347,9 @@ void ShardCore::maybe_emit(std::uint32_t local, const Tick& t, std::int64_t even
                            double threshold) noexcept {
   const auto r = static_cast<std::size_t>(rule);
   std::int64_t& last = aux_[local].last_alert_ns[r][dir == Direction::kDown ? 0 : 1];
-  if (last != kNever && event_ns - last < rp.effective_cooldown_ns()) {
+  // "Less than the cooldown since the last alert", without a subtraction that could overflow; never
+  // (kNever = INT64_MIN) compares false.
+  if (last > time_minus(event_ns, rp.effective_cooldown_ns())) {
     ++counters_.suppressed;
     return;
   }

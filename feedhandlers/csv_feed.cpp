@@ -16,8 +16,9 @@ void CsvFeed::run(FeedPort& port, const std::atomic<bool>& stop) noexcept {
   publish_paced(
       port, stop, n,
       [&](std::uint64_t i) {
-        const double since = static_cast<double>(load_.rows[i].event_ns - event0);
-        return speed_ > 0 ? wall0 + static_cast<std::int64_t>(since / speed_) : -1;
+        // Rows are sorted and in the supported range: the span is ≥ 0 but may exceed INT64_MAX.
+        const double since = static_cast<double>(event_span_ns(event0, load_.rows[i].event_ns));
+        return speed_ > 0 ? schedule_at(wall0, since / speed_) : -1;
       },
       [this](std::uint64_t i) {
         const CsvRow& row = load_.rows[i];

@@ -7,6 +7,9 @@
 #include <initializer_list>
 #include <optional>
 
+#include <tickforge/tick.hpp>
+
+
 #include "timeparse.hpp"
 
 namespace tickforge {
@@ -176,6 +179,9 @@ std::optional<RowError> parse_row(const Fields& fields, const Layout& layout, co
   if (!parse_timestamp(date, row.event_ns)) {
     return RowError{CsvReject::kBadTimestamp, layout.date};
   }
+  if (!event_time_in_range(row.event_ns)) {
+    return RowError{CsvReject::kTimeOutOfRange, layout.date};
+  }
   if (!parse_price(price, row.price) || row.price <= 0) {
     return RowError{CsvReject::kBadPrice, layout.price};
   }
@@ -212,6 +218,9 @@ void record_reject(const CsvOptions& opt, const Layout& layout, const Fields& fi
     message += std::string(layout.header[error.column]) + "=\"" +
                std::string(fields[error.column].substr(0, kMaxDetailBytes)) + '"';
   }
+  if (error.why == CsvReject::kTimeOutOfRange) {
+    message += " (supported: 1800-01-01 to 2199-12-31 UTC)";
+  }
   result.messages.push_back(std::move(message));
 }
 
@@ -229,12 +238,8 @@ bool read_file(const std::string& path, std::string& text, std::string& error) {
   return false;
 }
 
-CsvLoadResult load(const CsvOptions& opt, const Resolver& resolve) {
+CsvLoadResult parse(const CsvOptions& opt, std::string text, const Resolver& resolve) {
   CsvLoadResult result;
-  std::string text;
-  if (!read_file(opt.path, text, result.error)) {
-    return result;
-  }
   char* pos = text.data() + (std::string_view(text).starts_with(kUtf8Bom) ? kUtf8Bom.size() : 0);
   char* const end = text.data() + text.size();
   result.rows.reserve(static_cast<size_t>(std::count(pos, end, '\n')) + 1);
@@ -302,6 +307,8 @@ const char* to_string(CsvReject r) noexcept {
       return "bad_volume";
     case CsvReject::kBadTimestamp:
       return "bad_timestamp";
+    case CsvReject::kTimeOutOfRange:
+      return "time_out_of_range";
     case CsvReject::kMissingField:
       return "missing_field";
     case CsvReject::kBadTicker:
@@ -316,7 +323,22 @@ const char* to_string(CsvReject r) noexcept {
 
 CsvLoadResult load_csv(const CsvOptions& opt, const Resolver& resolve) noexcept {
   try {
-    return load(opt, resolve);
+    std::string text;
+    CsvLoadResult result;
+    if (!read_file(opt.path, text, result.error)) {
+      return result;
+    }
+    return parse(opt, std::move(text), resolve);
+  } catch (const std::exception& e) {
+    return failure(opt.path, e.what());
+  } catch (...) {
+    return failure(opt.path, "unknown exception");
+  }
+}
+
+CsvLoadResult parse_csv(const CsvOptions& opt, std::string_view text, const Resolver& resolve) noexcept {
+  try {
+    return parse(opt, std::string(text), resolve);
   } catch (const std::exception& e) {
     return failure(opt.path, e.what());
   } catch (...) {

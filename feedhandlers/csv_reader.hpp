@@ -25,6 +25,7 @@ enum class CsvReject : uint8_t {
   kBadPrice,        // price unparseable, NaN, zero or negative
   kBadVolume,       // volume unparseable or negative
   kBadTimestamp,    // date present but not a timestamp parse_timestamp accepts
+  kTimeOutOfRange,  // a valid timestamp outside the engine's range (kMinEventNs..kMaxEventNs: 1800..2199)
   kMissingField,    // fewer fields than the columns in use need
   kBadTicker,       // ticker cell empty or longer than 15 bytes
   kSymbolRejected,  // the resolver returned kCsvNoSymbol
@@ -89,5 +90,10 @@ struct CsvLoadResult {
 /// Never throws: exceptions, including from `resolve`, end the load with ok = false.
 CsvLoadResult load_csv(const CsvOptions& opt,
                        const std::function<uint32_t(std::string_view)>& resolve) noexcept;
+
+/// load_csv() of text already in memory (opt.path only names it in messages and gives the file-stem
+/// ticker). Same contract otherwise.
+CsvLoadResult parse_csv(const CsvOptions& opt, std::string_view text,
+                        const std::function<uint32_t(std::string_view)>& resolve) noexcept;
 
 }  // namespace tickforge

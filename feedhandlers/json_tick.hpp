@@ -36,6 +36,7 @@ enum class JsonReject : std::uint8_t {
   kBadPrice,          // not a number / numeric string, NaN, zero or negative
   kMissingTimestamp,  // no "timestamp" / "ts" / "event_time"
   kBadTimestamp,      // unparseable calendar time or epoch
+  kTimeOutOfRange,    // a valid time outside the engine's range (kMinEventNs..kMaxEventNs: 1800..2199)
   kBadVolume,         // not a number / numeric string, or negative
   kCount
 };

@@ -35,6 +35,12 @@ std::vector<std::string> SyntheticFeed::default_tickers(std::uint32_t count, std
 }
 
 SyntheticFeed::SyntheticFeed(const SyntheticOptions& opt, SymbolTable& symbols) : opt_(opt) {
+  if (opt.step_ns <= 0 || opt.step_ns > kMaxDurationNs || !event_time_in_range(opt.start_event_ns)) {
+    throw std::invalid_argument("synthetic feed: the event-time step must be in [1ns, 36500d] and the start "
+                                "time in 1800-01-01 .. 2199-12-31");
+  }
+  // Tick k has event time start + k × step: the last k inside the supported range.
+  ticks_in_range_ = event_span_ns(opt.start_event_ns, kMaxEventNs) / static_cast<std::uint64_t>(opt.step_ns) + 1;
   std::uint64_t x = opt.seed;
   for (auto& s : s_) {
     s = splitmix64(x);
@@ -82,7 +88,10 @@ Tick SyntheticFeed::next() noexcept {
   t.symbol = ids_[k];
   t.price = prices_[k];
   t.volume = volume;
-  t.event_ns = opt_.start_event_ns + static_cast<std::int64_t>(seq_) * opt_.step_ns;
+  // seq_ < ticks_in_range_ in run(); next() called past it (a benchmark) stays at the last time.
+  const std::uint64_t step = seq_ < ticks_in_range_ ? seq_ : ticks_in_range_ - 1;
+  t.event_ns = static_cast<std::int64_t>(static_cast<std::uint64_t>(opt_.start_event_ns) +
+                                         step * static_cast<std::uint64_t>(opt_.step_ns));
   t.seq = seq_++;
   return t;
 }
@@ -90,12 +99,13 @@ Tick SyntheticFeed::next() noexcept {
 void SyntheticFeed::run(FeedPort& port, const std::atomic<bool>& stop) noexcept {
   const std::int64_t start = FeedPort::now_ns();
   const double interval = opt_.rate > 0 ? 1e9 / opt_.rate : 0;
+  const std::uint64_t wanted = opt_.max_ticks == 0 ? UINT64_MAX : opt_.max_ticks;
+  const std::uint64_t left = ticks_in_range_ - seq_;
   publish_paced(
-      port, stop, opt_.max_ticks == 0 ? UINT64_MAX : opt_.max_ticks,
-      [&](std::uint64_t i) {
-        return interval > 0 ? start + static_cast<std::int64_t>(static_cast<double>(i) * interval) : -1;
-      },
+      port, stop, wanted < left ? wanted : left,
+      [&](std::uint64_t i) { return interval > 0 ? schedule_at(start, static_cast<double>(i) * interval) : -1; },
       [this](std::uint64_t) { return next(); });
+  reached_time_limit_ = seq_ == ticks_in_range_;
 }
 
 }  // namespace tickforge

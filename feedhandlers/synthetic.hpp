@@ -24,6 +24,8 @@ struct SyntheticOptions {
   std::uint64_t max_ticks = 0;  ///< 0 = until stopped
 };
 
+/// Event times run from start_event_ns in steps of step_ns; the feed ends before the first tick that would
+/// leave the supported range (reached_time_limit()).
 /// Thread contract: construct on the main thread (registers tickers: cold, may throw), then run() on
 /// the feed thread. next() does not allocate.
 class SyntheticFeed {
@@ -37,6 +39,8 @@ class SyntheticFeed {
   void run(FeedPort& port, const std::atomic<bool>& stop) noexcept;
 
   [[nodiscard]] std::size_t ticker_count() const noexcept { return ids_.size(); }
+  /// After run(): it ended because the next tick's event time would pass 2199-12-31 (kMaxEventNs).
+  [[nodiscard]] bool reached_time_limit() const noexcept { return reached_time_limit_; }
 
   /// Default ticker names number `first`, `first + 1`, …: AAPL, MSFT, GOOGL, AMZN, META, NVDA, TSLA,
   /// AMD, then SYM00009 …
@@ -51,6 +55,8 @@ class SyntheticFeed {
   std::vector<double> prices_;
   std::uint64_t s_[4];
   std::uint64_t seq_ = 0;
+  std::uint64_t ticks_in_range_ = 0;  // ticks whose event time stays ≤ kMaxEventNs
+  bool reached_time_limit_ = false;
   std::size_t next_ticker_ = 0;
 };
 

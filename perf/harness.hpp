@@ -41,16 +41,26 @@ struct TickSource {
   std::int64_t lap_ns = 0;
 };
 
-/// Walks a source in laps: next() returns ticks[i % n] with event time + (i / n) × lap_ns. No allocation.
+/// Walks a source in laps: next() returns ticks[i % n] with event time + (i / n) × lap_ns. Event times
+/// stay in the engine's range: after the last lap that fits (a 40-year daily history fits 5 times before
+/// 2200), laps start again from the recorded times, which the engine then counts as late ticks.
+/// No allocation.
 class Replay {
  public:
-  explicit Replay(const TickSource& src) noexcept : src_(&src) {}
+  explicit Replay(const TickSource& src) noexcept : src_(&src) {
+    std::int64_t newest = kMinEventNs;
+    for (const Tick& t : src.ticks) {
+      newest = t.event_ns > newest ? t.event_ns : newest;
+    }
+    room_ = event_span_ns(newest, kMaxEventNs);
+  }
   Tick next() noexcept {
     Tick t = src_->ticks[k_];
-    t.event_ns += lap_;
+    t.event_ns = static_cast<std::int64_t>(static_cast<std::uint64_t>(t.event_ns) + lap_);
     if (++k_ == src_->ticks.size()) {
       k_ = 0;
-      lap_ += src_->lap_ns;
+      const auto step = static_cast<std::uint64_t>(src_->lap_ns);
+      lap_ = room_ - lap_ >= step ? lap_ + step : 0;
     }
     return t;
   }
@@ -58,7 +68,8 @@ class Replay {
  private:
   const TickSource* src_;
   std::size_t k_ = 0;
-  std::int64_t lap_ = 0;
+  std::uint64_t lap_ = 0;   // ≤ room_
+  std::uint64_t room_ = 0;  // how far the newest recorded tick may move and stay ≤ kMaxEventNs
 };
 
 /// Pre-generates n ticks of the synthetic feed (seeded random walk with jumps) over `tickers` tickers.

@@ -7,6 +7,7 @@ packages=(
   libmimalloc-dev libconcurrentqueue-dev libreaderwriterqueue-dev librdkafka-dev
   libbenchmark-dev libgtest-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev libfmt-dev
   libboost-dev gnuplot-nox kcat
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,8 @@
 #                           (it starts threads with C11 thrd_create, which GCC 12's TSan does not intercept;
 #                           see tests/CMakeLists.txt) and with moodycamel's fences suppressed (scripts/tsan.supp)
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer — all tests
+#   4. libFuzzer (clang, ASan + UBSan) — every parser's fuzz target for a few seconds from its committed
+#      seed corpus (scripts/fuzz.sh; run it with a longer time to fuzz for real)
 # Usage: scripts/test.sh            (from the repository root; build trees go to build-*/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,5 +35,8 @@ echo "== AddressSanitizer + UndefinedBehaviorSanitizer build: all tests"
 build build-asan -DTICKFORGE_SANITIZE=address -DTICKFORGE_BUILD_BENCH=OFF
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
   ctest --test-dir build-asan -j "$jobs" --output-on-failure
+
+echo "== libFuzzer build: every parser's fuzz target, ${TICKFORGE_FUZZ_SECONDS:-10} s each from its seeds"
+scripts/fuzz.sh "${TICKFORGE_FUZZ_SECONDS:-10}"
 
 echo "== all test builds passed"

@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-extern char** environ;
+#include "child_process.hpp"
 
 namespace tickforge::test {
 
@@ -123,76 +123,6 @@ inline std::size_t produce_all(const std::string& bootstrap, const std::string& 
   const int left = rd_kafka_outq_len(rk);
   rd_kafka_destroy(rk);
   return kv.size() - static_cast<std::size_t>(left);
-}
-
-inline std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// The tickforge binary as a child process, stdout and stderr in files.
-class Child {
- public:
-  Child(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path)
-      : out_(out_path), err_(err_path) {
-    std::vector<std::string> argv_s = args;
-    argv_s.insert(argv_s.begin(), TICKFORGE_BINARY);
-    std::vector<char*> argv;
-    for (auto& a : argv_s) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid_, TICKFORGE_BINARY, &fa, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  void signal(int sig) const { kill(pid_, sig); }
-  /// Exit code, or 128 + signal.
-  int wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  [[nodiscard]] std::string err() const { return slurp(err_); }
-  [[nodiscard]] std::string out() const { return slurp(out_); }
-  /// Waits until stderr contains `what` (true) or the timeout passes (false).
-  bool wait_for_err(const std::string& what, int timeout_s = 60) const {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (err().find(what) != std::string::npos) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string out_, err_;
-};
-
-/// Runs the binary to completion; returns (exit code, stdout + stderr).
-inline std::pair<int, std::string> run_binary(const std::vector<std::string>& args, const std::string& tag) {
-  const std::string base =
-      (std::filesystem::temp_directory_path() / ("tickforge_kt_" + std::to_string(getpid()) + "_" + tag)).string();
-  Child c(args, base + ".out", base + ".err");
-  const int rc = c.wait();
-  return {rc, c.out() + c.err()};
 }
 
 /// The value of a top-level JSON string field in one of our flat JSON records ("" when absent).

@@ -353,6 +353,7 @@ static void test_err_str(void) {
       {TF_ERR_TIMED_OUT, -15, "TF_ERR_TIMED_OUT"},
       {TF_ERR_NO_MEMORY, -16, "TF_ERR_NO_MEMORY"},
       {TF_ERR_INTERNAL, -17, "TF_ERR_INTERNAL"},
+      {TF_ERR_TIME_OUT_OF_RANGE, -18, "TF_ERR_TIME_OUT_OF_RANGE"},
   };
   const int n = (int)(sizeof(codes) / sizeof(codes[0]));
   for (int i = 0; i < n; ++i) {
@@ -1155,6 +1156,17 @@ static void test_producer_misuse(void) {
   CHECK_RC(tf_producer_offer_ticker(p, "ABCDEFGHIJKLMNOP", 1000, 10.0, 1.0), TF_ERR_BAD_TICKER); ++bad_ticker;
   CHECK_RC(tf_producer_push_ticker(p, "", 1000, 10.0, 1.0), TF_ERR_BAD_TICKER); ++bad_ticker;
 
+  /* event times outside 1800-01-01 .. 2199-12-31 (UTC): 6 refusals, the ends themselves accepted */
+  unsigned long bad_time = 0;
+  CHECK_EQ_I(TF_MIN_EVENT_NS, -5364662400LL * 1000000000LL); /* date -u -d 1800-01-01 +%s */
+  CHECK_EQ_I(TF_MAX_EVENT_NS, 7258118400LL * 1000000000LL - 1); /* date -u -d 2200-01-01 +%s, - 1 ns */
+  t = good; t.event_ns = INT64_MIN;           CHECK_RC(tf_producer_offer(p, &t), TF_ERR_TIME_OUT_OF_RANGE); ++bad_time;
+  t = good; t.event_ns = TF_MIN_EVENT_NS - 1; CHECK_RC(tf_producer_offer(p, &t), TF_ERR_TIME_OUT_OF_RANGE); ++bad_time;
+  t = good; t.event_ns = TF_MAX_EVENT_NS + 1; CHECK_RC(tf_producer_push(p, &t), TF_ERR_TIME_OUT_OF_RANGE); ++bad_time;
+  t = good; t.event_ns = INT64_MAX;           CHECK_RC(tf_producer_push(p, &t), TF_ERR_TIME_OUT_OF_RANGE); ++bad_time;
+  CHECK_RC(tf_producer_offer_ticker(p, "AAPL", INT64_MIN, 10.0, 1.0), TF_ERR_TIME_OUT_OF_RANGE); ++bad_time;
+  CHECK_RC(tf_producer_push_ticker(p, "AAPL", INT64_MAX, 10.0, 1.0), TF_ERR_TIME_OUT_OF_RANGE); ++bad_time;
+
   /* one good tick */
   CHECK_RC(tf_producer_offer(p, &good), TF_OK);
 
@@ -1204,6 +1216,7 @@ static void test_producer_misuse(void) {
   CHECK_EQ_U(st.rejected_bad_tick, bad_tick);
   CHECK_EQ_U(st.rejected_bad_ticker, bad_ticker);
   CHECK_EQ_U(st.rejected_stopped, stopped);
+  CHECK_EQ_U(st.rejected_time_out_of_range, bad_time);
   CHECK_EQ_U(st.rejected_symbol_table_full, 0);
   CHECK_EQ_U(st.back_pressure, 0);
   CHECK_EQ_U(st.pushed, 1);

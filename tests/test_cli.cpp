@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -12,13 +13,16 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "child_process.hpp"
 #include "support.hpp"
 
+using tickforge::test::Child;
 using tickforge::test::data_path;
 using tickforge::test::exact_window;
 using tickforge::test::read_plain_csv;
@@ -207,25 +211,14 @@ TEST(Cli, ShouldRunSyntheticFeedAndPrintSummary) {
 
 TEST(Cli, ShouldDrainFlushAndReportOnSigterm) {
   const std::string alerts = temp("sig_alerts.jsonl");
-  const std::string log = temp("sig_log.txt");
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execl(TICKFORGE_BINARY, TICKFORGE_BINARY, "run", "--duration", "60", "--rate", "200000", "--alerts-out",
-          alerts.c_str(), "--jump-prob", "0.01", "--publish-alerts", kPublishAlerts, static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  std::ifstream in(log);
-  const std::string out((std::istreambuf_iterator<char>(in)), {});
+  Child c({"run", "--duration", "60", "--rate", "200000", "--alerts-out", alerts, "--jump-prob", "0.01",
+           "--publish-alerts", kPublishAlerts},
+          temp("sig.out"), temp("sig.err"));
+  // Readiness, not time: an alert printed to stdout means ticks flow and alerts are being written.
+  ASSERT_TRUE(c.wait_for_out("ALERT #", 120)) << c.err();
+  c.signal(SIGTERM);
+  ASSERT_EQ(c.wait_for_exit(120), 0) << c.err();
+  const std::string out = c.err();
   EXPECT_TRUE(contains(out, "summary (SIGTERM)")) << out;
   // Every alert the engine counted was flushed to the file before exit.
   std::ifstream a(alerts);
@@ -235,6 +228,106 @@ TEST(Cli, ShouldDrainFlushAndReportOnSigterm) {
   }
   EXPECT_GT(lines, 0u);
   EXPECT_TRUE(contains(out, "alerts " + std::to_string(lines) + " ")) << out;
+}
+
+// The ticks of issue 11: event times at and beyond both ends of int64 and of the supported range. The
+// run ends by itself (it used to spin forever at INT64_MIN), each refused row counted and reported.
+TEST(Cli, ShouldRefuseEventTimesOutsideTheSupportedRangeAndFinish) {
+  const std::string csv = temp("range.csv");
+  std::ofstream(csv) << "Date,Close\n"
+                        "1677-09-21T00:12:43.145224192Z,1\n"
+                        "1799-12-31T23:59:59.999999999Z,2\n"
+                        "1800-01-01T00:00:00Z,100\n"
+                        "1800-01-02T00:00:00Z,110\n"
+                        "2199-12-31T23:59:59.999999999Z,121\n"
+                        "2200-01-01T00:00:00Z,5\n"
+                        "2262-04-11T23:47:16.854775807Z,6\n";
+  Child c({"run", "--feed", "csv:" + csv, "--ticker", "FAR", "--publish-alerts", kPublishAlerts, "--print-alerts",
+           "100"},
+          temp("range.out"), temp("range.err"));
+  ASSERT_EQ(c.wait_for_exit(120), 0) << c.err();
+  const std::string err = c.err();
+  EXPECT_TRUE(contains(err, "7 lines, 3 good, 0 blank, time_out_of_range 4")) << err;
+  EXPECT_TRUE(contains(err, "range.csv:2: time_out_of_range: Date=\"1677-09-21T00:12:43.145224192Z\"")) << err;
+  EXPECT_TRUE(contains(err, "range.csv:8: time_out_of_range")) << err;
+  // 400 years apart, the second tick_change is not "inside the cooldown" of the first (it used to be).
+  EXPECT_TRUE(contains(err, "suppressed by cooldown 0")) << err;
+  EXPECT_TRUE(contains(err, "tick_change 2")) << err;
+  EXPECT_TRUE(contains(c.out(), "ALERT #2 2199-12-31T23:59:59.999999999Z tick_change up")) << c.out();
+}
+
+// A paced replay waiting a day of event time for its next row still ends within moments of SIGTERM.
+TEST(Cli, ShouldEndAPacedReplayPromptlyOnSigterm) {
+  const std::string csv = temp("paced.csv");
+  std::ofstream(csv) << "Date,Close\n2024-01-02,100\n2024-01-03,101\n2024-01-04,102\n";
+  Child c({"run", "--feed", "csv:" + csv, "--ticker", "DAY", "--speed", "1", "--publish-alerts", kPublishAlerts},
+          temp("paced.out"), temp("paced.err"));
+  ASSERT_TRUE(c.wait_for_err("tickforge: running:", 120)) << c.err();
+  c.signal(SIGTERM);
+  ASSERT_EQ(c.wait_for_exit(60), 0) << c.err();
+  EXPECT_TRUE(contains(c.err(), "summary (SIGTERM)")) << c.err();
+}
+
+// The shard blocks in its alert callback behind a main thread that blocks writing to a FIFO nobody
+// reads: the run cannot drain. SIGTERM still ends it, within --shutdown-timeout, with exit status 3 and
+// a report of what was stuck; a second signal ends it at once.
+class StuckRun {
+ public:
+  explicit StuckRun(const std::string& tag, const std::string& shutdown_timeout) : fifo_(temp(tag + ".fifo")) {
+    ::unlink(fifo_.c_str());
+    EXPECT_EQ(mkfifo(fifo_.c_str(), 0600), 0);
+    reader_ = ::open(fifo_.c_str(), O_RDONLY | O_NONBLOCK);  // opened, never read
+    child_ = std::make_unique<Child>(
+        std::vector<std::string>{"run", "--alerts-out", fifo_, "--tick-change-pct", "0.000001", "--cooldown",
+                                 "1ns", "--print-alerts", "0", "--duration", "0", "--shutdown-timeout",
+                                 shutdown_timeout, "--publish-alerts", kPublishAlerts},
+        temp(tag + ".out"), temp(tag + ".err"));
+  }
+  ~StuckRun() {
+    child_.reset();
+    ::close(reader_);
+    ::unlink(fifo_.c_str());
+  }
+  Child& child() { return *child_; }
+
+ private:
+  std::string fifo_;
+  int reader_ = -1;
+  std::unique_ptr<Child> child_;
+};
+
+TEST(Cli, ShouldExitWithAReportWhenTheShutdownIsStuck) {
+  StuckRun run("stuck", "1s");
+  Child& c = run.child();
+  ASSERT_TRUE(c.wait_for_err("tickforge: running:", 120)) << c.err();
+  c.signal(SIGTERM);
+  ASSERT_EQ(c.wait_for_exit(120), 3) << c.err();
+  const std::string err = c.err();
+  EXPECT_TRUE(contains(err, "the run did not stop within 1 s (--shutdown-timeout)")) << err;
+  EXPECT_TRUE(contains(err, "  shard 0: ")) << err;
+  EXPECT_TRUE(contains(err, "exiting with status 3 without a summary")) << err;
+  EXPECT_FALSE(contains(err, "tickforge summary")) << err;
+}
+
+TEST(Cli, ShouldExitAtOnceOnASecondSignal) {
+  StuckRun run("twice", "10m");
+  Child& c = run.child();
+  ASSERT_TRUE(c.wait_for_err("tickforge: running:", 120)) << c.err();
+  c.signal(SIGINT);
+  // Two signals sent back to back may merge into one: the second goes once the first was taken.
+  ASSERT_TRUE(c.wait_for_err("a second signal exits at once", 120)) << c.err();
+  c.signal(SIGINT);
+  ASSERT_EQ(c.wait_for_exit(120), 128 + SIGINT) << c.err();
+  EXPECT_TRUE(contains(c.err(), "second signal: exiting now")) << c.err();
+}
+
+// A synthetic feed whose steps would leave the range ends there and says so.
+TEST(Cli, ShouldEndASyntheticFeedAtTheEndOfTheEventTimeRange) {
+  const Result r = run("run --synthetic-step 36500d --tickers 1 --print-alerts 0");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  // 2024-01-02 14:30 + 36,500 d = 2123-12-09 (in range); + 73,000 d = 2223 (not).
+  EXPECT_TRUE(contains(r.out, "published 2  (ended: the next event time would pass 2199-12-31)")) << r.out;
+  EXPECT_TRUE(contains(r.out, "ticks processed 2 ")) << r.out;
 }
 
 TEST(Cli, ShouldGiveEachSyntheticFeedItsOwnTickers) {

@@ -275,3 +275,83 @@ TEST(Engine, ShouldServeConsistentSnapshotsAndStatsWhileRunning) {
   EXPECT_EQ(st.ports, 1u);
   EXPECT_EQ(st.in_flight, 0u);
 }
+
+// FeedPort is the last line no producer passes: a tick outside 1800-01-01 .. 2199-12-31 is refused and
+// counted, whatever feed (or C++ embedder) made it.
+TEST(Engine, ShouldRefuseAndCountTicksOutsideTheEventTimeRangeAtThePort) {
+  Engine e(EngineConfig{});
+  FeedPort& port = e.add_feed();
+  const SymbolId s = e.symbols().intern("X");
+  const std::int64_t times[] = {INT64_MIN, kMinEventNs - 1, kMinEventNs, 0, kMaxEventNs, kMaxEventNs + 1, INT64_MAX};
+  std::vector<FeedPort::Push> got;
+  for (const std::int64_t t : times) {
+    Tick tick{};
+    tick.symbol = s;
+    tick.price = 10;
+    tick.event_ns = t;
+    got.push_back(port.publish(tick));
+    got.push_back(port.try_publish_at(tick, FeedPort::now_ns()));
+  }
+  using P = FeedPort::Push;
+  const std::vector<P> want = {P::kRejectedTime, P::kRejectedTime, P::kRejectedTime, P::kRejectedTime, P::kOk,
+                               P::kOk,           P::kOk,           P::kOk,           P::kOk,           P::kOk,
+                               P::kRejectedTime, P::kRejectedTime, P::kRejectedTime, P::kRejectedTime};
+  EXPECT_EQ(got, want);
+  e.start(IdleKind::kSleep);
+  port.close();
+  e.stop();
+  const EngineStats st = e.stats();
+  EXPECT_EQ(st.rejected_time, 8u);
+  EXPECT_EQ(st.published, 6u);
+  EXPECT_EQ(st.ticks, 6u);
+  EXPECT_EQ(port.rejected_time(), 8u);
+}
+
+// A watchdog's view of a shard: a callback that never returns stops its duty cycles while it stays live.
+TEST(Engine, ShouldShowAShardStuckInACallbackAsLiveWithoutDutyCycles) {
+  EngineConfig cfg;
+  cfg.rules.tick_change_pct = 1;
+  Engine e(cfg);
+  FeedPort& port = e.add_feed();
+  struct Gate {
+    std::atomic<bool> entered{false};
+    std::atomic<bool> release{false};
+  } gate;
+  e.add_alert_callback(
+      [](void* u, const Alert*) {
+        auto* g = static_cast<Gate*>(u);
+        g->entered.store(true, std::memory_order_release);
+        while (!g->release.load(std::memory_order_acquire)) {
+          std::this_thread::yield();
+        }
+      },
+      &gate);
+  EXPECT_FALSE(e.shard_progress(0).live);
+  e.start(IdleKind::kSpinYield);
+  const SymbolId s = e.symbols().intern("X");
+  Tick t{};
+  t.symbol = s;
+  t.price = 100;
+  ASSERT_EQ(port.publish(t), FeedPort::Push::kOk);
+  t.price = 110;  // +10 %: tick_change fires, the callback blocks
+  ASSERT_EQ(port.publish(t), FeedPort::Push::kOk);
+  while (!gate.entered.load(std::memory_order_acquire)) {
+    std::this_thread::yield();
+  }
+  const Engine::ShardProgress stuck = e.shard_progress(0);
+  EXPECT_TRUE(stuck.live);
+  // However long we watch, the count does not move: yield a few thousand times.
+  for (int i = 0; i < 5000; ++i) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(e.shard_progress(0).duty_cycles, stuck.duty_cycles);
+  gate.release.store(true, std::memory_order_release);
+  // Released, it polls again: wait for the count to move (readiness, not time).
+  while (e.shard_progress(0).duty_cycles == stuck.duty_cycles) {
+    std::this_thread::yield();
+  }
+  port.close();
+  e.stop();
+  EXPECT_FALSE(e.shard_progress(0).live);
+  EXPECT_EQ(e.stats().ticks, 2u);
+}

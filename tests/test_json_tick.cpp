@@ -1,6 +1,8 @@
 // JSON tick messages: the shapes public producers send, and every way a message can be bad.
 #include "json_tick.hpp"
 
+#include <tickforge/tick.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -159,6 +161,113 @@ TEST(JsonTick, ShouldParseEveryMessageOfTheSeedFileLikeAPlainTextReading) {
     ++n;
   }
   EXPECT_EQ(n, 1250);
+}
+
+// RFC 8259: whitespace (space, tab, CR, LF) may surround any token. simdjson's raw number tokens carry
+// the whitespace that follows them; the parser must not take it for part of the number.
+TEST(JsonTick, ShouldAcceptEveryKindOfWhitespaceAroundEveryToken) {
+  JsonTickParser p;
+  const std::int64_t t0 = 1672761600 * kNs;  // 2023-01-03T16:00:00Z
+  const char* const messages[] = {
+      "{\"ticker\":\"AAPL\",\"price\":125.07\n,\"timestamp\":1672761600}",
+      "{\n  \"ticker\": \"AAPL\",\n  \"price\": 125.07,\n  \"volume\": 1500,\n  \"timestamp\": 1672761600\n}\n",
+      "{\r\n\t\"ticker\"\t:\t\"AAPL\"\t,\r\n\t\"price\"\r\n:\r\n125.07\r\n,\r\n\t\"volume\" : 1500 \t\r\n,"
+      "\"timestamp\" \n : \n 1672761600 \t\r\n}\r\n",
+      " \t\r\n{\"ticker\":\"AAPL\",\"volume\":1500\r,\"price\":125.07\t,\"timestamp\":1672761600\n} \t\r\n",
+      "{\"ticker\":\"AAPL\",\"price\":125.07,\"timestamp\":1672761600,\"volume\":1500\n}",
+      "{\"ticker\":\"AAPL\",\"price\":1.2507e2 ,\"timestamp\":1.6727616e9\r\n,\"volume\":1.5E3\t}",
+  };
+  for (const char* m : messages) {
+    const auto r = parse(p, m);
+    ASSERT_TRUE(r.ok) << m << ": " << to_string(r.why);
+    EXPECT_EQ(r.ticker, "AAPL") << m;
+    EXPECT_EQ(r.tick.price, 125.07) << m;
+    EXPECT_EQ(r.tick.event_ns, t0) << m;
+    if (std::string_view(m).find("volume") != std::string_view::npos) {
+      EXPECT_EQ(r.tick.volume, 1500.0) << m;
+    }
+  }
+}
+
+// Numbers and literals exactly as the grammar spells them, in the fields we read and in the ones we skip.
+TEST(JsonTick, ShouldRefuseNumbersAndLiteralsTheGrammarDoesNotAllow) {
+  JsonTickParser p;
+  const char* const invalid[] = {
+      R"({"ticker":"A","price":01,"timestamp":1672761600})",
+      R"({"ticker":"A","price":-01.5,"timestamp":1672761600})",
+      R"({"ticker":"A","price":1.,"timestamp":1672761600})",
+      R"({"ticker":"A","price":.5,"timestamp":1672761600})",
+      R"({"ticker":"A","price":1e,"timestamp":1672761600})",
+      R"({"ticker":"A","price":1e+,"timestamp":1672761600})",
+      R"({"ticker":"A","price":- 1,"timestamp":1672761600})",
+      R"({"ticker":"A","price":1 2,"timestamp":1672761600})",
+      R"({"ticker":"A","price":0x10,"timestamp":1672761600})",
+      R"({"ticker":"A","price":1,"timestamp":01672761600})",
+      R"({"ticker":"A","price":1,"timestamp":1672761600,"volume":1.5.5})",
+      R"({"ticker":"A","price":1,"timestamp":1672761600,"open":tru})",
+      R"({"ticker":"A","price":1,"timestamp":1672761600,"open":nulll})",
+      R"({"ticker":"A","price":1,"timestamp":1672761600,"open":01})",
+      R"({"ticker":"A","price":1,"timestamp":1672761600,"open":[1,02]})",
+      R"({"ticker":"A","price":1,"timestamp":1672761600,"open":{"x":fals}})",
+      R"({"ticker":"A","price":1,"timestamp":1672761600,"open":"\q"})",
+      R"({"ticker":01,"price":1,"timestamp":1672761600})",
+  };
+  for (const char* m : invalid) {
+    const auto r = parse(p, m);
+    EXPECT_FALSE(r.ok) << m;
+    EXPECT_EQ(r.why, JsonReject::kInvalidJson) << m << " gave " << to_string(r.why);
+  }
+  // The same shapes, spelled validly: accepted, the unknown fields skipped and counted.
+  const auto r = parse(p, "{\"ticker\":\"A\",\"price\":-0.5e-0 ,\"timestamp\":1672761600,"
+                          "\"open\":true,\"o2\":null,\"o3\":[1,0.25,{\"x\":false}],\"o4\":\"\\n\"}");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.why, JsonReject::kBadPrice);  // a valid number, but not a price > 0
+  const auto good = parse(p, "{\"ticker\":\"A\",\"price\":0.5e-0 ,\"timestamp\":1672761600,"
+                             "\"open\":true,\"o2\":null,\"o3\":[1,0.25,{\"x\":false}],\"o4\":\"\\n\"}");
+  ASSERT_TRUE(good.ok) << to_string(good.why);
+  EXPECT_EQ(good.tick.price, 0.5);
+  EXPECT_EQ(good.tick.unknown_fields, 4u);
+  // Literals where a number belongs are bad values, not bad JSON.
+  EXPECT_EQ(parse(p, R"({"ticker":"A","price":true,"timestamp":1672761600})").why, JsonReject::kBadPrice);
+  EXPECT_EQ(parse(p, R"({"ticker":"A","price":null,"timestamp":1672761600})").why, JsonReject::kBadPrice);
+  EXPECT_EQ(parse(p, R"({"ticker":"A","price":1,"timestamp":false})").why, JsonReject::kBadTimestamp);
+  EXPECT_EQ(parse(p, R"({"ticker":null,"price":1,"timestamp":1})").why, JsonReject::kBadTicker);
+}
+
+// The engine's event-time range: 1800-01-01T00:00:00Z ≤ t < 2200-01-01T00:00:00Z.
+TEST(JsonTick, ShouldRefuseEventTimesOutsideTheSupportedRange) {
+  JsonTickParser p;
+  struct Case {
+    const char* time;  // JSON value text
+    bool ok;
+    std::int64_t ns;
+  };
+  const Case cases[] = {
+      {R"("1800-01-01T00:00:00Z")", true, kMinEventNs},
+      {R"("2199-12-31T23:59:59.999999999Z")", true, kMaxEventNs},
+      {R"("1799-12-31T23:59:59.999999999Z")", false, 0},
+      {R"("2200-01-01T00:00:00Z")", false, 0},
+      {R"("1677-09-21T00:12:43.145224192Z")", false, 0},  // INT64_MIN ns
+      {R"("2262-04-11T23:47:16.854775807Z")", false, 0},  // INT64_MAX ns
+      {"-9223372036", false, 0},                          // seconds: INT64_MIN / 1e9, truncated
+      {"-5364662400", true, kMinEventNs},                 // epoch seconds of 1800-01-01
+      {"-5364662401", false, 0},
+      {"7258118399.999999999", true, kMaxEventNs},
+      {"7258118400", false, 0},
+      {"-5364662400000", true, kMinEventNs},  // milliseconds (|value| ≥ 1e11)
+      {"7258118400000", false, 0},
+  };
+  for (const Case& c : cases) {
+    const std::string m = std::string(R"({"ticker":"A","price":1,"ts":)") + c.time + "}";
+    const auto r = parse(p, m);
+    EXPECT_EQ(r.ok, c.ok) << m << " gave " << to_string(r.why);
+    if (c.ok) {
+      EXPECT_EQ(r.tick.event_ns, c.ns) << m;
+    } else {
+      EXPECT_EQ(r.why, JsonReject::kTimeOutOfRange) << m << " gave " << to_string(r.why);
+    }
+  }
+  EXPECT_STREQ(to_string(JsonReject::kTimeOutOfRange), "time_out_of_range");
 }
 
 }  // namespace

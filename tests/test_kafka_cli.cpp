@@ -161,8 +161,30 @@ TEST(KafkaCli, ShouldComputeFromKafkaWhatItComputesFromTheSameTicksAsCsvAndDeadL
   std::vector<std::pair<std::string, std::string>> kv;
   std::ofstream csv(temp("seed.csv"));
   csv << "ticker,Date,Close\n";
+  // Every third message pretty-printed and every third oddly spaced (CR, LF, tab around every token):
+  // JSON allows whitespace anywhere between tokens, and the metrics must not change.
+  auto respace = [](std::string m, const char* comma, const char* colon, const char* open, const char* close) {
+    std::string out;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      const bool in_string = std::count(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(i), '"') % 2 == 1;
+      const char ch = m[i];
+      if (!in_string && ch == ' ') {
+        continue;  // the seed's own spaces go; ours come in
+      }
+      out += !in_string && ch == ',' ? std::string(comma)
+             : !in_string && ch == ':' ? std::string(colon)
+             : !in_string && ch == '{' ? std::string(open)
+             : !in_string && ch == '}' ? std::string(close)
+                                       : std::string(1, ch);
+    }
+    return out;
+  };
+  std::size_t n = 0;
   for (const std::string& m : seed_messages()) {
-    kv.emplace_back(seed_ticker(m), m);
+    const std::size_t k = n++ % 3;
+    kv.emplace_back(seed_ticker(m), k == 0   ? respace(m, ",\n  ", ": ", "{\n  ", "\n}\n")
+                                    : k == 1 ? respace(m, "\r\n,\t", "\t:\r\n", " \t{\r\n", "\n\t}\r\n")
+                                             : m);
     const std::size_t p = m.find("\"price\": ") + 9;
     const std::size_t t = m.find("\"timestamp\": \"") + 14;
     csv << seed_ticker(m) << "," << m.substr(t, m.find('"', t) - t) << "," << m.substr(p, m.find(',', p) - p) << "\n";
@@ -177,6 +199,8 @@ TEST(KafkaCli, ShouldComputeFromKafkaWhatItComputesFromTheSameTicksAsCsvAndDeadL
       {"AMZN", R"({"ticker":"AMZN","price":120.1})"},
       {"GOOGL", R"({"ticker":"GOOGL","price":120.1,"timestamp":"2023-06-01 16:00:00")"},
       {"", "not json at all"},
+      {"AMD", R"({"ticker":"AMD","price":1,"ts":-9223372036})"},  // 1677-09-21: int64's minimum ns
+      {"AMD", "{\"ticker\":\"AMD\",\"price\":1,\n\"timestamp\":\"2262-04-11T23:47:16Z\"}"},
   };
   kv.insert(kv.begin() + 400, bad.begin(), bad.end());
   ASSERT_EQ(produce_all(cluster.bootstrap(), "ticks", kv), kv.size());
@@ -187,11 +211,12 @@ TEST(KafkaCli, ShouldComputeFromKafkaWhatItComputesFromTheSameTicksAsCsvAndDeadL
                                        "--alert-window", "5d", "--metrics-out", temp("kafka_metrics.csv")},
                                       "kafka_vs_csv_k");
   ASSERT_EQ(rc1, 0) << out1;
-  EXPECT_TRUE(contains(out1, "messages 1257  ticks 1250  rejected 7")) << out1;
-  for (const char* reason : {"bad_price 3", "bad_timestamp 1", "missing_timestamp 1", "invalid_json 2"}) {
+  EXPECT_TRUE(contains(out1, "messages 1259  ticks 1250  rejected 9")) << out1;
+  for (const char* reason :
+       {"bad_price 3", "bad_timestamp 1", "missing_timestamp 1", "invalid_json 2", "time_out_of_range 2"}) {
     EXPECT_TRUE(contains(out1, reason)) << reason << "\n" << out1;
   }
-  EXPECT_TRUE(contains(out1, "dead-lettered 7 (failed 0)")) << out1;
+  EXPECT_TRUE(contains(out1, "dead-lettered 9 (failed 0)")) << out1;
   const auto [rc2, out2] = run_binary({"run", "--feed", "csv:" + temp("seed.csv"), "--publish-alerts", "false",
                                        "--print-alerts", "0", "--alert-window", "5d", "--metrics-out",
                                        temp("csv_metrics.csv")},
@@ -230,7 +255,8 @@ TEST(KafkaCli, ShouldComputeFromKafkaWhatItComputesFromTheSameTicksAsCsvAndDeadL
     }
   }
   EXPECT_EQ(reasons, (std::multiset<std::string>{"bad_price", "bad_price", "bad_price", "bad_timestamp",
-                                                 "missing_timestamp", "invalid_json", "invalid_json"}));
+                                                 "missing_timestamp", "invalid_json", "invalid_json",
+                                                 "time_out_of_range", "time_out_of_range"}));
 }
 
 TEST(KafkaCli, ShouldConsumeTicksProducedByKcatAndPublishAlertsKcatReads) {

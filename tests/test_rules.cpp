@@ -235,3 +235,44 @@ TEST(Rules, ShouldStayQuietWhenEveryRuleIsDisabled) {
   EXPECT_TRUE(h.alerts.empty());
   EXPECT_EQ(h.core.counters().alerts, 0u);
 }
+
+// Event times at both ends of the supported range (1800-01-01 .. 2199-12-31), 400 years apart — a span
+// that overflows int64 nanoseconds — with the longest window and cooldown: cooldowns still end, windows
+// still start, nothing overflows (the ASan+UBSan build checks the arithmetic).
+TEST(Rules, ShouldKeepCooldownsAndWindowsRightAcrossTheWholeEventTimeRange) {
+  EngineConfig c = only(Rule::kTickChange);
+  c.rules.window_move_pct = 5.0;
+  c.rules.window_ns = kMaxDurationNs;
+  c.rules.cooldown_ns = kMaxDurationNs;
+  Harness h(c);
+  const SymbolId s = h.id("FAR");
+  h.tick(s, 100.0, 1, kMinEventNs);
+  h.tick(s, 110.0, 1, kMinEventNs + 86'400 * kSec);  // +10 %: window_move up and tick_change up
+  h.tick(s, 121.0, 1, kMinEventNs + 2 * 86'400 * kSec);  // inside both cooldowns: suppressed twice
+  h.tick(s, 133.1, 1, kMaxEventNs);  // 400 years later: both cooldowns long over
+  ASSERT_EQ(h.alerts.size(), 3u);
+  EXPECT_EQ(h.core.counters().suppressed, 2u);
+  EXPECT_EQ(h.alerts[0].rule, Rule::kWindowMove);
+  EXPECT_EQ(h.alerts[1].rule, Rule::kTickChange);
+  EXPECT_EQ(h.alerts[2].rule, Rule::kTickChange);  // the cooldown ended, 36,500 days after day 1
+  EXPECT_EQ(h.alerts[2].event_ns, kMaxEventNs);
+  // The window [t − 36,500 d, t] at 2199 no longer holds the 1800 prices: only the tick itself.
+  ASSERT_EQ(h.metrics.size(), 4u);
+  EXPECT_EQ(h.metrics[2].window_low, 100.0);
+  EXPECT_EQ(h.metrics[3].window_low, 133.1);
+  EXPECT_EQ(h.metrics[3].window_high, 133.1);
+}
+
+// A ShardCore driven directly (no FeedPort to refuse the time) with the int64 extremes: it processes the
+// ticks and returns — the window eviction loop used to run forever at INT64_MIN.
+TEST(Rules, ShouldNeverHangOrOverflowOnInt64ExtremeTimesWhenDrivenDirectly) {
+  Harness h(only(Rule::kWindowMove));
+  const SymbolId s = h.id("X");
+  h.tick(s, 1.0, 1, INT64_MIN);
+  h.tick(s, 2.0, 1, INT64_MIN + 1);
+  h.tick(s, 3.0, 1, INT64_MAX);
+  ASSERT_EQ(h.metrics.size(), 3u);
+  EXPECT_EQ(h.metrics[1].window_low, 1.0);  // both inside [t − 60 s, t] (saturated at INT64_MIN)
+  EXPECT_EQ(h.metrics[2].window_low, 3.0);
+  EXPECT_EQ(h.core.counters().ticks, 3u);
+}

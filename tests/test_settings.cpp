@@ -40,6 +40,90 @@ TEST(Settings, ShouldParseDurationsInEveryUnit) {
   EXPECT_THROW(parse_duration_ns("0"), std::invalid_argument);
 }
 
+// Checked after rounding to whole nanoseconds, and bounded so that t − d never leaves int64.
+TEST(Settings, ShouldValidateDurationsAfterRoundingAndWithinBounds) {
+  EXPECT_EQ(parse_duration_ns("1ns"), 1);
+  EXPECT_EQ(parse_duration_ns("0.5ns"), 1);  // rounds to 1 ns
+  EXPECT_EQ(parse_duration_ns("0.0015us"), 2);
+  EXPECT_EQ(parse_duration_ns("36500d"), 36'500LL * 86'400 * 1'000'000'000);
+  for (const char* bad : {"0.4ns", "0.0004us", "1e-10", "36500.1d", "36501d", "9e9h"}) {
+    EXPECT_THROW(parse_duration_ns(bad), std::invalid_argument) << bad;
+  }
+  EXPECT_NE(error_of([] { parse_duration_ns("0.4ns"); }).find("at least 1ns"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_duration_ns("36501d"); }).find("at most 36500d"), std::string::npos);
+  // Zero where a setting allows it (metrics-interval: every tick), but never by rounding.
+  EXPECT_EQ(parse_duration_ns("0", true), 0);
+  EXPECT_EQ(parse_duration_ns("0s", true), 0);
+  EXPECT_EQ(parse_duration_ns("0.0ms", true), 0);
+  EXPECT_THROW(parse_duration_ns("0.4ns", true), std::invalid_argument);
+  // Through the settings: every duration setting says so, naming itself.
+  RunOptions o;
+  for (const char* name : {"cooldown", "alert-window", "synthetic-step", "metrics-interval", "shutdown-timeout"}) {
+    const std::string msg = error_of([&] { apply_setting(o, name, "0.4ns"); });
+    EXPECT_NE(msg.find(std::string("--") + name + ": duration must be"), std::string::npos) << msg;
+  }
+  apply_setting(o, "metrics-interval", "0");
+  EXPECT_EQ(o.kafka.metrics_interval_ns, 0);
+  // The engine's own check, for C++ users who fill RuleParams directly.
+  EngineConfig cfg;
+  cfg.rules.window_ns = 36'501LL * 86'400 * 1'000'000'000;
+  EXPECT_THROW(cfg.validate(), std::invalid_argument);
+  cfg.rules.window_ns = 60'000'000'000;
+  cfg.rules.cooldown_ns = -2;
+  EXPECT_THROW(cfg.validate(), std::invalid_argument);
+}
+
+// toml++ 3.3.0 reaches __builtin_unreachable() on most non-ASCII characters outside strings (UBSan
+// caught it on the two bytes D0 AF); toml_guard rewrites documents so that it never sees one, and must
+// keep every legal document's meaning.
+TEST(Settings, ShouldRefuseNonAsciiOutsideStringsWithALineAndKeepItsMeaningInside) {
+  RunOptions o;
+  const char* const refused[] = {
+      "\xD0\xAF",                        // "Я" as a document
+      "alert-pct = 5\n\xC2\xA0= 1\n",    // a no-break space between tokens
+      "alert-pct = 5\xD0\xAF\n",         // right after a value
+      "sma = [5,\xE3\x80\x80 10]\n",     // an ideographic space inside an array
+  };
+  for (const char* doc : refused) {
+    const std::string msg = error_of([&] { load_config_string(o, doc, "cfg.toml"); });
+    EXPECT_NE(msg.find("non-ASCII character outside a string or comment"), std::string::npos) << msg;
+  }
+  EXPECT_NE(error_of([&] { load_config_string(o, "alert-pct = 5\n\xD0\xAF\n", "cfg.toml"); }).find("cfg.toml:2:"),
+            std::string::npos);
+  for (const char* doc : {"a = \"\xC3\x28\"\n", "# \xFF\n", "a = 'x\xED\xA0\x80'\n", "\xF0\x9F\x98"}) {
+    const std::string msg = error_of([&] { load_config_string(o, doc, "cfg.toml"); });
+    EXPECT_NE(msg.find("not valid UTF-8"), std::string::npos) << msg;
+  }
+  EXPECT_NE(error_of([&] { load_config_string(o, "sma = [5]\n\n# \xFF\n", "cfg.toml"); }).find("cfg.toml:3:"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { load_config_string(o, "a = \"\\\xD0\xAF\"", "cfg.toml"); }).find("not a TOML escape"),
+            std::string::npos);
+
+  // Legal non-ASCII: comments, basic and literal strings (one and many lines), quoted keys.
+  RunOptions ok;
+  load_config_string(ok, R"toml(# Настройки — comment 📈
+alert-pct = 4 # порог
+alerts-out = "/tmp/Я \"ü\".jsonl"
+metrics-out = 'C:\data\日本 "x".csv'
+instance-id = """\
+   node-1"""
+[kafka]
+"sasl.password" = '''p\ä'ss"''''
+[tickers."Я"]
+alert-pct = 3
+)toml",
+                     "cfg.toml");
+  EXPECT_EQ(ok.engine.rules.window_move_pct, 4.0);
+  EXPECT_EQ(ok.alerts_out, "/tmp/Я \"ü\".jsonl");
+  EXPECT_EQ(ok.metrics_out, R"(C:\data\日本 "x".csv)");
+  EXPECT_EQ(ok.kafka.instance_id, "node-1");  // line-ending backslash: the newline and indent are trimmed
+  ASSERT_EQ(ok.kafka.properties.size(), 1u);
+  EXPECT_EQ(ok.kafka.properties[0].first, "sasl.password");
+  EXPECT_EQ(ok.kafka.properties[0].second, R"(p\ä'ss"')");  // ''' … '''' ends with one quote of content
+  ASSERT_EQ(ok.ticker_overrides.size(), 1u);
+  EXPECT_EQ(ok.ticker_overrides[0].ticker, "Я");
+}
+
 TEST(Settings, ShouldAcceptDashOrUnderscoreNamesAndApplyValues) {
   RunOptions o;
   apply_setting(o, "alert-pct", "2.5");

@@ -85,6 +85,7 @@ static_assert(TF_RULE_COUNT == static_cast<int>(Rule::kCount));
 static_assert(TF_MAX_TICKER_LEN == SymbolTable::kMaxTickerLen);
 static_assert(TF_MAX_ALERT_CALLBACKS == 8 && TF_MAX_PRODUCERS == kMaxFeedPorts);
 static_assert(TF_DIR_UP == static_cast<int>(Direction::kUp) && TF_DIR_DOWN == static_cast<int>(Direction::kDown));
+static_assert(TF_MIN_EVENT_NS == kMinEventNs && TF_MAX_EVENT_NS == kMaxEventNs);
 
 // ---- handles ------------------------------------------------------------------------------------------
 
@@ -134,7 +135,7 @@ struct tf_producer {
   FeedPort* port = nullptr;
   std::uint64_t seq = 0;
   bool closed = false;
-  Counter back_pressure, blocked_waits, bad_tick, bad_ticker, table_full, stopped;
+  Counter back_pressure, blocked_waits, bad_tick, bad_ticker, table_full, stopped, bad_time;
 
   // Hot path. Budget: three predictable branches, a table-size load, a clock read, one ring write.
   tf_err_t offer(SymbolId symbol, std::int64_t event_ns, double price, double volume, bool count_full) noexcept {
@@ -148,6 +149,10 @@ struct tf_producer {
     if (!(price > 0.0) || !std::isfinite(price) || !(volume >= 0.0) || !std::isfinite(volume)) [[unlikely]] {
       bad_tick.bump();
       return TF_ERR_BAD_TICK;
+    }
+    if (!event_time_in_range(event_ns)) [[unlikely]] {
+      bad_time.bump();
+      return TF_ERR_TIME_OUT_OF_RANGE;
     }
     if (symbol >= owner->engine->symbols().size()) [[unlikely]] {
       bad_ticker.bump();
@@ -346,6 +351,8 @@ TF_API const char* tf_err_str(tf_err_t err) {
       return "TF_ERR_NO_MEMORY: out of memory";
     case TF_ERR_INTERNAL:
       return "TF_ERR_INTERNAL: internal failure";
+    case TF_ERR_TIME_OUT_OF_RANGE:
+      return "TF_ERR_TIME_OUT_OF_RANGE: event time outside 1800-01-01 .. 2199-12-31 (UTC)";
   }
   return "TF_ERR_UNKNOWN: not a tickforge error code";
 }
@@ -683,6 +690,7 @@ TF_API tf_err_t tf_engine_stats(tf_engine_t* engine, tf_stats_t* out) {
         s.rejected_bad_ticker += p->bad_ticker.get();
         s.rejected_symbol_table_full += p->table_full.get();
         s.rejected_stopped += p->stopped.get();
+        s.rejected_time_out_of_range += p->bad_time.get();
       }
     }
     const std::lock_guard<std::mutex> lock(engine->runtime_mutex);

@@ -151,7 +151,10 @@ int produce(RunOptions opt) {
       rd_kafka_poll(rk, 0);
     }
     if (interval_ns > 0) {
-      wait_until(start + static_cast<std::int64_t>(static_cast<double>(i) * interval_ns));
+      if (!wait_until(schedule_at(start, static_cast<double>(i) * interval_ns), [] { return signalled(); })) {
+        stop_reason = "signal";
+        break;
+      }
     }
     const char* ticker = nullptr;
     double price = 0, volume = 0;

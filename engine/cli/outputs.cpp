@@ -61,7 +61,33 @@ void BufferedFile::flush() noexcept {
   used_ = 0;
 }
 
-// ---- formatting -------------------------------------------------------------------------------------
+// ---- formatting -----------------------------------------------------------------------------------
+
+std::string format_duration(std::int64_t ns) {
+  struct Unit {
+    double scale;
+    const char* name;
+  };
+  static constexpr Unit kUnits[] = {{1, "ns"}, {1e3, "µs"}, {1e6, "ms"}, {1e9, "s"}, {60e9, "min"}, {3600e9, "h"},
+                                    {86400e9, "d"}};
+  const double v = static_cast<double>(ns < 0 ? -ns : ns);
+  std::size_t u = 0;
+  while (u + 1 < std::size(kUnits) && v >= kUnits[u + 1].scale) {
+    ++u;
+  }
+  const double x = v / kUnits[u].scale;
+  const char* sign = ns < 0 ? "-" : "";
+  if (u == 0) {
+    return fmt::format("{}{:.0f} {}", sign, x, kUnits[u].name);
+  }
+  // Three significant digits; "5 s" rather than "5.00 s" when the value is whole.
+  if (x == std::floor(x) && x < 1000) {
+    return fmt::format("{}{:.0f} {}", sign, x, kUnits[u].name);
+  }
+  const int decimals = x >= 100 ? 0 : x >= 10 ? 1 : 2;
+  return fmt::format("{}{:.{}f} {}", sign, x, decimals, kUnits[u].name);
+}
+
 
 std::size_t format_alert_text(const Alert& a, char* out, std::size_t cap) noexcept {
   char when[40];

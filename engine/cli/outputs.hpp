@@ -41,6 +41,9 @@ class BufferedFile {
   std::uint64_t write_errors_ = 0;
 };
 
+/// A duration for people: three significant digits and a unit, "703 ns", "12.1 µs", "5 s", "2.50 min".
+std::string format_duration(std::int64_t ns);
+
 /// One alert as a human-readable line plus '\n'.
 std::size_t format_alert_text(const Alert& a, char* out, std::size_t cap) noexcept;
 

@@ -1,6 +1,11 @@
 #include "run_command.hpp"
 
 #include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +26,7 @@
 #include "kafka_feed.hpp"
 #include "outputs.hpp"
 #include "signals.hpp"
+#include "synthetic.hpp"
 
 namespace tickforge::cli {
 
@@ -28,11 +34,22 @@ namespace {
 
 std::atomic<bool> g_signal{false};
 std::atomic<int> g_signal_number{0};
+std::atomic<ShutdownWatchdog*> g_watchdog{nullptr};
 
 extern "C" void on_signal(int sig) {
-  // Async-signal-safe: lock-free atomic stores only. The main loop sees them within a few ms.
+  // Async-signal-safe only: lock-free atomics, sem_post (inside arm()), write(2) and _exit(2).
+  if (g_signal.exchange(true, std::memory_order_relaxed)) {
+    static const char kMsg[] = "\ntickforge: second signal: exiting now, without draining\n";
+    (void)!write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
+    _exit(128 + sig);
+  }
   g_signal_number.store(sig, std::memory_order_relaxed);
-  g_signal.store(true, std::memory_order_relaxed);
+  static const char kStopping[] = "\ntickforge: stopping: draining and flushing (a second signal exits at once)\n";
+  (void)!write(STDERR_FILENO, kStopping, sizeof(kStopping) - 1);
+  // Acquire: the watchdog's constructor finished before it was published (release below).
+  if (ShutdownWatchdog* w = g_watchdog.load(std::memory_order_acquire); w != nullptr) {
+    w->arm();  // the bound starts now, even if the main thread is stuck and never sees the flag
+  }
 }
 
 }  // namespace
@@ -47,6 +64,56 @@ void install_signal_handlers() {
 
 bool signalled() noexcept { return g_signal.load(std::memory_order_relaxed); }
 int signal_number() noexcept { return g_signal_number.load(std::memory_order_relaxed); }
+
+ShutdownWatchdog::ShutdownWatchdog(std::int64_t timeout_ns, std::function<void()> armed, std::function<void()> report)
+    : timeout_ns_(timeout_ns), armed_fn_(std::move(armed)), report_fn_(std::move(report)) {
+  sem_init(&armed_, 0, 0);
+  sem_init(&finished_, 0, 0);
+  thread_ = std::thread([this] { run(); });
+  // Partner: the handler's acquire load; a signal that came before this line is seen by signalled().
+  g_watchdog.store(this, std::memory_order_release);
+  if (signalled()) {
+    arm();
+  }
+}
+
+ShutdownWatchdog::~ShutdownWatchdog() {
+  g_watchdog.store(nullptr, std::memory_order_release);
+  disarm();
+  arm();  // wakes the thread if no stop ever began; it then sees `finished_` posted and returns
+  thread_.join();
+  sem_destroy(&armed_);
+  sem_destroy(&finished_);
+}
+
+// Extra posts are harmless: the thread waits on each semaphore once.
+void ShutdownWatchdog::arm() noexcept { sem_post(&armed_); }
+void ShutdownWatchdog::disarm() noexcept { sem_post(&finished_); }
+
+void ShutdownWatchdog::run() noexcept {
+  while (sem_wait(&armed_) != 0) {  // EINTR
+  }
+  if (sem_trywait(&finished_) == 0) {
+    return;  // finished (or destroyed) before any stop began
+  }
+  armed_fn_();
+  timespec deadline{};
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  const std::int64_t end = deadline.tv_sec * kNsPerSecond + deadline.tv_nsec + timeout_ns_;
+  deadline.tv_sec = end / kNsPerSecond;
+  deadline.tv_nsec = end % kNsPerSecond;
+  for (;;) {
+    if (sem_clockwait(&finished_, CLOCK_MONOTONIC, &deadline) == 0) {
+      return;
+    }
+    if (errno != EINTR) {
+      break;  // ETIMEDOUT
+    }
+  }
+  report_fn_();
+  std::fflush(stderr);
+  std::_Exit(kExitShutdownTimedOut);
+}
 
 namespace {
 
@@ -77,6 +144,7 @@ class AlertPrinter {
       if (printed_this_second_ < per_second_) {
         ++printed_this_second_;
         text_->append(buf, format_alert_text(a, buf, sizeof(buf)));
+        text_pending_ = true;
       } else {
         ++not_printed_;
       }
@@ -87,6 +155,13 @@ class AlertPrinter {
       json_->flush();
     }
     if (text_) {
+      text_->flush();
+    }
+  }
+  /// The console lines printed since the last call, now (at most print-alerts per second of them).
+  void flush_console() {
+    if (text_pending_) {
+      text_pending_ = false;
       text_->flush();
     }
   }
@@ -103,6 +178,7 @@ class AlertPrinter {
   std::int64_t second_ = 0;
   std::uint32_t printed_this_second_ = 0;
   std::uint64_t not_printed_ = 0;
+  bool text_pending_ = false;
 };
 
 // Per-tick metrics go to the --metrics-out writer and/or the Kafka snapshot stream.
@@ -247,15 +323,50 @@ int run(RunOptions opt) {
   }
   AlertPrinter printer(opt, runtime->instance_id());
 
+  // Bounded shutdown: from the moment a stop begins, feeds and shards have shutdown-timeout to end.
+  std::vector<std::uint64_t> cycles_at_stop(engine.shard_count());
+  ShutdownWatchdog watchdog(
+      opt.shutdown_timeout_ns,
+      [&] {
+        for (std::uint32_t s = 0; s < engine.shard_count(); ++s) {
+          cycles_at_stop[s] = engine.shard_progress(s).duty_cycles;
+        }
+      },
+      [&] {
+        fmt::print(stderr, "\ntickforge: error: the run did not stop within {} (--shutdown-timeout):\n",
+                   format_duration(opt.shutdown_timeout_ns));
+        for (std::uint32_t s = 0; s < engine.shard_count(); ++s) {
+          const Engine::ShardProgress p = engine.shard_progress(s);
+          if (!p.live) {
+            continue;
+          }
+          if (p.duty_cycles == cycles_at_stop[s]) {
+            fmt::print(stderr, "  shard {}: did not return to its duty-cycle check (stuck inside a tick or a "
+                               "callback, e.g. waiting for a full output)\n", s);
+          } else {
+            fmt::print(stderr, "  shard {}: still running ({} duty cycles since the stop began)\n", s,
+                       p.duty_cycles - cycles_at_stop[s]);
+          }
+        }
+        for (const auto& f : feeds) {
+          if (!f->done.load(std::memory_order_acquire)) {
+            fmt::print(stderr, "  feed {}: still running (waiting on a full ring?)\n", f->label);
+          }
+        }
+        fmt::print(stderr, "tickforge: exiting with status {} without a summary\n", kExitShutdownTimedOut);
+      });
   install_signal_handlers();
   engine.start(opt.engine_idle, opt.engine_cpus);
   runtime->start();
+  fmt::print(stderr, "tickforge: running: {} feed(s) → {} shard(s); SIGINT/SIGTERM stops, drains and reports\n",
+             feeds.size(), engine.shard_count());
 
   // Main loop: relay alerts, watch the clock, the signals and the feeds.
   const auto t0 = std::chrono::steady_clock::now();
   const char* stop_reason = "input ended";
   for (;;) {
     const std::size_t n = relay.drain(printer);
+    printer.flush_console();
     if (runtime->feeds_done()) {
       break;
     }
@@ -274,6 +385,7 @@ int run(RunOptions opt) {
   }
 
   // Shutdown: stop the feeds, let the shards drain every ring, relay what is left, flush.
+  watchdog.arm();
   runtime->stop_feeds([&] { relay.drain(printer); });  // a blocked feed needs the relay to keep moving
   // stop() joins the shards, which may be waiting for room in the alert relay: keep draining meanwhile.
   std::atomic<bool> engine_stopped{false};
@@ -292,6 +404,7 @@ int run(RunOptions opt) {
   if (metrics) {
     metrics->flush();
   }
+  watchdog.disarm();  // what follows is bounded by its own timeouts (Kafka: --flush-timeout)
   // Kafka: deliver everything queued (bounded by --flush-timeout), then the feeds' last commits.
   runtime->finish();
 
@@ -299,14 +412,16 @@ int run(RunOptions opt) {
   const EngineStats st = engine.stats();
   fmt::print(stderr, "\ntickforge summary ({})\n", stop_reason);
   for (auto& f : feeds) {
-    fmt::print(stderr, "  feed {:<34} published {}{}\n", f->label, f->port->published(),
+    const bool time_limit = f->synthetic && f->synthetic->reached_time_limit();
+    fmt::print(stderr, "  feed {:<34} published {}{}{}\n", f->label, f->port->published(),
+               time_limit ? "  (ended: the next event time would pass 2199-12-31)" : "",
                f->pin_error.empty() ? "" : "  [pinning failed: " + f->pin_error + "]");
   }
   const double secs = st.elapsed_seconds > 0 ? st.elapsed_seconds : 1e-9;
   fmt::print(stderr, "  ticks processed {}  in {:.3f} s  = {:.0f} ticks/s\n", st.ticks, st.elapsed_seconds,
              static_cast<double>(st.ticks) / secs);
-  fmt::print(stderr, "  dropped: ring_full {}  symbol_table_full {}  csv rows rejected {}\n", st.dropped_ring_full,
-             st.symbol_overflows, runtime->csv_rejected());
+  fmt::print(stderr, "  dropped: ring_full {}  symbol_table_full {}  time_out_of_range {}  csv rows rejected {}\n",
+             st.dropped_ring_full, st.symbol_overflows, st.rejected_time, runtime->csv_rejected());
   for (auto& f : feeds) {
     if (f->csv) {
       const CsvLoadResult& r = f->csv->load();

@@ -1,5 +1,17 @@
-// tickforge CLI — SIGINT/SIGTERM: handlers that only set flags; the commands' loops poll them.
+// tickforge CLI — SIGINT/SIGTERM and the bounded shutdown.
+//
+// The handlers only set flags and post a semaphore (async-signal-safe); the commands' loops poll the
+// flags. A second signal ends the process at once (exit 128 + signal). The ShutdownWatchdog bounds the
+// rest: once a stop is requested, the run must have stopped its feeds and shards within the timeout, or
+// the watchdog thread reports what is stuck and exits the process with status 3 — also when the main
+// thread itself is stuck (a write to a pipe nobody reads).
 #pragma once
+
+#include <semaphore.h>
+
+#include <cstdint>
+#include <functional>
+#include <thread>
 
 namespace tickforge::cli {
 
@@ -8,5 +20,34 @@ void install_signal_handlers();
 /// Whether SIGINT or SIGTERM arrived, and which (0 when none).
 [[nodiscard]] bool signalled() noexcept;
 [[nodiscard]] int signal_number() noexcept;
+
+/// Exit status when a shutdown did not finish within its bound.
+inline constexpr int kExitShutdownTimedOut = 3;
+
+class ShutdownWatchdog {
+ public:
+  /// `armed` runs on the watchdog thread when the stop begins (to sample progress); `report` runs there
+  /// if it is not finished within timeout_ns, just before std::_Exit(kExitShutdownTimedOut).
+  ShutdownWatchdog(std::int64_t timeout_ns, std::function<void()> armed, std::function<void()> report);
+  ~ShutdownWatchdog();  // disarms and joins
+  ShutdownWatchdog(const ShutdownWatchdog&) = delete;
+  ShutdownWatchdog& operator=(const ShutdownWatchdog&) = delete;
+
+  /// The stop begins (the main loop ended, or a signal arrived: the handler calls this through the
+  /// process-wide watchdog). Async-signal-safe and idempotent.
+  void arm() noexcept;
+  /// The stop finished in time.
+  void disarm() noexcept;
+
+ private:
+  void run() noexcept;
+
+  std::int64_t timeout_ns_;
+  std::function<void()> armed_fn_;
+  std::function<void()> report_fn_;
+  sem_t armed_{};
+  sem_t finished_{};
+  std::thread thread_;
+};
 
 }  // namespace tickforge::cli

@@ -52,7 +52,7 @@ KafkaPublisher::KafkaPublisher(const PublisherOptions& opt, const SymbolTable& s
   if (!s.metrics_topic.empty()) {
     metrics_topic_ = rd_kafka_topic_new(rk_, s.metrics_topic.c_str(), nullptr);
     metrics_ = std::make_unique<PublishQueue<MetricsRecord>>(shards_, std::max<std::uint32_t>(1024, s.queue_capacity / 4));
-    next_snapshot_ns_.assign(opt.max_tickers, std::numeric_limits<std::int64_t>::min());
+    last_snapshot_ns_.assign(opt.max_tickers, std::numeric_limits<std::int64_t>::min());
   }
   for (std::uint32_t i = 0; i < 2 * shards_; ++i) {
     trackers_.push_back(std::make_unique<DeliveryTracker>());
@@ -80,15 +80,17 @@ void KafkaPublisher::on_alert(void* user, const Alert* alert) noexcept {
 
 void KafkaPublisher::on_update(void* user, const Tick* tick, const TickMetrics* metrics) noexcept {
   auto* self = static_cast<KafkaPublisher*>(user);
-  if (!self->metrics_ || tick->symbol >= self->next_snapshot_ns_.size()) [[unlikely]] {
+  if (!self->metrics_ || tick->symbol >= self->last_snapshot_ns_.size()) [[unlikely]] {
     return;
   }
   // Only this symbol's shard thread reads or writes its slot.
-  std::int64_t& next = self->next_snapshot_ns_[tick->symbol];
-  if (tick->event_ns < next) {
+  // At most one snapshot per metrics interval of event time; t − interval never overflows, t + interval
+  // could (2199 + 36,500 days).
+  std::int64_t& last = self->last_snapshot_ns_[tick->symbol];
+  if (time_minus(tick->event_ns, self->metrics_interval_ns_) < last) {
     return;
   }
-  next = tick->event_ns + self->metrics_interval_ns_;
+  last = tick->event_ns;
   (void)self->metrics_->try_push(self->shards_ == 1 ? 0 : tick->symbol % self->shards_,
                                  MetricsRecord{*tick, *metrics});
 }

@@ -122,7 +122,7 @@ class KafkaPublisher : public ClientEvents {
   std::unique_ptr<PublishQueue<MetricsRecord>> metrics_;
   std::vector<std::unique_ptr<DeliveryTracker>> trackers_;  // [stream * shards + shard], stream 0 = alerts
   std::vector<ChannelStats> counts_;                        // [stream], publisher thread (queued: unused)
-  std::vector<std::int64_t> next_snapshot_ns_;              // [symbol], written by the symbol's shard only
+  std::vector<std::int64_t> last_snapshot_ns_;              // [symbol], written by the symbol's shard only
   std::int64_t metrics_interval_ns_ = 0;
   std::int64_t flush_timeout_ns_ = 0;
   std::map<std::string, std::uint64_t> failed_by_error_;   // publisher thread

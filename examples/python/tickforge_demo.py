@@ -26,7 +26,7 @@ import threading
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_int, c_int8, c_int64,
                     c_size_t, c_uint8, c_uint32, c_uint64, c_void_p, create_string_buffer)
 
-# ---- <tickforge/tickforge.h> 0.2, mirrored field by field (same order, same types) ----------------
+# ---- <tickforge/tickforge.h> 0.3, mirrored field by field (same order, same types) ----------------
 TF_OK, TF_ERR_STOPPED = 0, -2
 TF_MAX_WINDOWS, TF_RULE_COUNT = 8, 5
 
@@ -66,7 +66,8 @@ class Latency(Structure):  # tf_latency_t, nanoseconds
 class Stats(Structure):  # tf_stats_t
     _fields_ = [(name, c_uint64) for name in (
         "pushed", "back_pressure", "blocked_waits", "dropped_ring_full", "rejected_bad_tick",
-        "rejected_bad_ticker", "rejected_symbol_table_full", "rejected_stopped", "ticks", "in_flight",
+        "rejected_bad_ticker", "rejected_symbol_table_full", "rejected_stopped", "rejected_time_out_of_range",
+        "ticks", "in_flight",
         "late_ticks", "extrema_evictions", "alerts")] + [("alerts_by_rule", c_uint64 * TF_RULE_COUNT)] + [
         (name, c_uint64) for name in (
             "suppressed", "feed_rejected", "kafka_alerts_delivered", "kafka_alerts_lost", "symbols",
@@ -164,12 +165,12 @@ def main():
     except (OSError, AttributeError) as e:  # not found, or a symbol missing (not a tickforge library)
         sys.exit(f"tickforge_demo: cannot load {path}: {e}")
 
-    # The version integer (0xMMmmpp00) and the text must agree; the structures above are those of 0.2.
+    # The version integer (0xMMmmpp00) and the text must agree; the structures above are those of 0.3.
     version, text = tf.tf_version(), tf.tf_version_str().decode()
     major, minor = (int(part) for part in text.split(".")[:2])
     assert (version >> 24) & 0xFF == major and (version >> 16) & 0xFF == minor, (hex(version), text)
-    if (major, minor) != (0, 2):
-        sys.exit(f"tickforge_demo: written for the 0.2 API, {path} is {text}")
+    if (major, minor) != (0, 3):
+        sys.exit(f"tickforge_demo: written for the 0.3 API, {path} is {text}")
     print(f"tickforge {text} from {path}")
 
     alerts = []

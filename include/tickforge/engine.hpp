@@ -38,17 +38,22 @@ inline constexpr std::uint32_t kMaxFeedPorts = 64;
 /// port (each feed thread gets its own). No allocation; publish() never throws.
 class FeedPort {
  public:
-  enum class Push : std::uint8_t { kOk, kDroppedFull, kFull };
+  enum class Push : std::uint8_t { kOk, kDroppedFull, kFull, kRejectedTime };
 
   /// Stamps feed index and ingest time, then routes the tick to its shard's ring. On a full ring:
   /// FullPolicy::kBlock waits (pause-spin) until the shard frees a slot; kDropNewest drops it and counts.
-  /// Budget: one clock read (vDSO) + one ring push.
+  /// An event time outside [kMinEventNs, kMaxEventNs] is refused (kRejectedTime) and counted: feeds
+  /// check it themselves to report where the tick came from; this is the last line that no producer
+  /// passes. Budget: one clock read (vDSO) + one range compare + one ring push.
   Push publish(Tick t) noexcept { return publish_at(t, now_ns()); }
 
   /// publish() with a given latency origin: an open-loop feed passes the tick's *scheduled* send time,
   /// so a stall anywhere (feed, ring, engine) shows in the latency of every tick it delayed instead
   /// of being hidden by a late send stamp (coordinated omission).
   Push publish_at(Tick t, std::int64_t origin_ns) noexcept {
+    if (!event_time_in_range(t.event_ns)) [[unlikely]] {
+      return reject_time();
+    }
     t.feed = index_;
     t.ingest_ns = origin_ns;
     SpscRing<Tick>& ring = *rings_[shard_of(t.symbol)];
@@ -62,6 +67,9 @@ class FeedPort {
   /// publish_at() without the full policy: a full ring returns kFull at once and the tick is not
   /// taken (nor counted): back-pressure for a caller that keeps the tick and decides itself.
   Push try_publish_at(Tick t, std::int64_t origin_ns) noexcept {
+    if (!event_time_in_range(t.event_ns)) [[unlikely]] {
+      return reject_time();
+    }
     t.feed = index_;
     t.ingest_ns = origin_ns;
     bump(published_);  // before the ring write, as in publish_at()
@@ -82,6 +90,7 @@ class FeedPort {
   [[nodiscard]] std::uint64_t published() const noexcept { return published_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t dropped_full() const noexcept { return dropped_full_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t full_waits() const noexcept { return full_waits_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t rejected_time() const noexcept { return rejected_time_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint32_t index() const noexcept { return index_; }
 
   /// The shard (and so the ring of this port) a symbol's ticks go to.
@@ -100,6 +109,7 @@ class FeedPort {
   friend class Engine;
   FeedPort(std::uint32_t index, std::uint32_t shard_count, FullPolicy policy, std::uint32_t ring_capacity);
   [[gnu::noinline, gnu::cold]] Push publish_full(SpscRing<Tick>& ring, const Tick& t) noexcept;
+  [[gnu::noinline, gnu::cold]] Push reject_time() noexcept;
   /// Single-writer counter: a relaxed load and store (a plain add on x86), readable from any thread.
   static void bump(std::atomic<std::uint64_t>& c) noexcept { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
   static void unbump(std::atomic<std::uint64_t>& c) noexcept { c.store(c.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed); }
@@ -111,6 +121,7 @@ class FeedPort {
   std::atomic<std::uint64_t> published_{0};
   std::atomic<std::uint64_t> dropped_full_{0};
   std::atomic<std::uint64_t> full_waits_{0};   // pushes that found the ring full and waited (kBlock)
+  std::atomic<std::uint64_t> rejected_time_{0};  // event time outside the supported range
   std::atomic<bool> closed_{false};
 };
 
@@ -124,6 +135,7 @@ struct EngineStats {
   std::uint64_t published = 0;          ///< ticks accepted by ports
   std::uint64_t dropped_ring_full = 0;  ///< FullPolicy::kDropNewest drops
   std::uint64_t full_waits = 0;         ///< FullPolicy::kBlock waits
+  std::uint64_t rejected_time = 0;      ///< refused by ports: event time outside [kMinEventNs, kMaxEventNs]
   std::uint64_t ticks = 0;              ///< ticks processed by shards
   std::uint64_t late_ticks = 0;
   std::uint64_t extrema_evictions = 0;
@@ -196,6 +208,16 @@ class Engine {
   bool snapshot(SymbolId symbol, TickerSnapshot* out) const;
   /// Forgets latency samples so far (end of warm-up). Not while running.
   void reset_latency() noexcept;
+
+  /// One shard thread's progress as a watchdog sees it: any thread, any time, never waits for the shard
+  /// (two relaxed loads). A live shard whose duty_cycles stops advancing is stuck inside a tick or a
+  /// callback: it has not come back to check its rings, its mailbox or a stop request.
+  struct ShardProgress {
+    bool live = false;              ///< the shard thread runs (from start() until it has drained and exits)
+    std::uint64_t duty_cycles = 0;  ///< polls of its rings so far
+  };
+  [[nodiscard]] ShardProgress shard_progress(std::uint32_t shard) const noexcept;
+  [[nodiscard]] std::uint32_t shard_count() const noexcept { return cfg_.shards; }
 
  private:
   struct Mailbox;

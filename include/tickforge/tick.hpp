@@ -18,13 +18,50 @@ inline constexpr std::size_t kFalseSharingRange = 128;
 using SymbolId = std::uint32_t;
 inline constexpr SymbolId kNoSymbol = 0xFFFFFFFFu;
 
+/// Event times the engine supports: [1800-01-01T00:00:00Z, 2200-01-01T00:00:00Z), in ns since the Unix
+/// epoch. Wide enough for any real history, and narrow enough that every window and cooldown arithmetic
+/// stays inside int64 (see kMaxDurationNs). Every entry point refuses a tick outside it and counts it as
+/// `time_out_of_range`: the CSV and JSON parsers, the Kafka feed, the C API push and FeedPort itself.
+inline constexpr std::int64_t kMinEventNs = -5'364'662'400'000'000'000;  ///< 1800-01-01T00:00:00Z
+inline constexpr std::int64_t kEndEventNs = 7'258'118'400'000'000'000;   ///< 2200-01-01T00:00:00Z (excluded)
+inline constexpr std::int64_t kMaxEventNs = kEndEventNs - 1;
+
+/// Longest duration a setting may give (alert window, cooldown, metrics interval, event-time steps):
+/// 36,500 days. t − d never leaves int64 for any supported t and any d ≤ kMaxDurationNs; the engine never
+/// computes t + d (a sum that could), it compares `last > t − d` instead.
+inline constexpr std::int64_t kMaxDurationNs = 36'500LL * 86'400 * 1'000'000'000;
+static_assert(kMinEventNs - kMaxDurationNs > INT64_MIN, "t - d must stay inside int64");
+
+/// Whether t lies in the supported event-time range. One subtraction and one compare.
+[[nodiscard]] constexpr bool event_time_in_range(std::int64_t t) noexcept {
+  return static_cast<std::uint64_t>(t) - static_cast<std::uint64_t>(kMinEventNs) <
+         static_cast<std::uint64_t>(kEndEventNs) - static_cast<std::uint64_t>(kMinEventNs);
+}
+static_assert(event_time_in_range(kMinEventNs) && event_time_in_range(kMaxEventNs));
+static_assert(!event_time_in_range(kMinEventNs - 1) && !event_time_in_range(kEndEventNs));
+static_assert(!event_time_in_range(INT64_MIN) && !event_time_in_range(INT64_MAX));
+
+/// to − from for from ≤ to, both in the supported range: the span can exceed INT64_MAX (400 years is
+/// 1.26e19 ns), so it is unsigned.
+[[nodiscard]] constexpr std::uint64_t event_span_ns(std::int64_t from, std::int64_t to) noexcept {
+  return static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(from);
+}
+
+/// t − d for d ≥ 0, saturated at INT64_MIN: exact for every supported t and d ≤ kMaxDurationNs, and still
+/// defined for any t (a ShardCore driven directly, outside a FeedPort). Window starts and cooldown checks
+/// use it: "less than d since t0" is `t0 > time_minus(t, d)`.
+[[nodiscard]] constexpr std::int64_t time_minus(std::int64_t t, std::int64_t d) noexcept {
+  std::int64_t r = 0;
+  return __builtin_sub_overflow(t, d, &r) ? INT64_MIN : r;
+}
+
 /// One market-data event. Fixed size and trivially copyable so rings move it with memcpy.
 struct Tick {
   SymbolId symbol;          ///< dense id from the SymbolTable
   std::uint32_t feed;       ///< index of the feed that produced it
   double price;             ///< last trade / close price, > 0 and finite (feeds reject the rest)
   double volume;            ///< size of this tick (shares); 0 when the source has none
-  std::int64_t event_ns;    ///< event time, ns since the Unix epoch, UTC: windows run on this
+  std::int64_t event_ns;    ///< event time, ns since the Unix epoch, UTC, in [kMinEventNs, kMaxEventNs]
   std::uint64_t seq;        ///< per-feed sequence number, from 0, strictly increasing
   std::int64_t ingest_ns;   ///< steady-clock ns when the feed handed it to the ring (latency origin)
 };

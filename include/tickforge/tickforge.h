@@ -42,7 +42,7 @@
 /* ---- version ------------------------------------------------------------------------------------ */
 /* CMakeLists.txt reads the project version from these three lines. */
 #define TF_VERSION_MAJOR 0
-#define TF_VERSION_MINOR 2
+#define TF_VERSION_MINOR 3
 #define TF_VERSION_PATCH 0
 /** 0xMMmmpp00: major, minor, patch as hex byte fields (like librdkafka's RD_KAFKA_VERSION). */
 #define TF_VERSION ((TF_VERSION_MAJOR << 24) | (TF_VERSION_MINOR << 16) | (TF_VERSION_PATCH << 8))
@@ -78,7 +78,8 @@ typedef enum tf_err {
   TF_ERR_CPU = -14,              /**< a CPU given for pinning does not exist or is not allowed */
   TF_ERR_TIMED_OUT = -15,        /**< the wait ended before the condition held */
   TF_ERR_NO_MEMORY = -16,        /**< allocation failed (set-up calls only) */
-  TF_ERR_INTERNAL = -17          /**< unexpected internal failure; the message says what */
+  TF_ERR_INTERNAL = -17,         /**< unexpected internal failure; the message says what */
+  TF_ERR_TIME_OUT_OF_RANGE = -18 /**< event time outside [TF_MIN_EVENT_NS, TF_MAX_EVENT_NS] */
 } tf_err_t;
 
 /** Short stable name of a code, e.g. "TF_ERR_BACK_PRESSURE: ring full". Static string; never NULL. */
@@ -86,7 +87,7 @@ TF_API const char *tf_err_str(tf_err_t err);
 
 /** TF_VERSION of the library actually loaded (compare with TF_VERSION to detect a mismatch). */
 TF_API int tf_version(void);
-/** "0.2.0". Static string. */
+/** "0.3.0". Static string. */
 TF_API const char *tf_version_str(void);
 
 /* ---- records -------------------------------------------------------------------------------------- */
@@ -94,6 +95,10 @@ TF_API const char *tf_version_str(void);
 #define TF_MAX_WINDOWS 8     /**< SMA/variance/EMA windows (setting sma) */
 #define TF_MAX_ALERT_CALLBACKS 8
 #define TF_MAX_PRODUCERS 64  /**< producer handles + built-in feeds per engine */
+/** Supported event times: 1800-01-01T00:00:00Z (included) to 2200-01-01T00:00:00Z (excluded), ns since
+ * the Unix epoch. A push outside returns TF_ERR_TIME_OUT_OF_RANGE. */
+#define TF_MIN_EVENT_NS (-5364662400000000000LL)
+#define TF_MAX_EVENT_NS (7258118399999999999LL)
 
 /** Alert rules (the `rule` field of tf_alert_t). */
 typedef enum tf_rule {
@@ -113,7 +118,7 @@ typedef enum tf_direction { TF_DIR_DOWN = -1, TF_DIR_NONE = 0, TF_DIR_UP = 1 } t
 typedef struct tf_tick {
   uint32_t symbol;  /**< from tf_engine_symbol() (ignored by the *_ticker variants) */
   uint32_t reserved;
-  int64_t event_ns; /**< event time, ns since the Unix epoch, UTC: windows run on this clock */
+  int64_t event_ns; /**< event time, ns since the Unix epoch, UTC, in [TF_MIN_EVENT_NS, TF_MAX_EVENT_NS] */
   double price;     /**< > 0 and finite */
   double volume;    /**< ≥ 0 and finite; 0 when the source has none */
 } tf_tick_t;
@@ -190,6 +195,7 @@ typedef struct tf_stats {
   uint64_t rejected_bad_ticker;        /**< TF_ERR_BAD_TICKER and TF_ERR_UNKNOWN_SYMBOL on push */
   uint64_t rejected_symbol_table_full; /**< TF_ERR_SYMBOL_TABLE_FULL on push */
   uint64_t rejected_stopped;           /**< TF_ERR_STOPPED on push */
+  uint64_t rejected_time_out_of_range; /**< TF_ERR_TIME_OUT_OF_RANGE on push */
   uint64_t ticks;                      /**< ticks processed (metrics, rules, callbacks done) */
   uint64_t in_flight;                  /**< pushed but not processed yet */
   uint64_t late_ticks;                 /**< event time older than the ticker's previous tick */
