@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -37,11 +38,11 @@ std::atomic<int> g_signal_number{0};
 std::atomic<ShutdownWatchdog*> g_watchdog{nullptr};
 
 extern "C" void on_signal(int sig) {
-  // Async-signal-safe only: lock-free atomics, sem_post (inside arm()), write(2) and _exit(2).
+  // Async-signal-safe only: lock-free atomics, sem_post (inside arm()), write(2) and _Exit.
   if (g_signal.exchange(true, std::memory_order_relaxed)) {
     static const char kMsg[] = "\ntickforge: second signal: exiting now, without draining\n";
     (void)!write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
-    _exit(128 + sig);
+    std::_Exit(128 + sig);  // async-signal-safe, and no atexit work (sanitizers report nothing)
   }
   g_signal_number.store(sig, std::memory_order_relaxed);
   static const char kStopping[] = "\ntickforge: stopping: draining and flushing (a second signal exits at once)\n";
@@ -325,6 +326,7 @@ int run(RunOptions opt) {
 
   // Bounded shutdown: from the moment a stop begins, feeds and shards have shutdown-timeout to end.
   std::vector<std::uint64_t> cycles_at_stop(engine.shard_count());
+  std::atomic<const char*> phase{"running"};  // where the stop is; the watchdog reports it
   ShutdownWatchdog watchdog(
       opt.shutdown_timeout_ns,
       [&] {
@@ -335,11 +337,19 @@ int run(RunOptions opt) {
       [&] {
         fmt::print(stderr, "\ntickforge: error: the run did not stop within {} (--shutdown-timeout):\n",
                    format_duration(opt.shutdown_timeout_ns));
+        const char* reached = phase.load(std::memory_order_relaxed);
+        fmt::print(stderr, "  stop reached: {}\n", reached);
+        if (std::string_view(reached) == "running") {
+          fmt::print(stderr, "  the main thread has not begun the stop: it is stuck writing an output (a file or "
+                             "pipe that takes no data?)\n");
+        }
+        bool any = false;
         for (std::uint32_t s = 0; s < engine.shard_count(); ++s) {
           const Engine::ShardProgress p = engine.shard_progress(s);
           if (!p.live) {
             continue;
           }
+          any = true;
           if (p.duty_cycles == cycles_at_stop[s]) {
             fmt::print(stderr, "  shard {}: did not return to its duty-cycle check (stuck inside a tick or a "
                                "callback, e.g. waiting for a full output)\n", s);
@@ -350,8 +360,13 @@ int run(RunOptions opt) {
         }
         for (const auto& f : feeds) {
           if (!f->done.load(std::memory_order_acquire)) {
+            any = true;
             fmt::print(stderr, "  feed {}: still running (waiting on a full ring?)\n", f->label);
           }
+        }
+        if (!any && std::string_view(reached) != "running") {
+          fmt::print(stderr, "  every feed and shard has ended: the main thread is stuck writing an output (a file "
+                             "or pipe that takes no data?)\n");
         }
         fmt::print(stderr, "tickforge: exiting with status {} without a summary\n", kExitShutdownTimedOut);
       });
@@ -386,8 +401,10 @@ int run(RunOptions opt) {
 
   // Shutdown: stop the feeds, let the shards drain every ring, relay what is left, flush.
   watchdog.arm();
+  phase.store("stopping the feeds", std::memory_order_relaxed);
   runtime->stop_feeds([&] { relay.drain(printer); });  // a blocked feed needs the relay to keep moving
   // stop() joins the shards, which may be waiting for room in the alert relay: keep draining meanwhile.
+  phase.store("draining the shards", std::memory_order_relaxed);
   std::atomic<bool> engine_stopped{false};
   std::thread stopper([&engine, &engine_stopped] {
     engine.stop();
@@ -399,6 +416,7 @@ int run(RunOptions opt) {
     }
   }
   stopper.join();
+  phase.store("flushing the outputs", std::memory_order_relaxed);
   relay.drain(printer);
   printer.flush();
   if (metrics) {
