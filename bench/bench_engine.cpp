@@ -73,7 +73,7 @@ void on_tick(benchmark::State& st, Variant v) {
     cfg.rules.volume_spike_factor = 0;
     cfg.rules.sma_cross = false;
   }
-  ShardCore core(cfg, cfg.max_tickers, 0, 1, s.symbols);
+  ShardCore core(cfg, cfg.max_tickers, 0, ShardIndex{1}, s.symbols);
   core.set_measure_latency(v == kWithLatency);
   double sink = 0;
   if (v == kWithUpdateFn) {
@@ -127,7 +127,7 @@ void alert_path(benchmark::State& st) {
   cfg.rules.cooldown_ns = 0;
   cfg.rules.window_move_pct = cfg.rules.volatility_pct = cfg.rules.volume_spike_factor = 0;
   cfg.rules.sma_cross = false;
-  ShardCore core(cfg, cfg.max_tickers, 0, 1, s.symbols);
+  ShardCore core(cfg, cfg.max_tickers, 0, ShardIndex{1}, s.symbols);
   core.set_measure_latency(false);
   SpscRing<Alert> relay(1024);
   core.add_alert_callback([](void* user, const Alert* a) { (void)static_cast<SpscRing<Alert>*>(user)->try_push(*a); },

@@ -1,17 +1,13 @@
 #include <tickforge/engine.hpp>
 
-#include <pthread.h>
-#include <sched.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 
+#include "agent.hpp"
 #include "clock.hpp"  // ShardCore calibrates it
-#include "idle.hpp"
 #include "shard_core.hpp"
 
 namespace tickforge {
@@ -48,9 +44,13 @@ void check_rules(const RuleParams& r, const std::string& where) {
 }  // namespace
 
 void EngineConfig::validate() const {
-  if (max_tickers == 0 || max_tickers > (1u << 24)) {
-    throw std::invalid_argument(fmt_error("max_tickers must be in [1, 16777216], got ", max_tickers));
-  }
+  auto in = [](const char* name, std::uint32_t v, std::uint32_t lo, std::uint32_t hi) {
+    if (v < lo || v > hi) {
+      throw std::invalid_argument(std::string(name) + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                                  "], got " + std::to_string(v));
+    }
+  };
+  in("max_tickers", max_tickers, 1, kMaxTickers);
   if (sma_windows.empty() || sma_windows.size() > kMaxSmaWindows) {
     throw std::invalid_argument("sma windows: give 1 to 8 window lengths");
   }
@@ -67,15 +67,9 @@ void EngineConfig::validate() const {
   if (ddof > 1) {
     throw std::invalid_argument(fmt_error("ddof must be 0 (population) or 1 (sample), got ", ddof));
   }
-  if (extrema_capacity < 2 || extrema_capacity > 65536) {
-    throw std::invalid_argument(fmt_error("extrema_capacity must be in [2, 65536], got ", extrema_capacity));
-  }
-  if (ring_capacity < 2 || ring_capacity > (1u << 30)) {
-    throw std::invalid_argument(fmt_error("ring_capacity must be in [2, 1073741824], got ", ring_capacity));
-  }
-  if (shards == 0 || shards > 256) {
-    throw std::invalid_argument(fmt_error("shards must be in [1, 256], got ", shards));
-  }
+  in("extrema_capacity", extrema_capacity, kMinExtremaCapacity, kMaxExtremaCapacity);
+  in("ring_capacity", ring_capacity, kMinRingCapacity, kMaxRingCapacity);
+  in("shards", shards, 1, kMaxShards);
   check_rules(rules, "");
   for (const auto& [ticker, r] : ticker_rules) {
     check_rules(r, "tickers." + ticker + ".");
@@ -86,9 +80,9 @@ void EngineConfig::validate() const {
 
 std::int64_t FeedPort::now_ns() noexcept { return tickforge::now_ns(); }
 
-FeedPort::FeedPort(std::uint32_t index, std::uint32_t shard_count, FullPolicy policy, std::uint32_t ring_capacity)
-    : index_(index), shard_count_(shard_count), policy_(policy) {
-  for (std::uint32_t s = 0; s < shard_count; ++s) {
+FeedPort::FeedPort(std::uint32_t index, ShardIndex shards, FullPolicy policy, std::uint32_t ring_capacity)
+    : index_(index), index_of_(shards), policy_(policy) {
+  for (std::uint32_t s = 0; s < shards.shards(); ++s) {
     rings_.push_back(std::make_unique<SpscRing<Tick>>(ring_capacity));
   }
 }
@@ -114,7 +108,7 @@ FeedPort::Push FeedPort::publish_full(SpscRing<Tick>& ring, const Tick& t) noexc
 // ---- Engine -----------------------------------------------------------------------------------------
 
 // Reading a shard's state from another thread while it runs (snapshot, stats): the caller posts a
-// Request in the shard's Mailbox and waits; the shard thread checks the mailbox once per duty cycle (one
+// Request in the shard agent's mailbox and waits; the shard checks the mailbox once per duty cycle (one
 // relaxed load of a line only callers write), serves the request between two ticks and releases `done`.
 // When the shard thread is not live (before start, after it exited) the caller reads directly. The
 // hand-over at exit: the shard clears `live` (release) after its last tick, then serves a request it
@@ -129,21 +123,97 @@ struct Engine::Request {
   LatencyHistogram* process = nullptr;
   LatencyHistogram* alert = nullptr;
   std::uint64_t high_water = 0;
+  std::int64_t first_tick_ns = 0;
+  std::int64_t last_tick_ns = 0;
   std::atomic<bool> done{false};
 };
 
-struct alignas(kFalseSharingRange) Engine::Mailbox {
-  std::atomic<Request*> request{nullptr};  // written by callers, taken by the shard thread
-  std::atomic<bool> live{false};           // the shard thread runs and serves requests
-  std::atomic<std::uint64_t> cycles{0};    // duty cycles: written by the shard thread only (watchdogs read)
-  std::mutex callers;                      // one request per shard at a time; never taken by the shard
+// One shard's duty cycle, run by an AgentRunner on the shard's thread: pick up ports opened since the
+// last cycle, serve a mailbox request, consume every ring (at most kBatch ticks each), and finish once a
+// stop is requested (or every port is closed) and the rings are empty.
+struct Engine::ShardAgent {
+  ShardAgent(Engine& e, std::uint32_t s) : engine(e), shard(s), core(*e.shards_[s]) {}
+
+  std::size_t do_work() noexcept {
+    // Partner: the release store in open_port(): a port counted here is fully constructed.
+    for (const std::uint32_t n = engine.port_count_.load(std::memory_order_acquire); n_rings < n; ++n_rings) {
+      rings[n_rings] = engine.ports_[n_rings]->rings_[shard].get();
+    }
+    if (mb.request.load(std::memory_order_relaxed) != nullptr) [[unlikely]] {
+      take_request();
+    }
+    std::size_t work = 0;
+    auto handle = [this](const Tick& t) noexcept { core.on_tick(t); };
+    for (std::uint32_t i = 0; i < n_rings; ++i) {
+      work += rings[i]->consume(handle, kBatch);
+    }
+    if (work != 0) {
+      // One clock read per busy duty cycle: when the first and the last tick were processed.
+      last_tick_ns = now_ns();
+      first_tick_ns = first_tick_ns != 0 ? first_tick_ns : last_tick_ns;
+      return work;
+    }
+    // Acquire loads: everything a producer pushed before close() (release) is visible below.
+    bool finish = engine.stop_requested_.load(std::memory_order_acquire);
+    if (!finish && engine.finish_when_ports_closed_) {
+      finish = true;
+      for (std::uint32_t i = 0; i < n_rings; ++i) {
+        finish = finish && engine.ports_[i]->closed();
+      }
+    }
+    if (!finish) {
+      return 0;
+    }
+    for (std::uint32_t i = 0; i < n_rings; ++i) {
+      work += rings[i]->consume(handle, SIZE_MAX);
+    }
+    if (work == 0) {
+      // Partner: the callers' acquire loads of `live`: after it, they may read this shard directly.
+      mb.live.store(false, std::memory_order_release);
+      take_request();  // one posted before `live` fell
+      finished = true;
+    }
+    return work;
+  }
+  [[nodiscard]] bool done() const noexcept { return finished; }
+  void on_start() noexcept { t_shard_of_ = &engine; }
+  void on_close() noexcept {}
+
+  void take_request() noexcept {
+    // Acquire: the caller's request fields (release store in ask_shard) are visible.
+    if (Request* req = mb.request.exchange(nullptr, std::memory_order_acquire); req != nullptr) {
+      engine.serve(shard, *req);
+      req->done.store(true, std::memory_order_release);  // partner: the caller's acquire load
+    }
+  }
+
+  static constexpr std::size_t kBatch = 256;  // bounds how long one port can starve the others
+
+  Engine& engine;
+  const std::uint32_t shard;
+  ShardCore& core;
+  std::array<SpscRing<Tick>*, kMaxFeedPorts> rings{};  // this shard's ring of every port so far
+  std::uint32_t n_rings = 0;
+  bool finished = false;
+  std::int64_t first_tick_ns = 0;  // shard thread; read through a kStats request or after the join
+  std::int64_t last_tick_ns = 0;
+
+  // The mailbox: written by callers (request) and by the shard (live); its own false-sharing block.
+  struct alignas(kFalseSharingRange) Mailbox {
+    std::atomic<Request*> request{nullptr};  // written by callers, taken by the shard thread
+    std::atomic<bool> live{false};           // the shard thread runs and serves requests
+    std::mutex callers;                      // one request per shard at a time; never taken by the shard
+  } mb;
 };
 
-Engine::Engine(EngineConfig cfg) : cfg_((cfg.validate(), std::move(cfg))), symbols_(cfg_.max_tickers) {
-  const std::uint32_t per_shard = (cfg_.max_tickers + cfg_.shards - 1) / cfg_.shards;
+Engine::Engine(EngineConfig cfg)
+    : cfg_((cfg.validate(), std::move(cfg))), index_(cfg_.shards), symbols_(cfg_.max_tickers) {
   for (std::uint32_t s = 0; s < cfg_.shards; ++s) {
-    shards_.push_back(std::make_unique<ShardCore>(cfg_, per_shard, s, cfg_.shards, symbols_));
-    mailboxes_.push_back(std::make_unique<Mailbox>());
+    shards_.push_back(std::make_unique<ShardCore>(cfg_, index_.per_shard(cfg_.max_tickers), s, index_, symbols_));
+  }
+  for (std::uint32_t s = 0; s < cfg_.shards; ++s) {
+    agents_.push_back(std::make_unique<ShardAgent>(*this, s));
+    runners_.push_back(std::make_unique<AgentRunner>());  // passive until start(): a watchdog may read it
   }
   for (const auto& [ticker, params] : cfg_.ticker_rules) {
     set_ticker_rules(ticker, params);
@@ -192,17 +262,17 @@ void Engine::set_ticker_rules(std::string_view ticker, const RuleParams& params)
   if (id == kNoSymbol) {
     throw std::invalid_argument("ticker '" + std::string(ticker) + "': " + SymbolTable::to_string(why));
   }
-  shards_[id % cfg_.shards]->set_ticker_rules(id, params);
+  shards_[index_.shard_of(id)]->set_ticker_rules(id, params);
 }
 
-FeedPort& Engine::add_feed() {
-  const std::lock_guard<std::mutex> lock(add_feed_mutex_);
+FeedPort& Engine::open_port() {
+  const std::lock_guard<std::mutex> lock(open_port_mutex_);
   const std::uint32_t n = port_count_.load(std::memory_order_relaxed);
   if (n == kMaxFeedPorts) {
     throw std::length_error("too many feeds/producers (at most " + std::to_string(kMaxFeedPorts) + ")");
   }
-  ports_[n].reset(new FeedPort(n, cfg_.shards, cfg_.full_policy, cfg_.ring_capacity));
-  // Partner: the acquire loads in run_shard() and stats(): a port counted is fully constructed.
+  ports_[n].reset(new FeedPort(n, index_, cfg_.full_policy, cfg_.ring_capacity));
+  // Partner: the acquire loads in the shard agents and stats(): a port counted is fully constructed.
   port_count_.store(n + 1, std::memory_order_release);
   return *ports_[n];
 }
@@ -215,8 +285,8 @@ void Engine::set_finish_when_ports_closed(bool on) {
 }
 
 void Engine::start(IdleKind idle, const std::vector<int>& cpus) {
-  if (running()) {
-    throw std::logic_error("start: already running");
+  if (started_) {
+    throw std::logic_error("start: an engine starts once");
   }
   for (std::size_t s = 0; s < shards_.size() && s < cpus.size(); ++s) {
     if (cpus[s] >= 0 && !cpu_usable(cpus[s])) {
@@ -224,86 +294,24 @@ void Engine::start(IdleKind idle, const std::vector<int>& cpus) {
                                " does not exist or is not allowed for this process");
     }
   }
+  started_ = true;
   stop_requested_.store(false, std::memory_order_relaxed);
   started_ns_.store(tickforge::now_ns(), std::memory_order_relaxed);
   running_.store(true, std::memory_order_release);
   for (std::uint32_t s = 0; s < shards_.size(); ++s) {
-    const int cpu = s < cpus.size() ? cpus[s] : -1;
-    Mailbox& mb = *mailboxes_[s];
+    ShardAgent& agent = *agents_[s];
     {
       // Under the callers' mutex: a caller reading a shard directly finishes before its thread exists.
-      const std::lock_guard<std::mutex> lock(mb.callers);
-      mb.live.store(true, std::memory_order_relaxed);  // the thread start below orders it for the shard
+      const std::lock_guard<std::mutex> lock(agent.mb.callers);
+      agent.mb.live.store(true, std::memory_order_relaxed);  // the thread start below orders it for the shard
     }
     try {
-      threads_.emplace_back([this, s, idle, cpu] { run_shard(s, idle, cpu); });
+      runners_[s]->start(agent, AgentOptions{"tf-shard-" + std::to_string(s), s < cpus.size() ? cpus[s] : -1, idle});
     } catch (...) {
-      mb.live.store(false, std::memory_order_relaxed);  // no thread serves this shard
+      agent.mb.live.store(false, std::memory_order_relaxed);  // no thread serves this shard
       stop();
       throw;
     }
-  }
-}
-
-void Engine::run_shard(std::uint32_t shard, IdleKind idle_kind, int cpu) noexcept {
-  if (cpu >= 0 && !pin_current_thread(cpu, nullptr)) {
-    pin_failures_.fetch_add(1, std::memory_order_relaxed);
-  }
-  t_shard_of_ = this;
-  ShardCore& core = *shards_[shard];
-  Mailbox& mb = *mailboxes_[shard];
-  IdleStrategy idle(idle_kind);
-  std::array<SpscRing<Tick>*, kMaxFeedPorts> rings{};  // this shard's ring of every port so far
-  std::uint32_t n_rings = 0;
-  auto take_request = [&] {
-    // Acquire: the caller's request fields (release store in ask_shard) are visible.
-    if (Request* req = mb.request.exchange(nullptr, std::memory_order_acquire); req != nullptr) {
-      serve(shard, *req);
-      req->done.store(true, std::memory_order_release);  // partner: the caller's acquire load
-    }
-  };
-  auto handle = [&core](const Tick& t) noexcept { core.on_tick(t); };
-  constexpr std::size_t kBatch = 256;  // bounds how long one port can starve the others
-  for (std::uint64_t cycle = 1;; ++cycle) {
-    // Single writer, relaxed: a progress indicator for shard_progress(), it publishes no data.
-    mb.cycles.store(cycle, std::memory_order_relaxed);
-    // Partner: the release store in add_feed(): a port counted here is fully constructed.
-    for (const std::uint32_t n = port_count_.load(std::memory_order_acquire); n_rings < n; ++n_rings) {
-      rings[n_rings] = ports_[n_rings]->rings_[shard].get();
-    }
-    if (mb.request.load(std::memory_order_relaxed) != nullptr) [[unlikely]] {
-      take_request();
-    }
-    std::size_t work = 0;
-    for (std::uint32_t i = 0; i < n_rings; ++i) {
-      work += rings[i]->consume(handle, kBatch);
-    }
-    if (work != 0) {
-      idle.reset();
-      continue;
-    }
-    // Acquire loads: everything a producer pushed before close() (release) is visible below.
-    bool finished = stop_requested_.load(std::memory_order_acquire);
-    if (!finished && finish_when_ports_closed_) {
-      finished = true;
-      for (std::uint32_t i = 0; i < n_rings; ++i) {
-        finished = finished && ports_[i]->closed();
-      }
-    }
-    if (finished) {
-      std::size_t rest = 0;
-      for (std::uint32_t i = 0; i < n_rings; ++i) {
-        rest += rings[i]->consume(handle, SIZE_MAX);
-      }
-      if (rest == 0) {
-        // Partner: the callers' acquire loads of `live`: after it, they may read this shard directly.
-        mb.live.store(false, std::memory_order_release);
-        take_request();  // one posted before `live` fell
-        return;
-      }
-      continue;
-    }
-    idle.idle();
   }
 }
 
@@ -314,6 +322,8 @@ void Engine::serve(std::uint32_t shard, Request& req) const noexcept {
     return;
   }
   core.readout(&req.counters, req.process, req.alert);
+  req.first_tick_ns = agents_[shard]->first_tick_ns;
+  req.last_tick_ns = agents_[shard]->last_tick_ns;
   for (std::uint32_t i = 0, n = port_count_.load(std::memory_order_acquire); i < n; ++i) {
     req.high_water = std::max<std::uint64_t>(req.high_water, ports_[i]->rings_[shard]->high_water_mark());
   }
@@ -323,7 +333,7 @@ void Engine::ask_shard(std::uint32_t shard, Request& req) const {
   if (on_shard_thread()) {
     throw std::logic_error("snapshot/stats from a callback of this engine would wait for itself");
   }
-  Mailbox& mb = *mailboxes_[shard];
+  auto& mb = agents_[shard]->mb;
   const std::lock_guard<std::mutex> lock(mb.callers);
   if (mb.live.load(std::memory_order_acquire)) {
     mb.request.store(&req, std::memory_order_release);  // partner: the shard's acquire exchange
@@ -355,24 +365,21 @@ bool Engine::snapshot(SymbolId symbol, TickerSnapshot* out) const {
   req.kind = Request::Kind::kSnapshot;
   req.symbol = symbol;
   req.snapshot = out;
-  ask_shard(symbol % cfg_.shards, req);
+  ask_shard(index_.shard_of(symbol), req);
   return true;
 }
 
 void Engine::stop() {
-  if (threads_.empty()) {
+  if (!running()) {
     return;
   }
   if (on_shard_thread()) {
     throw std::logic_error("stop() from a callback of this engine would join its own thread");
   }
-  stop_requested_.store(true, std::memory_order_release);  // partner: acquire load in run_shard
-  for (auto& t : threads_) {
-    if (t.joinable()) {
-      t.join();
-    }
+  stop_requested_.store(true, std::memory_order_release);  // partner: the shard agents' acquire load
+  for (auto& r : runners_) {
+    r->join();
   }
-  threads_.clear();
   elapsed_seconds_.store(static_cast<double>(tickforge::now_ns() - started_ns_.load(std::memory_order_relaxed)) / 1e9,
                          std::memory_order_relaxed);
   running_.store(false, std::memory_order_release);
@@ -381,15 +388,15 @@ void Engine::stop() {
 thread_local const Engine* Engine::t_shard_of_ = nullptr;
 
 Engine::ShardProgress Engine::shard_progress(std::uint32_t shard) const noexcept {
-  if (shard >= mailboxes_.size()) {
+  if (shard >= agents_.size()) {
     return {};
   }
-  const Mailbox& mb = *mailboxes_[shard];
   // Relaxed: a diagnostic view; nothing is read through it.
-  return {mb.live.load(std::memory_order_relaxed), mb.cycles.load(std::memory_order_relaxed)};
+  const bool live = agents_[shard]->mb.live.load(std::memory_order_relaxed);
+  return {live, runners_[shard]->duty_cycles()};
 }
 
-void Engine::process(const Tick& t) noexcept { shards_[t.symbol % cfg_.shards]->on_tick(t); }
+void Engine::process(const Tick& t) noexcept { shards_[index_.shard_of(t.symbol)]->on_tick(t); }
 
 void Engine::reset_latency() noexcept {
   for (auto& s : shards_) {
@@ -402,6 +409,8 @@ EngineStats Engine::stats() const {
   LatencyHistogram proc;
   LatencyHistogram alert;
   st.running = running();
+  std::int64_t first = 0;
+  std::int64_t last = 0;
   for (std::uint32_t s = 0; s < shards_.size(); ++s) {
     Request req;
     req.kind = Request::Kind::kStats;
@@ -415,74 +424,40 @@ EngineStats Engine::stats() const {
     st.extrema_evictions += c.extrema_evictions;
     st.alerts += c.alerts;
     st.suppressed += c.suppressed;
-    for (std::size_t r = 0; r < st.by_rule.size(); ++r) {
+    for (std::size_t r = 0; r < st.alerts_by_rule_direction.size(); ++r) {
       for (std::size_t d = 0; d < 3; ++d) {
-        st.by_rule[r][d] += c.by_rule[r][d];
+        st.alerts_by_rule_direction[r][d] += c.by_rule[r][d];
       }
     }
+    if (req.first_tick_ns != 0) {
+      first = first == 0 ? req.first_tick_ns : std::min(first, req.first_tick_ns);
+      last = std::max(last, req.last_tick_ns);
+    }
   }
-  st.ports = port_count_.load(std::memory_order_acquire);  // partner: release store in add_feed()
-  for (std::uint32_t i = 0; i < st.ports; ++i) {
+  st.producers = port_count_.load(std::memory_order_acquire);  // partner: release store in open_port()
+  for (std::uint32_t i = 0; i < st.producers; ++i) {
     const FeedPort& p = *ports_[i];
-    st.published += p.published();
+    st.pushed += p.published();
     st.dropped_ring_full += p.dropped_full();
-    st.full_waits += p.full_waits();
-    st.rejected_time += p.rejected_time();
+    st.blocked_waits += p.full_waits();
+    st.rejected_time_out_of_range += p.rejected_time();
   }
   st.ring_capacity = SpscRing<Tick>::capacity_for(cfg_.ring_capacity);
-  st.in_flight = st.published > st.ticks ? st.published - st.ticks : 0;
+  st.in_flight = st.pushed > st.ticks ? st.pushed - st.ticks : 0;
   st.symbols = symbols_.size();
-  st.symbol_overflows = symbols_.overflow_count();
-  st.pin_failures = pin_failures_.load(std::memory_order_relaxed);
+  st.symbol_table_full = symbols_.overflow_count();
+  st.shards = index_.shards();
+  for (std::uint32_t s = 0; s < runners_.size(); ++s) {
+    if (runners_[s]->pin_failed()) {
+      ++st.pin_failures;
+    }
+  }
   st.process_latency = summarize(proc);
   st.alert_latency = summarize(alert);
   st.elapsed_seconds = st.running ? static_cast<double>(tickforge::now_ns() - started_ns_.load(std::memory_order_relaxed)) / 1e9
                                   : elapsed_seconds_.load(std::memory_order_relaxed);
+  st.processing_seconds = last > first ? static_cast<double>(last - first) / 1e9 : 0;
   return st;
-}
-
-// ---- CPU affinity -----------------------------------------------------------------------------------
-
-namespace {
-
-// The CPUs this process may use, read once before main() runs. A thread's own mask is the wrong
-// reference: once a thread has pinned itself to CPU 1, its children inherit {1} and would see CPU 0
-// as "not allowed" although the process may use it (found by bench_ring).
-struct ProcessCpus {
-  cpu_set_t set{};
-  bool ok = false;
-  ProcessCpus() noexcept {
-    CPU_ZERO(&set);
-    ok = sched_getaffinity(0, sizeof(set), &set) == 0;
-  }
-};
-const ProcessCpus g_process_cpus;
-
-}  // namespace
-
-bool cpu_usable(int cpu) noexcept {
-  if (cpu < 0 || cpu >= CPU_SETSIZE || !g_process_cpus.ok) {
-    return false;
-  }
-  return CPU_ISSET(cpu, &g_process_cpus.set) != 0;
-}
-
-bool pin_current_thread(int cpu, std::string* error) noexcept {
-  if (!cpu_usable(cpu)) {
-    if (error != nullptr) {
-      *error = "CPU " + std::to_string(cpu) + " does not exist or is not allowed for this process";
-    }
-    return false;
-  }
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  // The kernel checks the CPU against the process's cpuset, not against this thread's current mask.
-  const int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-  if (rc != 0 && error != nullptr) {
-    *error = "pthread_setaffinity_np(" + std::to_string(cpu) + ") failed: error " + std::to_string(rc);
-  }
-  return rc == 0;
 }
 
 }  // namespace tickforge

@@ -10,7 +10,7 @@
 #include <bit>
 #include <cstdint>
 
-#include <tickforge/engine.hpp>  // LatencySummary
+#include <tickforge/latency.hpp>
 
 namespace tickforge {
 

@@ -50,10 +50,10 @@ const char* to_string(Direction d) noexcept {
   return d == Direction::kUp ? "up" : d == Direction::kDown ? "down" : "none";
 }
 
-ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint32_t shard_index,
-                     std::uint32_t shard_count, const SymbolTable& symbols)
+ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint32_t shard_index, ShardIndex shards,
+                     const SymbolTable& symbols)
     : capacity_(capacity),
-      shard_count_(shard_count),
+      index_(shards),
       n_windows_(static_cast<std::uint32_t>(cfg.sma_windows.size())),
       ddof_(cfg.ddof),
       vol_window_(cfg.effective_volatility_window()),
@@ -87,6 +87,7 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
     aux_[i].returns.ddof = ddof_;
     core_[i].last_price = kNaN;
     core_[i].last_event_ns = kNever;
+    core_[i].volume_mean = kNaN;
     for (auto& by_dir : aux_[i].last_alert_ns) {
       by_dir[0] = by_dir[1] = kNever;
     }
@@ -113,7 +114,7 @@ void ShardCore::set_ticker_rules(SymbolId symbol, const RuleParams& params) {
   if (params_.size() > 0xFFFF) {
     throw std::length_error("too many per-ticker rule sets (at most 65,535)");
   }
-  const std::uint32_t local = symbol / shard_count_;
+  const std::uint32_t local = index_.local_of(symbol);
   if (local >= capacity_) {
     throw std::out_of_range("symbol id beyond shard capacity");
   }
@@ -122,8 +123,7 @@ void ShardCore::set_ticker_rules(SymbolId symbol, const RuleParams& params) {
 }
 
 void ShardCore::on_tick(const Tick& t) noexcept {
-  // One shard (the default) needs no division; a predictable branch is cheaper than a 32-bit div.
-  const std::uint32_t local = shard_count_ == 1 ? t.symbol : t.symbol / shard_count_;
+  const std::uint32_t local = index_.local_of(t.symbol);  // a shift (power-of-two shard counts)
   TickerCore& c = core_[local];
   std::int64_t event_ns = t.event_ns;
   if (event_ns < c.last_event_ns) [[unlikely]] {
@@ -136,7 +136,7 @@ void ShardCore::on_tick(const Tick& t) noexcept {
   c.last_event_ns = event_ns;
   ++counters_.ticks;
   if (update_fn_ != nullptr) {
-    materialize(local, t.price);
+    complete_metrics(local, t.price, metrics_);
     update_fn_(update_user_, &t, &metrics_);
   }
   if (measure_latency_) {
@@ -178,11 +178,12 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
 
   // Volume: mean of the previous ticks (before this one joins), VWAP and cumulative volume.
   m.volume_mean = a.volumes.n == volume_window_ ? a.volumes.mean() : kNaN;
+  c.volume_mean = m.volume_mean;
   double* vh = &volu_hist_[std::size_t{local} * (volu_mask_ + 1)];
   vh[pos & volu_mask_] = t.volume;
   a.volumes.push(vh, volu_mask_, pos, volume_window_);
-  neumaier_add(c.pv_sum, c.pv_comp, p * t.volume);
-  neumaier_add(c.v_sum, c.v_comp, t.volume);
+  neumaier_add(a.pv_sum, a.pv_comp, p * t.volume);
+  neumaier_add(a.v_sum, a.v_comp, t.volume);
 
   // Event-time window high/low.
   window_extremes(local, event_ns, p, params_[c.params].window_ns);
@@ -223,9 +224,8 @@ double ShardCore::move_down_pct(double p) const noexcept {
   return (metrics_.window_high - p) / metrics_.window_high * 100.0;
 }
 
-void ShardCore::materialize(std::uint32_t local, double p) noexcept {
-  const TickerCore& c = core_[local];
-  TickMetrics& m = metrics_;
+void ShardCore::complete_metrics(std::uint32_t local, double p, TickMetrics& m) const noexcept {
+  const TickerAux& a = aux_[local];
   const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
   const double* ema = &ema_[std::size_t{local} * n_windows_];
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
@@ -233,17 +233,16 @@ void ShardCore::materialize(std::uint32_t local, double p) noexcept {
     m.stddev[w] = std::sqrt(m.variance[w]);
     m.ema[w] = ema[w];
   }
-  m.volatility = std::sqrt(returns_var_);
-  m.move_up_pct = move_up_pct(p);
-  m.move_down_pct = move_down_pct(p);
-  m.cum_volume = c.v_sum + c.v_comp;
-  m.vwap = m.cum_volume > 0.0 ? (c.pv_sum + c.pv_comp) / m.cum_volume : kNaN;
+  m.volatility = a.returns.n == vol_window_ ? std::sqrt(a.returns.variance()) : kNaN;
+  m.move_up_pct = pct(p, m.window_low);
+  m.move_down_pct = (m.window_high - p) / m.window_high * 100.0;
+  m.cum_volume = a.v_sum + a.v_comp;
+  m.vwap = m.cum_volume > 0.0 ? (a.pv_sum + a.pv_comp) / m.cum_volume : kNaN;
 }
 
 void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
-  const std::uint32_t local = symbol / shard_count_;
+  const std::uint32_t local = index_.local_of(symbol);
   const TickerCore& c = core_[local];
-  const TickerAux& a = aux_[local];
   TickerSnapshot& s = *out;
   s.symbol = symbol;
   std::memcpy(s.ticker, symbols_.name(symbol), sizeof(s.ticker));
@@ -251,45 +250,33 @@ void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
   TickMetrics& m = s.metrics;
   m.n_windows = n_windows_;
   std::memcpy(m.windows, windows_.data(), sizeof(m.windows));
-  for (std::uint32_t w = n_windows_; w < kMaxSmaWindows; ++w) {
+  for (std::uint32_t w = 0; w < kMaxSmaWindows; ++w) {
     m.sma[w] = m.variance[w] = m.stddev[w] = m.ema[w] = kNaN;
   }
   if (c.ticks == 0) {
     s.last_event_ns = 0;
     s.last_price = s.last_volume = kNaN;
-    for (std::uint32_t w = 0; w < n_windows_; ++w) {
-      m.sma[w] = m.variance[w] = m.stddev[w] = m.ema[w] = kNaN;
-    }
     m.pct_change = m.volatility = m.window_high = m.window_low = m.move_up_pct = m.move_down_pct = kNaN;
     m.vwap = m.volume_mean = kNaN;
     m.cum_volume = 0;
     return;
   }
+  // The per-tick fields as the last tick computed them, from the state it left.
   const auto last = static_cast<std::uint32_t>(c.ticks - 1);
   const double p = c.last_price;
   s.last_event_ns = c.last_event_ns;
   s.last_price = p;
   s.last_volume = volu_hist_[std::size_t{local} * (volu_mask_ + 1) + (last & volu_mask_)];
   const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
-  const double* ema = &ema_[std::size_t{local} * n_windows_];
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
-    const bool full = mom[w].n == windows_[w];
-    m.sma[w] = full ? mom[w].mean() : kNaN;
-    m.variance[w] = full ? mom[w].variance() : kNaN;
-    m.stddev[w] = std::sqrt(m.variance[w]);
-    m.ema[w] = ema[w];
+    m.sma[w] = mom[w].n == windows_[w] ? mom[w].mean() : kNaN;
   }
   m.pct_change = last == 0 ? kNaN : ret_hist_[std::size_t{local} * (ret_mask_ + 1) + ((last - 1) & ret_mask_)];
-  m.volatility = a.returns.n == vol_window_ ? std::sqrt(a.returns.variance()) : kNaN;
-  // The deque fronts hold the window's extremes as of the last tick's event time.
-  const std::size_t base = std::size_t{local} * (ext_mask_ + 1);
+  const std::size_t base = std::size_t{local} * (ext_mask_ + 1);  // the deque fronts: the window's extremes
   m.window_high = max_dq_[base + (c.max_head & ext_mask_)].p;
   m.window_low = min_dq_[base + (c.min_head & ext_mask_)].p;
-  m.move_up_pct = pct(p, m.window_low);
-  m.move_down_pct = (m.window_high - p) / m.window_high * 100.0;
-  m.cum_volume = c.v_sum + c.v_comp;
-  m.vwap = m.cum_volume > 0.0 ? (c.pv_sum + c.pv_comp) / m.cum_volume : kNaN;
-  m.volume_mean = a.volumes.n == volume_window_ ? a.volumes.mean() : kNaN;
+  m.volume_mean = c.volume_mean;
+  complete_metrics(local, p, m);
 }
 
 void ShardCore::evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept {
@@ -357,7 +344,7 @@ void ShardCore::maybe_emit(std::uint32_t local, const Tick& t, std::int64_t even
   const TickMetrics& m = metrics_;
   Alert& a = alert_;
   a.id = next_alert_id_;
-  next_alert_id_ += shard_count_;
+  next_alert_id_ += index_.shards();
   a.tick_seq = t.seq;
   a.event_ns = t.event_ns;
   a.ingest_ns = t.ingest_ns;

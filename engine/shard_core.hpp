@@ -1,7 +1,7 @@
 // tickforge — one shard's per-ticker calculators and alert rules (the per-tick hot path).
 //
 // Private header. A ShardCore owns flat arrays sized at construction for `capacity` tickers, indexed by
-// the shard-local id (symbol / shards). on_tick() is O(1) per tick: it updates every indicator, checks
+// the shard-local id (ShardIndex::local_of). on_tick() is O(1) per tick: it updates every indicator, checks
 // the five rules, and calls the registered callbacks with pointers to preallocated records.
 // Target: all indicators together ≤ 25 ns per tick (measured ~90 ns: BENCHMARKS.md). No allocation, lock,
 // syscall, exception or virtual call. The only clock read is the TSC-based latency clock (clock.hpp).
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <tickforge/config.hpp>
+#include <tickforge/engine.hpp>  // ShardIndex
 #include <tickforge/records.hpp>
 #include <tickforge/symbol_table.hpp>
 #include <tickforge/tick.hpp>
@@ -26,7 +27,6 @@
 namespace tickforge {
 
 inline constexpr std::size_t kRuleCount = static_cast<std::size_t>(Rule::kCount);
-inline constexpr std::size_t kMaxAlertCallbacks = 8;
 
 /// Counters of one shard. Written by the shard thread; read after it is joined.
 struct ShardCounters {
@@ -42,8 +42,8 @@ class ShardCore {
  public:
   /// rules[0] holds the global parameters; per-ticker overrides refer to later entries.
   /// Alert ids of shard i are i+1, i+1+shards, … so they are unique per engine.
-  ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint32_t shard_index,
-            std::uint32_t shard_count, const SymbolTable& symbols);
+  ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint32_t shard_index, ShardIndex shards,
+            const SymbolTable& symbols);
   ShardCore(const ShardCore&) = delete;
   ShardCore& operator=(const ShardCore&) = delete;
 
@@ -61,7 +61,8 @@ class ShardCore {
   [[nodiscard]] const ShardCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const LatencyHistogram& process_latency() const noexcept { return lat_process_; }
   [[nodiscard]] const LatencyHistogram& alert_latency() const noexcept { return lat_alert_; }
-  /// The ticker's metrics as of its last tick. Shard thread, or any thread while it does not run.
+  /// The ticker's metrics as of its last tick: exactly the TickMetrics the update callback received for
+  /// it. Shard thread, or any thread while it does not run.
   void snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept;
   /// Highest occupancy seen by the rings this shard consumes is tracked by the rings; the counters and
   /// histograms are copied/merged here. Same thread contract as snapshot().
@@ -80,19 +81,21 @@ class ShardCore {
     std::int64_t t;
     double p;
   };
-  // Hot fields of one ticker, one cache line's worth.
-  struct TickerCore {
+  // What every tick of a ticker reads and writes first: one cache line, line-aligned in its array.
+  struct alignas(kCacheLine) TickerCore {
     double last_price;
     std::int64_t last_event_ns;
     std::uint64_t ticks;            // prices seen; newest price at hist[(ticks - 1) & mask]
     std::uint32_t max_head, max_size, min_head, min_size;
+    double volume_mean;             // mean volume of the previous volume_window ticks, as the last tick saw it
     std::uint16_t params;
     std::int8_t cross_sign;         // last nonzero sign of (short SMA - long SMA)
-    double pv_sum, pv_comp, v_sum, v_comp;  // Neumaier-compensated VWAP sums
   };
+  static_assert(sizeof(TickerCore) == kCacheLine, "TickerCore is one cache line");
   struct TickerAux {
     RollingMoments returns;
     RollingMoments volumes;
+    double pv_sum, pv_comp, v_sum, v_comp;      // Neumaier-compensated VWAP sums
     std::int64_t last_alert_ns[kRuleCount][2];  // [rule][down, up/none]; INT64_MIN = never
   };
 
@@ -101,15 +104,17 @@ class ShardCore {
   void maybe_emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleParams& rp, Rule rule,
                   Direction dir, double value, double reference, double threshold) noexcept;
   void window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept;
-  /// Fills the metrics the rules do not need per tick (square roots, VWAP, move %, EMA copies):
-  /// only when an update callback will read them.
-  void materialize(std::uint32_t local, double p) noexcept;
+  /// Fills the metrics the rules do not need per tick (variances and square roots, EMA copies, move %,
+  /// VWAP, cumulative volume) from the ticker's state into m, whose per-tick fields (sma, pct_change,
+  /// window high/low, volume_mean) are already set. The update callback (via metrics_) and snapshot()
+  /// both use it, so they cannot disagree.
+  void complete_metrics(std::uint32_t local, double p, TickMetrics& m) const noexcept;
   [[nodiscard]] double move_up_pct(double p) const noexcept;
   [[nodiscard]] double move_down_pct(double p) const noexcept;
 
   // Immutable after construction.
   const std::uint32_t capacity_;
-  const std::uint32_t shard_count_;
+  const ShardIndex index_;
   const std::uint32_t n_windows_;
   const std::uint32_t ddof_;
   const std::uint32_t vol_window_;

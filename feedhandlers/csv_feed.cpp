@@ -4,32 +4,65 @@
 
 namespace tickforge {
 
-CsvFeed::CsvFeed(const CsvOptions& opt, SymbolTable& symbols, double speed, std::uint64_t max_ticks)
-    : load_(load_csv(opt, [&symbols](std::string_view ticker) { return symbols.intern(ticker); })),
-      speed_(speed),
-      max_ticks_(max_ticks) {}
+CsvFeed::CsvFeed(const CsvFeedOptions& opt, SymbolTable& symbols)
+    : opt_(opt), load_(load_csv(opt.csv, [&symbols](std::string_view ticker) { return symbols.intern(ticker); })) {
+  end_ = opt.max_ticks != 0 && opt.max_ticks < load_.rows.size() ? opt.max_ticks : load_.rows.size();
+}
 
-void CsvFeed::run(FeedPort& port, const std::atomic<bool>& stop) noexcept {
-  const std::size_t n = max_ticks_ != 0 && max_ticks_ < load_.rows.size() ? max_ticks_ : load_.rows.size();
-  const std::int64_t wall0 = FeedPort::now_ns();
-  const std::int64_t event0 = n != 0 ? load_.rows.front().event_ns : 0;
-  publish_paced(
-      port, stop, n,
-      [&](std::uint64_t i) {
-        // Rows are sorted and in the supported range: the span is ≥ 0 but may exceed INT64_MAX.
-        const double since = static_cast<double>(event_span_ns(event0, load_.rows[i].event_ns));
-        return speed_ > 0 ? schedule_at(wall0, since / speed_) : -1;
-      },
-      [this](std::uint64_t i) {
-        const CsvRow& row = load_.rows[i];
-        Tick t{};
-        t.symbol = row.symbol;
-        t.price = row.price;
-        t.volume = row.volume;
-        t.event_ns = row.event_ns;
-        t.seq = i;
-        return t;
-      });
+std::size_t CsvFeed::do_work() noexcept {
+  if (wall0_ < 0) {
+    wall0_ = FeedPort::now_ns();
+  }
+  const std::int64_t event0 = end_ != 0 ? load_.rows.front().event_ns : 0;
+  auto stopped = [this] { return stop_requested(); };
+  std::size_t n = 0;
+  for (; n < kTicksPerDutyCycle && next_ < end_; ++n, ++next_) {
+    const CsvRow& row = load_.rows[next_];
+    Tick t{};
+    t.symbol = row.symbol;
+    t.price = row.price;
+    t.volume = row.volume;
+    t.event_ns = row.event_ns;
+    t.seq = next_;
+    // Rows are sorted and in the supported range: the span is ≥ 0 but may exceed INT64_MAX.
+    const std::int64_t due =
+        opt_.speed > 0 ? schedule_at(wall0_, static_cast<double>(event_span_ns(event0, row.event_ns)) / opt_.speed)
+                       : -1;
+    if (!publish_due(port(), t, due, stopped)) {
+      break;
+    }
+  }
+  return n;
+}
+
+std::string CsvFeed::label() const {
+  return "csv " + opt_.csv.path + " (" + std::to_string(load_.rows.size()) + " rows)";
+}
+
+std::vector<std::string> CsvFeed::notices() const {
+  std::vector<std::string> out;
+  for (const std::string& m : load_.messages) {
+    out.push_back("skipped row: " + m);
+  }
+  return out;
+}
+
+void CsvFeed::report(FeedReport& out) const {
+  out.label = label();
+  std::string line = out.label + ": " + std::to_string(load_.lines) + " lines, " +
+                     std::to_string(load_.rows.size()) + " good, " + std::to_string(load_.blank) + " blank";
+  out.counts.emplace_back("lines", load_.lines);
+  out.counts.emplace_back("good", load_.rows.size());
+  out.counts.emplace_back("blank", load_.blank);
+  for (std::size_t k = 0; k < static_cast<std::size_t>(CsvReject::kCount); ++k) {
+    out.rejected += load_.rejects[k];
+    if (load_.rejects[k] != 0) {
+      const char* why = to_string(static_cast<CsvReject>(k));
+      line += std::string(", ") + why + " " + std::to_string(load_.rejects[k]);
+      out.counts.emplace_back(why, load_.rejects[k]);
+    }
+  }
+  out.lines.push_back(std::move(line));
 }
 
 }  // namespace tickforge

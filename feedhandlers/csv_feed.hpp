@@ -2,29 +2,43 @@
 // fast as possible or paced by a speed factor against event time.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <tickforge/engine.hpp>
+#include <string>
+
 #include <tickforge/symbol_table.hpp>
 
 #include "csv_reader.hpp"
+#include "feed.hpp"
 
 namespace tickforge {
 
-class CsvFeed {
+struct CsvFeedOptions {
+  CsvOptions csv;               ///< path, columns, forced ticker
+  double speed = 0;             ///< event time ÷ speed = wall time between rows; 0 = as fast as possible
+  std::uint64_t max_ticks = 0;  ///< 0 = every row
+};
+
+/// Thread contract: construct on the owning thread (loads the file, registers its tickers), then the
+/// agent runs on the feed thread: no parsing, no allocation while replaying.
+class CsvFeed final : public Feed {
  public:
-  /// Loads and validates the file, registering its tickers. Check load().ok before running.
-  CsvFeed(const CsvOptions& opt, SymbolTable& symbols, double speed, std::uint64_t max_ticks);
+  /// Loads and validates the file. Check load().ok before running.
+  CsvFeed(const CsvFeedOptions& opt, SymbolTable& symbols);
 
   [[nodiscard]] const CsvLoadResult& load() const noexcept { return load_; }
 
-  /// Publishes every loaded row (or max_ticks of them) unless `stop` is set first. No allocation.
-  void run(FeedPort& port, const std::atomic<bool>& stop) noexcept;
+  std::size_t do_work() noexcept override;
+  [[nodiscard]] bool done() const noexcept override { return next_ == end_ || stop_requested(); }
+  [[nodiscard]] std::string label() const override;
+  [[nodiscard]] std::vector<std::string> notices() const override;
+  void report(FeedReport& out) const override;
 
  private:
+  CsvFeedOptions opt_;
   CsvLoadResult load_;
-  double speed_;
-  std::uint64_t max_ticks_;
+  std::size_t next_ = 0;
+  std::size_t end_ = 0;
+  std::int64_t wall0_ = -1;  // steady clock of the first row (paced), set by the first duty cycle
 };
 
 }  // namespace tickforge

@@ -1,4 +1,4 @@
-// tickforge — open-loop pacing for feed threads: tick i is due at start + i × interval.
+// tickforge — open-loop pacing for feed threads: tick i is due at start + offset(i).
 //
 // Private header. A late feed does not slow down to hide it: due times stay on the schedule, so a stall
 // shows up as a burst (and in latency), not as a lower offered rate.
@@ -49,25 +49,24 @@ inline std::int64_t schedule_at(std::int64_t origin_ns, double offset_ns) noexce
   return origin_ns + static_cast<std::int64_t>(offset_ns < kFar ? offset_ns : kFar);
 }
 
-/// The loop every feed runs: for i in [0, n), stop early once `stop` is set, wait until due(i) when
-/// due(i) ≥ 0 (open loop: the schedule never slips), then publish make(i). No allocation.
-template <typename Due, typename Make>
-void publish_paced(FeedPort& port, const std::atomic<bool>& stop, std::uint64_t n, Due&& due, Make&& make) noexcept {
-  // Relaxed is enough: the flag carries no data, and seeing it within 64 ticks is soon enough.
-  auto stopped = [&stop] { return stop.load(std::memory_order_relaxed); };
-  for (std::uint64_t i = 0; i < n; ++i) {
-    if ((i & 63) == 0 && stopped()) {
-      return;
-    }
-    if (const std::int64_t due_ns = due(i); due_ns >= 0) {
-      if (!wait_until(due_ns, stopped)) {
-        return;
-      }
-      port.publish_at(make(i), due_ns);  // latency from the scheduled time: a stall is not hidden
-    } else {
-      port.publish(make(i));
-    }
+/// One tick of an open-loop schedule: when due_ns ≥ 0, waits until then (interruptibly) and publishes
+/// with the scheduled time as the latency origin, so a stall anywhere is not hidden by a late send stamp
+/// (coordinated omission); due_ns < 0 publishes at once. False when `stopped()` ended the wait (the tick
+/// was not published). No allocation.
+template <typename Stopped>
+bool publish_due(FeedPort& port, const Tick& t, std::int64_t due_ns, Stopped&& stopped) noexcept {
+  if (due_ns < 0) {
+    port.publish(t);
+    return true;
   }
+  if (!wait_until(due_ns, stopped)) {
+    return false;
+  }
+  port.publish_at(t, due_ns);
+  return true;
 }
+
+/// Ticks a feed publishes per duty cycle at most: the stop flag is looked at between duty cycles.
+inline constexpr std::uint64_t kTicksPerDutyCycle = 64;
 
 }  // namespace tickforge

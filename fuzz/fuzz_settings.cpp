@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "fuzz_support.hpp"
-#include "run_options.hpp"
+#include "settings.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);

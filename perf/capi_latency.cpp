@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "clock.hpp"
-#include "run_options.hpp"
+#include "settings.hpp"
 #include "latency_histogram.hpp"
 #include "pacer.hpp"
 
@@ -114,7 +114,7 @@ Result run_native(const Options& o, std::vector<std::int64_t>& sent) {
   Probe probe{sent.data(), o.burst + o.warmup, 0, {}};
   e.add_alert_callback(&Probe::native, &probe);
   e.set_measure_latency(false);
-  FeedPort& port = e.add_feed();
+  FeedPort& port = e.open_port();
   const SymbolId sym = e.symbols().intern("AAPL");
   Result r;
   // The same work the C API does per tick: build the tick, stamp it, one ring write.

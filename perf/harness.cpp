@@ -14,7 +14,7 @@
 
 #include "clock.hpp"
 #include "csv_reader.hpp"
-#include "idle.hpp"
+#include "agent.hpp"
 #include "pacer.hpp"
 #include "shard_core.hpp"
 #include "synthetic.hpp"
@@ -252,7 +252,7 @@ HarnessResult run_ring(const HarnessConfig& cfg, const TickSource& src) {
   std::int64_t t0 = 0;
   auto sink = make_sink(cfg, t0);
   attach(engine, cfg, *sink);
-  FeedPort& port = engine.add_feed();
+  FeedPort& port = engine.open_port();
   Start start;
   bool feed_pinned = true;
   FeedCounts sent;
@@ -275,7 +275,7 @@ HarnessResult run_ring(const HarnessConfig& cfg, const TickSource& src) {
     count_at_feed(r, *sink, sent.sent_after_warmup, drained);
   }
   r.dropped = st.dropped_ring_full;
-  r.full_waits = st.full_waits;
+  r.full_waits = st.blocked_waits;
   r.pinned = feed_pinned && st.pin_failures == 0;
   return r;
 }
@@ -284,7 +284,7 @@ HarnessResult run_rwq(const HarnessConfig& cfg, const TickSource& src) {
   const EngineConfig ec = engine_config(cfg, src);
   SymbolTable symbols(ec.max_tickers);
   prepare_symbols(symbols, src);
-  ShardCore core(ec, ec.max_tickers, 0, 1, symbols);
+  ShardCore core(ec, ec.max_tickers, 0, ShardIndex{1}, symbols);
   std::int64_t t0 = 0;
   auto sink = make_sink(cfg, t0);
   attach(core, cfg, *sink);

@@ -21,7 +21,7 @@ inline std::string data_path(const std::string& name) { return std::string(TICKF
 
 /// Runs ticks through one ShardCore in the calling thread and records metrics and alerts.
 struct Harness {
-  explicit Harness(EngineConfig c = {}) : cfg(std::move(c)), symbols(cfg.max_tickers), core(cfg, cfg.max_tickers, 0, 1, symbols) {
+  explicit Harness(EngineConfig c = {}) : cfg(std::move(c)), symbols(cfg.max_tickers), core(cfg, cfg.max_tickers, 0, ShardIndex{1}, symbols) {
     core.add_alert_callback(
         [](void* u, const Alert* a) { static_cast<Harness*>(u)->alerts.push_back(*a); }, this);
     core.set_update_callback(

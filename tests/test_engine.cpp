@@ -43,6 +43,7 @@ SyntheticOptions busy_feed(std::uint64_t n) {
   SyntheticOptions o;
   o.count = 16;
   o.max_ticks = n;
+  o.saturate = true;
   o.jump_probability = 0.002;
   return o;
 }
@@ -52,19 +53,18 @@ std::vector<AlertKey> run_threaded(IdleKind idle, std::uint32_t ring) {
   cfg.ring_capacity = ring;
   Engine e(cfg);
   SyntheticFeed feed(busy_feed(kTicks), e.symbols());
-  FeedPort& port = e.add_feed();
+  FeedPort& port = e.open_port();
   Collector c;
   e.add_alert_callback(&Collector::on_alert, &c);
   e.start(idle);
   std::thread producer([&] {
-    const std::atomic<bool> never{false};
-    feed.run(port, never);
-    port.close();
+    feed.attach(port);
+    run_inline(feed);  // the feed agent's duty cycles until max_ticks; on_close() closes the port
   });
   producer.join();
   e.stop();
   const EngineStats st = e.stats();
-  EXPECT_EQ(st.published, kTicks);
+  EXPECT_EQ(st.pushed, kTicks);
   EXPECT_EQ(st.ticks, kTicks);
   EXPECT_EQ(st.dropped_ring_full, 0u);
   EXPECT_EQ(st.alerts, c.alerts.size());
@@ -103,8 +103,8 @@ TEST(Engine, ShouldKeepPerTickerOrderAcrossFeedsAndShards) {
   o2.tickers = {"B1", "B2", "B3", "B4"};
   SyntheticFeed f1(o1, e.symbols());
   SyntheticFeed f2(o2, e.symbols());
-  FeedPort& p1 = e.add_feed();
-  FeedPort& p2 = e.add_feed();
+  FeedPort& p1 = e.open_port();
+  FeedPort& p2 = e.open_port();
   struct Order {
     std::vector<std::uint64_t> last_seq = std::vector<std::uint64_t>(16, 0);
     std::vector<std::uint64_t> count = std::vector<std::uint64_t>(16, 0);
@@ -123,15 +123,10 @@ TEST(Engine, ShouldKeepPerTickerOrderAcrossFeedsAndShards) {
       },
       nullptr);
   e.start(IdleKind::kBackoff);
-  const std::atomic<bool> never{false};
-  std::thread t1([&] {
-    f1.run(p1, never);
-    p1.close();
-  });
-  std::thread t2([&] {
-    f2.run(p2, never);
-    p2.close();
-  });
+  f1.attach(p1);
+  f2.attach(p2);
+  std::thread t1([&] { run_inline(f1); });
+  std::thread t2([&] { run_inline(f2); });
   t1.join();
   t2.join();
   e.stop();
@@ -149,7 +144,7 @@ TEST(Engine, ShouldCountDropsWithDropNewestPolicy) {
   cfg.ring_capacity = 8;
   cfg.full_policy = FullPolicy::kDropNewest;
   Engine e(cfg);
-  FeedPort& port = e.add_feed();
+  FeedPort& port = e.open_port();
   const SymbolId s = e.symbols().intern("X");
   int ok = 0;
   for (int i = 0; i < 20; ++i) {  // shards not started: nothing drains
@@ -227,7 +222,7 @@ TEST(Engine, ShouldServeConsistentSnapshotsAndStatsWhileRunning) {
   const SymbolId b = e.symbols().intern("BBB");
   ASSERT_NE(a % 2, b % 2) << "the two tickers must land on different shards";
   e.start(IdleKind::kSpinYield);
-  FeedPort& port = e.add_feed();  // after start
+  FeedPort& port = e.open_port();  // after start
   constexpr std::uint64_t kN = 20'000;
   std::atomic<bool> done{false};
   std::thread reader([&] {
@@ -246,7 +241,7 @@ TEST(Engine, ShouldServeConsistentSnapshotsAndStatsWhileRunning) {
       const EngineStats st = e.stats();
       ASSERT_TRUE(st.running);
       ASSERT_GE(st.ticks, last_processed);
-      ASSERT_LE(st.ticks, st.published);
+      ASSERT_LE(st.ticks, st.pushed);
       last_processed = st.ticks;
     }
   });
@@ -272,7 +267,7 @@ TEST(Engine, ShouldServeConsistentSnapshotsAndStatsWhileRunning) {
   EXPECT_FALSE(e.snapshot(99, &s));
   const EngineStats st = e.stats();
   EXPECT_FALSE(st.running);
-  EXPECT_EQ(st.ports, 1u);
+  EXPECT_EQ(st.producers, 1u);
   EXPECT_EQ(st.in_flight, 0u);
 }
 
@@ -280,7 +275,7 @@ TEST(Engine, ShouldServeConsistentSnapshotsAndStatsWhileRunning) {
 // counted, whatever feed (or C++ embedder) made it.
 TEST(Engine, ShouldRefuseAndCountTicksOutsideTheEventTimeRangeAtThePort) {
   Engine e(EngineConfig{});
-  FeedPort& port = e.add_feed();
+  FeedPort& port = e.open_port();
   const SymbolId s = e.symbols().intern("X");
   const std::int64_t times[] = {INT64_MIN, kMinEventNs - 1, kMinEventNs, 0, kMaxEventNs, kMaxEventNs + 1, INT64_MAX};
   std::vector<FeedPort::Push> got;
@@ -301,8 +296,8 @@ TEST(Engine, ShouldRefuseAndCountTicksOutsideTheEventTimeRangeAtThePort) {
   port.close();
   e.stop();
   const EngineStats st = e.stats();
-  EXPECT_EQ(st.rejected_time, 8u);
-  EXPECT_EQ(st.published, 6u);
+  EXPECT_EQ(st.rejected_time_out_of_range, 8u);
+  EXPECT_EQ(st.pushed, 6u);
   EXPECT_EQ(st.ticks, 6u);
   EXPECT_EQ(port.rejected_time(), 8u);
 }
@@ -312,7 +307,7 @@ TEST(Engine, ShouldShowAShardStuckInACallbackAsLiveWithoutDutyCycles) {
   EngineConfig cfg;
   cfg.rules.tick_change_pct = 1;
   Engine e(cfg);
-  FeedPort& port = e.add_feed();
+  FeedPort& port = e.open_port();
   struct Gate {
     std::atomic<bool> entered{false};
     std::atomic<bool> release{false};

@@ -14,9 +14,9 @@
 
 #include <tickforge/symbol_table.hpp>
 
-#include "kafka/embedded_cluster.hpp"
-#include "kafka/kafka_common.hpp"
-#include "kafka/kafka_publisher.hpp"
+#include "embedded_cluster.hpp"
+#include "kafka_client.hpp"
+#include "kafka_publisher.hpp"
 #include "kafka_support.hpp"
 
 using tickforge::Alert;

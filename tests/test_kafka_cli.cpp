@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "kafka/embedded_cluster.hpp"
+#include "embedded_cluster.hpp"
 #include "kafka_support.hpp"
 #include "support.hpp"
 

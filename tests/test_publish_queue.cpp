@@ -12,8 +12,8 @@
 
 #include <tickforge/records.hpp>
 
-#include "kafka/delivery_tracker.hpp"
-#include "kafka/publish_queue.hpp"
+#include "delivery_tracker.hpp"
+#include "publish_queue.hpp"
 
 using tickforge::Alert;
 using tickforge::kafka::DeliveryTracker;

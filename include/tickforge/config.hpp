@@ -32,18 +32,26 @@ struct RuleParams {
   double volatility_pct = 2.0;         ///< (c) volatility (std of % changes) ≥ X
   bool sma_cross = true;               ///< (d) shortest SMA crosses longest SMA
   double volume_spike_factor = 3.0;    ///< (e) volume ≥ F × mean volume of the previous ticks
-  std::int64_t cooldown_ns = -1;       ///< per (ticker, rule, direction); < 0 means "= window_ns"
+  std::int64_t cooldown_ns = -1;       ///< per (ticker, rule, direction); -1: = window_ns; 0: no cooldown
 
   [[nodiscard]] std::int64_t effective_cooldown_ns() const noexcept {
     return cooldown_ns < 0 ? window_ns : cooldown_ns;
   }
 };
 
+/// The bounds of every engine setting, in one place: EngineConfig::validate() enforces them, the settings
+/// table (flags, TOML, C API keys) shows and checks the same constants.
 inline constexpr std::size_t kMaxSmaWindows = 8;
-inline constexpr std::uint32_t kMaxWindowLength = 4096;
+inline constexpr std::uint32_t kMaxWindowLength = 4096;       ///< ticks: SMA, volatility and volume windows
+inline constexpr std::uint32_t kMaxTickers = 1u << 24;        ///< symbol table capacity
+inline constexpr std::uint32_t kMinRingCapacity = 2;
+inline constexpr std::uint32_t kMaxRingCapacity = 1u << 30;
+inline constexpr std::uint32_t kMaxShards = 256;
+inline constexpr std::uint32_t kMinExtremaCapacity = 2;
+inline constexpr std::uint32_t kMaxExtremaCapacity = 65536;
 
 struct EngineConfig {
-  std::uint32_t max_tickers = 16384;                  ///< symbol table capacity (up to 16,777,216)
+  std::uint32_t max_tickers = 16384;                  ///< symbol table capacity (1 .. kMaxTickers)
   std::vector<std::uint32_t> sma_windows{5, 10, 20};  ///< SMA/variance/EMA periods in ticks, ascending
   std::uint32_t volatility_window = 0;                ///< ticks of returns; 0 = the longest SMA window
   std::uint32_t volume_window = 20;                   ///< ticks in the rolling mean volume (rule e)

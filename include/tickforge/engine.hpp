@@ -1,14 +1,16 @@
-// tickforge — the engine: feed ports → SPSC rings → shard threads → callbacks.
+// tickforge — the engine: producer ports → SPSC rings → shard agents → callbacks.
 //
-//   feed thread k ──FeedPort k──┬─ ring(k,0) ─▶ shard 0 thread ─▶ calculators ─▶ rules ─▶ callbacks
-//                               └─ ring(k,1) ─▶ shard 1 thread ─▶ …
+//   producer k ──FeedPort k──┬─ ring(k,0) ─▶ shard 0 agent ─▶ calculators ─▶ rules ─▶ callbacks
+//                            └─ ring(k,1) ─▶ shard 1 agent ─▶ …
 //
-// Each (feed, shard) pair has its own SPSC ring, so every ring has exactly one producer and one
-// consumer and no tick ever takes a lock. Tickers are partitioned by symbol id % shards, so one ticker's
-// ticks from one feed are processed in order by one thread (deterministic metrics and alerts).
+// Each (port, shard) pair has its own SPSC ring, so every ring has exactly one producer and one consumer
+// and no tick ever takes a lock. Tickers are partitioned by ShardIndex (symbol id → shard, local id), so
+// one ticker's ticks from one port are processed in order by one thread (deterministic metrics and
+// alerts). Each shard runs as an agent on its own pinned thread (engine/agent.hpp).
 //
-// Lifecycle (main thread): construct → add_feed()/callbacks/set_ticker_rules → start() → producers
-// publish and finally close() their ports → stop() (drains the rings, joins the shards) → stats().
+// Lifecycle (one owning thread): construct → open_port()/callbacks/set_ticker_rules → start() →
+// producers publish and finally close() their ports → stop() (drains the rings, joins the shards) →
+// stats().
 #pragma once
 
 #include <array>
@@ -17,10 +19,11 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include <tickforge/config.hpp>
+#include <tickforge/latency.hpp>
+#include <tickforge/platform.hpp>
 #include <tickforge/records.hpp>
 #include <tickforge/spsc_ring.hpp>
 #include <tickforge/symbol_table.hpp>
@@ -30,12 +33,46 @@ namespace tickforge {
 
 class ShardCore;
 class Engine;
+class AgentRunner;
 
-/// Most feed ports (producers) one engine accepts.
+/// Most producer ports (feeds and embedders' producers) one engine accepts.
 inline constexpr std::uint32_t kMaxFeedPorts = 64;
+/// Most alert callbacks one engine calls per alert.
+inline constexpr std::size_t kMaxAlertCallbacks = 8;
 
-/// A producer's handle: owns one ring per shard. Thread contract: exactly one thread publishes on a
-/// port (each feed thread gets its own). No allocation; publish() never throws.
+/// Where a symbol's ticks go: its shard, and its dense id within that shard (the index into the shard's
+/// per-ticker arrays). The one home of the formula. With a power-of-two shard count (1, the default,
+/// included) both are a mask and a shift, no division; otherwise a modulo and a division.
+class ShardIndex {
+ public:
+  explicit ShardIndex(std::uint32_t shards) noexcept
+      : shards_(shards), pow2_((shards & (shards - 1)) == 0), mask_(shards - 1), shift_(log2_of(shards)) {}
+  [[nodiscard]] std::uint32_t shards() const noexcept { return shards_; }
+  [[nodiscard]] std::uint32_t shard_of(SymbolId symbol) const noexcept {
+    return pow2_ ? symbol & mask_ : symbol % shards_;
+  }
+  [[nodiscard]] std::uint32_t local_of(SymbolId symbol) const noexcept {
+    return pow2_ ? symbol >> shift_ : symbol / shards_;
+  }
+  /// Per-ticker slots each shard needs for a symbol table of `tickers` ids.
+  [[nodiscard]] std::uint32_t per_shard(std::uint32_t tickers) const noexcept { return (tickers + shards_ - 1) / shards_; }
+
+ private:
+  static std::uint32_t log2_of(std::uint32_t n) noexcept {
+    std::uint32_t k = 0;
+    while ((1u << k) < n) {
+      ++k;
+    }
+    return k;
+  }
+  std::uint32_t shards_;
+  bool pow2_;
+  std::uint32_t mask_;
+  std::uint32_t shift_;
+};
+
+/// A producer's handle (Engine::open_port()): owns one ring per shard. Thread contract: exactly one thread
+/// publishes on a port (each feed thread gets its own). No allocation; publish() never throws.
 class FeedPort {
  public:
   enum class Push : std::uint8_t { kOk, kDroppedFull, kFull, kRejectedTime };
@@ -94,10 +131,8 @@ class FeedPort {
   [[nodiscard]] std::uint32_t index() const noexcept { return index_; }
 
   /// The shard (and so the ring of this port) a symbol's ticks go to.
-  [[nodiscard]] std::uint32_t shard_of(SymbolId symbol) const noexcept {
-    return shard_count_ == 1 ? 0 : symbol % shard_count_;
-  }
-  [[nodiscard]] std::uint32_t shard_count() const noexcept { return shard_count_; }
+  [[nodiscard]] std::uint32_t shard_of(SymbolId symbol) const noexcept { return index_of_.shard_of(symbol); }
+  [[nodiscard]] std::uint32_t shard_count() const noexcept { return index_of_.shards(); }
   /// Ticks of this port that shard `shard` has fully processed (metrics, rules, callbacks), counted in
   /// the order they were published to that shard. Any thread; acquire: whatever the shard's callbacks
   /// did for those ticks (an alert queued for Kafka, say) is visible to the caller afterwards.
@@ -107,7 +142,7 @@ class FeedPort {
 
  private:
   friend class Engine;
-  FeedPort(std::uint32_t index, std::uint32_t shard_count, FullPolicy policy, std::uint32_t ring_capacity);
+  FeedPort(std::uint32_t index, ShardIndex shards, FullPolicy policy, std::uint32_t ring_capacity);
   [[gnu::noinline, gnu::cold]] Push publish_full(SpscRing<Tick>& ring, const Tick& t) noexcept;
   [[gnu::noinline, gnu::cold]] Push reject_time() noexcept;
   /// Single-writer counter: a relaxed load and store (a plain add on x86), readable from any thread.
@@ -115,7 +150,7 @@ class FeedPort {
   static void unbump(std::atomic<std::uint64_t>& c) noexcept { c.store(c.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed); }
 
   const std::uint32_t index_;
-  const std::uint32_t shard_count_;
+  const ShardIndex index_of_;
   const FullPolicy policy_;
   std::vector<std::unique_ptr<SpscRing<Tick>>> rings_;  // [shard]
   std::atomic<std::uint64_t> published_{0};
@@ -125,39 +160,43 @@ class FeedPort {
   std::atomic<bool> closed_{false};
 };
 
-/// Latency summary in nanoseconds.
-struct LatencySummary {
-  std::uint64_t count = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, p9999 = 0, max = 0;
-};
-
-/// Engine-wide counters, summed over shards and ports.
+/// Engine-wide counters, summed over shards and ports. The names are those of the C API's tf_stats_t.
 struct EngineStats {
-  std::uint64_t published = 0;          ///< ticks accepted by ports
+  std::uint64_t pushed = 0;             ///< ticks accepted by ports
   std::uint64_t dropped_ring_full = 0;  ///< FullPolicy::kDropNewest drops
-  std::uint64_t full_waits = 0;         ///< FullPolicy::kBlock waits
-  std::uint64_t rejected_time = 0;      ///< refused by ports: event time outside [kMinEventNs, kMaxEventNs]
-  std::uint64_t ticks = 0;              ///< ticks processed by shards
+  std::uint64_t blocked_waits = 0;      ///< FullPolicy::kBlock: pushes that found the ring full and waited
+  std::uint64_t rejected_time_out_of_range = 0;  ///< refused by ports: event time outside the supported range
+  std::uint64_t ticks = 0;              ///< ticks processed by shards (metrics, rules, callbacks done)
+  std::uint64_t in_flight = 0;          ///< pushed, not processed yet (0 once stopped and drained)
   std::uint64_t late_ticks = 0;
   std::uint64_t extrema_evictions = 0;
   std::uint64_t alerts = 0;
-  std::uint64_t suppressed = 0;
-  std::array<std::array<std::uint64_t, 3>, static_cast<std::size_t>(Rule::kCount)> by_rule{};  ///< [rule][direction + 1]
-  std::uint64_t in_flight = 0;          ///< published, not processed yet (0 once stopped and drained)
-  std::uint64_t ring_high_water = 0;    ///< largest occupancy any ring reached
-  std::uint64_t ring_capacity = 0;
+  std::array<std::array<std::uint64_t, 3>, static_cast<std::size_t>(Rule::kCount)>
+      alerts_by_rule_direction{};       ///< [rule][direction + 1]
+  std::uint64_t suppressed = 0;         ///< rule met inside its cooldown
   std::uint64_t symbols = 0;            ///< tickers registered
-  std::uint64_t symbol_overflows = 0;   ///< registrations refused: table full
+  std::uint64_t symbol_table_full = 0;  ///< registrations refused: table full
+  std::uint64_t ring_capacity = 0;      ///< slots per (port, shard) ring
+  std::uint64_t ring_high_water = 0;    ///< largest occupancy any ring reached
+  std::uint32_t producers = 0;          ///< ports opened
+  std::uint32_t shards = 0;
   std::uint32_t pin_failures = 0;       ///< shard threads whose CPU pinning failed (they ran unpinned)
-  std::uint32_t ports = 0;              ///< feed ports created
   bool running = false;
   LatencySummary process_latency;       ///< ingest → tick fully processed (metrics + rules + callbacks)
   LatencySummary alert_latency;         ///< ingest → alert callback invoked
-  double elapsed_seconds = 0;           ///< start() → end of stop()
+  double elapsed_seconds = 0;           ///< start() → end of stop() (→ now while running)
+  /// From the first tick processed to the last (steady clock, over all shards): the time the ticks took,
+  /// without start-up (a Kafka group join, a CSV load). 0 until two ticks were processed.
+  double processing_seconds = 0;
 
   /// Alerts of one rule, every direction.
   [[nodiscard]] std::uint64_t alerts_of(Rule r) const noexcept {
-    const auto& d = by_rule[static_cast<std::size_t>(r)];
+    const auto& d = alerts_by_rule_direction[static_cast<std::size_t>(r)];
     return d[0] + d[1] + d[2];
+  }
+  /// Ticks per second over processing_seconds (0 when undefined).
+  [[nodiscard]] double ticks_per_second() const noexcept {
+    return processing_seconds > 0 ? static_cast<double>(ticks) / processing_seconds : 0;
   }
 };
 
@@ -178,16 +217,17 @@ class Engine {
   void set_measure_latency(bool on);
   /// Registers the ticker and gives it its own rule parameters.
   void set_ticker_rules(std::string_view ticker, const RuleParams& params);
-  /// A new producer port with one ring per shard (at most kMaxFeedPorts; std::length_error beyond).
-  /// Also while running: the shards pick it up within one duty cycle. Any thread (a mutex serialises
-  /// creations). The reference stays valid for the engine's life.
-  FeedPort& add_feed();
+  /// Opens a new producer port (one ring per shard) for one producing thread: a feed handler, or an
+  /// embedder's producer. At most kMaxFeedPorts (std::length_error beyond). Also while running: the
+  /// shards pick it up within one duty cycle. Any thread (a mutex serialises openings). The reference
+  /// stays valid for the engine's life.
+  FeedPort& open_port();
   /// true (the default): the shards finish on their own once every port is closed and drained. false:
   /// only stop() ends them (an embedder may start the engine before it creates any producer).
   void set_finish_when_ports_closed(bool on);
 
-  /// Starts one thread per shard. cpus[i] pins shard i (missing or -1: not pinned). Throws
-  /// std::runtime_error if a CPU cannot be used.
+  /// Starts one agent thread per shard ("tf-shard-N"). cpus[i] pins shard i (missing or -1: not
+  /// pinned). Throws std::runtime_error if a CPU cannot be used.
   void start(IdleKind idle, const std::vector<int>& cpus = {});
   /// Asks the shards to finish: each drains its rings and exits once every port is closed (ports still
   /// open are treated as closed after their rings are empty). Joins. Idempotent.
@@ -217,38 +257,32 @@ class Engine {
     std::uint64_t duty_cycles = 0;  ///< polls of its rings so far
   };
   [[nodiscard]] ShardProgress shard_progress(std::uint32_t shard) const noexcept;
-  [[nodiscard]] std::uint32_t shard_count() const noexcept { return cfg_.shards; }
+  [[nodiscard]] std::uint32_t shard_count() const noexcept { return index_.shards(); }
+  [[nodiscard]] const ShardIndex& shard_index() const noexcept { return index_; }
 
  private:
-  struct Mailbox;
+  struct ShardAgent;  // one shard's duty cycle (engine.cpp)
   struct Request;
-  void run_shard(std::uint32_t shard, IdleKind idle, int cpu) noexcept;
   /// Runs req on the shard: by its thread while it is live, else directly. Callers serialised per shard.
   void ask_shard(std::uint32_t shard, Request& req) const;
   void serve(std::uint32_t shard, Request& req) const noexcept;
 
   EngineConfig cfg_;
+  ShardIndex index_;
   SymbolTable symbols_;
   std::vector<std::unique_ptr<ShardCore>> shards_;
-  std::vector<std::unique_ptr<Mailbox>> mailboxes_;  // [shard]
+  std::vector<std::unique_ptr<ShardAgent>> agents_;    // [shard]
+  std::vector<std::unique_ptr<AgentRunner>> runners_;  // [shard], made with the engine, started by start()
+  bool started_ = false;
   std::array<std::unique_ptr<FeedPort>, kMaxFeedPorts> ports_;
-  std::atomic<std::uint32_t> port_count_{0};  // release by add_feed, acquire by the shards
-  std::mutex add_feed_mutex_;
+  std::atomic<std::uint32_t> port_count_{0};  // release by open_port, acquire by the shards
+  std::mutex open_port_mutex_;
   bool finish_when_ports_closed_ = true;
-  std::vector<std::thread> threads_;
   static thread_local const Engine* t_shard_of_;  // set by each shard thread to its engine
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> running_{false};            // start() → end of stop(); read by any thread
-  std::atomic<std::uint32_t> pin_failures_{0};  // shard threads that could not be pinned
   std::atomic<std::int64_t> started_ns_{0};
   std::atomic<double> elapsed_seconds_{0};
 };
-
-/// Pins the calling thread to one CPU. Returns false with a message if the CPU does not exist or is not
-/// in this process's allowed set.
-bool pin_current_thread(int cpu, std::string* error) noexcept;
-/// Whether cpu is an online CPU this process may run on (its affinity at start-up, whatever mask the
-/// calling thread has since pinned itself to).
-bool cpu_usable(int cpu) noexcept;
 
 }  // namespace tickforge

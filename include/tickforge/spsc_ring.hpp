@@ -24,22 +24,10 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include <tickforge/platform.hpp>
 #include <tickforge/tick.hpp>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
 namespace tickforge {
-
-/// One pause instruction: tells the core we are spinning (saves power, frees the sibling hyperthread).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
 
 template <typename T>
 class SpscRing {

@@ -1,4 +1,4 @@
-#include "kafka_common.hpp"
+#include "kafka_client.hpp"
 
 #include <unistd.h>
 

@@ -125,7 +125,7 @@ bool KafkaFeed::commit_step() noexcept {
     // A new candidate: the oldest messages the engine has fully processed (acquire loads: whatever the
     // shard queued for them is visible, so the snapshot below covers it).
     for (std::size_t s = 0; s < processed_.size(); ++s) {
-      processed_[s] = port_ != nullptr ? port_->processed(static_cast<std::uint32_t>(s)) : 0;
+      processed_[s] = port_if_attached() != nullptr ? port().processed(static_cast<std::uint32_t>(s)) : 0;
     }
     std::uint64_t n = 0;
     while (head_ + n < tail_ && finished(fifo_[(head_ + n) & (fifo_.size() - 1)])) {
@@ -236,9 +236,9 @@ void KafkaFeed::handle(const rd_kafka_message_t* m) noexcept {
   }
   st_.unknown_fields += jt.unknown_fields;
   const Tick t{id, 0, jt.price, jt.volume, jt.event_ns, seq_++, 0};
-  if (port_->publish_at(t, now) == FeedPort::Push::kOk) [[likely]] {
+  if (port().publish_at(t, now) == FeedPort::Push::kOk) [[likely]] {
     ++st_.ticks;
-    const std::uint32_t shard = port_->shard_of(id);
+    const std::uint32_t shard = port().shard_of(id);
     push_entry(Entry{m->offset, pushed_[shard]++, m->partition, shard});
   } else {
     ++st_.dropped_ring_full;
@@ -259,35 +259,35 @@ bool KafkaFeed::all_at_eof() const noexcept {
   return any;
 }
 
-void KafkaFeed::run(FeedPort& port, const std::atomic<bool>& stop) noexcept {
-  port_ = &port;
-  pushed_.assign(port.shard_count(), 0);
-  processed_.assign(port.shard_count(), 0);
-  // Relaxed: the flag carries no data; the poll timeout bounds how late we see it.
-  while (!stop.load(std::memory_order_relaxed)) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 20);
-    if (steady_ns() - last_commit_ns_ >= kCommitEveryNs) {
-      commit_step();
-    }
-    if (m == nullptr) {
-      if (settings_.stop_at_eof && all_at_eof()) {
-        st_.ended_at_eof = true;
-        break;
-      }
-      continue;
-    }
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) [[likely]] {
-      handle(m);
-    } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (static_cast<std::size_t>(m->partition) < eof_.size()) {
-        eof_[static_cast<std::size_t>(m->partition)] = 1;
-      }
-    } else {
-      ++st_.consumer_errors;
-      std::fprintf(stderr, "tickforge: kafka feed %s: %s\n", topic_.c_str(), rd_kafka_message_errstr(m));
-    }
-    rd_kafka_message_destroy(m);
+std::size_t KafkaFeed::do_work() noexcept {
+  if (pushed_.empty()) {  // first duty cycle (cold): the shard count comes with the port
+    pushed_.assign(port().shard_count(), 0);
+    processed_.assign(port().shard_count(), 0);
   }
+  // The poll timeout bounds how late a stop request is seen.
+  rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 20);
+  if (steady_ns() - last_commit_ns_ >= kCommitEveryNs) {
+    commit_step();
+  }
+  if (m == nullptr) {
+    if (settings_.stop_at_eof && all_at_eof()) {
+      st_.ended_at_eof = true;
+      ended_ = true;
+    }
+    return 0;
+  }
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) [[likely]] {
+    handle(m);
+  } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (static_cast<std::size_t>(m->partition) < eof_.size()) {
+      eof_[static_cast<std::size_t>(m->partition)] = 1;
+    }
+  } else {
+    ++st_.consumer_errors;
+    std::fprintf(stderr, "tickforge: kafka feed %s: %s\n", topic_.c_str(), rd_kafka_message_errstr(m));
+  }
+  rd_kafka_message_destroy(m);
+  return 1;
 }
 
 void KafkaFeed::finish() noexcept {
@@ -371,6 +371,53 @@ void KafkaFeed::on_dead_letter_delivery(rd_kafka_t*, const rd_kafka_message_t* m
     ++d->delivered;
   }
   d->tracker.finish(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(msg->_private)));
+}
+
+std::string KafkaFeed::label() const { return "kafka " + topic_ + " (group " + settings_.group_id + ")"; }
+
+void KafkaFeed::report(FeedReport& out) const {
+  const KafkaFeedStats s = stats();
+  out.label = label();
+  out.rejected = s.rejected();
+  std::string line = "kafka feed " + topic_ + ": messages " + std::to_string(s.messages) + "  ticks " +
+                     std::to_string(s.ticks) + "  rejected " + std::to_string(s.rejected());
+  out.counts = {{"messages", s.messages}, {"ticks", s.ticks}, {"rejected", s.rejected()}};
+  for (std::size_t k = 0; k < s.rejects.size(); ++k) {
+    if (s.rejects[k] != 0) {
+      const char* why = to_string(static_cast<JsonReject>(k));
+      line += std::string(", ") + why + " " + std::to_string(s.rejects[k]);
+      out.counts.emplace_back(why, s.rejects[k]);
+    }
+  }
+  if (s.symbol_table_full != 0) {
+    line += ", symbol_table_full " + std::to_string(s.symbol_table_full);
+    out.counts.emplace_back("symbol_table_full", s.symbol_table_full);
+  }
+  out.lines.push_back(std::move(line));
+  out.lines.push_back("  dead-lettered " + std::to_string(s.dead_lettered) + " (failed " +
+                      std::to_string(s.dead_letter_failed) + ")  unknown fields ignored " +
+                      std::to_string(s.unknown_fields) + "  ring-full drops " + std::to_string(s.dropped_ring_full) +
+                      "  offsets stored " + std::to_string(s.offsets_stored) + "  rebalances " +
+                      std::to_string(s.rebalances) + "  consumer errors " + std::to_string(s.consumer_errors) +
+                      (s.ended_at_eof ? "  (read to the end)" : ""));
+  for (const auto& [what, v] :
+       {std::pair<const char*, std::uint64_t>{"dead_lettered", s.dead_lettered}, {"dead_letter_failed", s.dead_letter_failed},
+        {"unknown_fields", s.unknown_fields}, {"dropped_ring_full", s.dropped_ring_full},
+        {"offsets_stored", s.offsets_stored}, {"rebalances", s.rebalances}, {"consumer_errors", s.consumer_errors},
+        {"unfinished_at_exit", s.unfinished_at_exit}}) {
+    out.counts.emplace_back(what, v);
+  }
+  if (s.messages > 1 && s.last_message_ns > s.first_message_ns) {
+    const double secs = static_cast<double>(s.last_message_ns - s.first_message_ns) / 1e9;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "  consumed %llu messages in %.3f s from the first to the last = %.0f messages/s",
+                  static_cast<unsigned long long>(s.messages), secs, static_cast<double>(s.messages) / secs);
+    out.lines.emplace_back(buf);
+  }
+  if (s.unfinished_at_exit != 0) {
+    out.lines.push_back("  warning: " + std::to_string(s.unfinished_at_exit) +
+                        " messages unfinished at exit: not committed, they will be read again");
+  }
 }
 
 KafkaFeedStats KafkaFeed::stats() const {

@@ -1,7 +1,7 @@
 // tickforge CLI — `tickforge run`.
 #pragma once
 
-#include "../run_options.hpp"
+#include "run_options.hpp"
 
 namespace tickforge::cli {
 

@@ -1,4 +1,6 @@
-#include "outputs.hpp"
+#include "file_sinks.hpp"
+
+#include "clock.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +12,7 @@
 
 #include <fmt/format.h>
 
-namespace tickforge::cli {
+namespace tickforge {
 
 
 // ---- BufferedFile -----------------------------------------------------------------------------------
@@ -63,32 +65,6 @@ void BufferedFile::flush() noexcept {
 
 // ---- formatting -----------------------------------------------------------------------------------
 
-std::string format_duration(std::int64_t ns) {
-  struct Unit {
-    double scale;
-    const char* name;
-  };
-  static constexpr Unit kUnits[] = {{1, "ns"}, {1e3, "µs"}, {1e6, "ms"}, {1e9, "s"}, {60e9, "min"}, {3600e9, "h"},
-                                    {86400e9, "d"}};
-  const double v = static_cast<double>(ns < 0 ? -ns : ns);
-  std::size_t u = 0;
-  while (u + 1 < std::size(kUnits) && v >= kUnits[u + 1].scale) {
-    ++u;
-  }
-  const double x = v / kUnits[u].scale;
-  const char* sign = ns < 0 ? "-" : "";
-  if (u == 0) {
-    return fmt::format("{}{:.0f} {}", sign, x, kUnits[u].name);
-  }
-  // Three significant digits; "5 s" rather than "5.00 s" when the value is whole.
-  if (x == std::floor(x) && x < 1000) {
-    return fmt::format("{}{:.0f} {}", sign, x, kUnits[u].name);
-  }
-  const int decimals = x >= 100 ? 0 : x >= 10 ? 1 : 2;
-  return fmt::format("{}{:.{}f} {}", sign, x, decimals, kUnits[u].name);
-}
-
-
 std::size_t format_alert_text(const Alert& a, char* out, std::size_t cap) noexcept {
   char when[40];
   const std::size_t wn = format_utc(a.event_ns, when, sizeof(when));
@@ -102,17 +78,17 @@ std::size_t format_alert_text(const Alert& a, char* out, std::size_t cap) noexce
 
 // ---- AlertRelay -------------------------------------------------------------------------------------
 
-AlertRelay::AlertRelay(std::uint32_t shards, std::uint32_t capacity) : shards_(shards), waits_(shards, 0) {
-  for (std::uint32_t s = 0; s < shards; ++s) {
+AlertRelay::AlertRelay(ShardIndex shards, std::uint32_t capacity) : shards_(shards), waits_(shards.shards(), 0) {
+  for (std::uint32_t s = 0; s < shards.shards(); ++s) {
     rings_.push_back(std::make_unique<SpscRing<Alert>>(capacity));
   }
 }
 
 void AlertRelay::on_alert(void* user, const Alert* alert) noexcept {
   auto* self = static_cast<AlertRelay*>(user);
-  const std::uint32_t s = alert->symbol % self->shards_;
+  const std::uint32_t s = self->shards_.shard_of(alert->symbol);  // the calling shard: the ring's producer
   if (!self->rings_[s]->try_push(*alert)) [[unlikely]] {
-    ++self->waits_[s];  // the main thread is behind: wait for it rather than lose an alert
+    ++self->waits_[s];  // the sinks thread is behind: wait for it rather than lose an alert
     self->rings_[s]->push(*alert);
   }
 }
@@ -125,12 +101,73 @@ std::uint64_t AlertRelay::waits() const noexcept {
   return n;
 }
 
+// ---- AlertSinks ----------------------------------------------------------------------------------------
+
+AlertSinks::AlertSinks(AlertRelay& relay, const AlertSinkOptions& opt)
+    : relay_(relay), per_second_(opt.print_per_second), instance_(opt.instance) {
+  if (!opt.json_path.empty()) {
+    json_ = std::make_unique<BufferedFile>(opt.json_path);
+  }
+  if (per_second_ != 0 && opt.json_path != "-") {
+    text_ = std::make_unique<BufferedFile>("-", 1 << 16);
+  }
+}
+
+void AlertSinks::sink(const Alert& a) noexcept {
+  ++written_;
+  char buf[kAlertJsonCapacity];
+  if (json_) {
+    std::size_t n = format_alert_json(a, instance_, buf, sizeof(buf) - 1);
+    buf[n++] = '\n';
+    json_->append(buf, n);
+  }
+  if (text_) {
+    const std::int64_t sec = now_ns() / kNsPerSecond;
+    if (sec != second_) {
+      second_ = sec;
+      printed_this_second_ = 0;
+    }
+    if (printed_this_second_ < per_second_) {
+      ++printed_this_second_;
+      text_->append(buf, format_alert_text(a, buf, sizeof(buf)));
+      text_pending_ = true;
+    } else {
+      ++not_printed_;
+    }
+  }
+}
+
+std::size_t AlertSinks::do_work() noexcept {
+  // Acquire: once the stop request is seen, every alert the stopped shards queued is in the relay.
+  const bool last = stop_.load(std::memory_order_acquire);
+  const std::size_t n = relay_.drain([this](const Alert& a) { sink(a); });
+  if (text_pending_) {  // console lines now, not in 64 KiB chunks
+    text_pending_ = false;
+    text_->flush();
+  }
+  ended_ = last && n == 0;
+  return n;
+}
+
+void AlertSinks::on_close() noexcept {
+  if (json_) {
+    json_->flush();
+  }
+  if (text_) {
+    text_->flush();
+  }
+}
+
+std::uint64_t AlertSinks::write_errors() const noexcept {
+  return (json_ ? json_->write_errors() : 0) + (text_ ? text_->write_errors() : 0);
+}
+
 // ---- MetricsWriter ----------------------------------------------------------------------------------
 
-MetricsWriter::MetricsWriter(const std::string& path, const std::vector<std::uint32_t>& windows,
-                             std::uint32_t shards, const SymbolTable& symbols)
-    : symbols_(symbols) {
-  for (std::uint32_t s = 0; s < shards; ++s) {
+MetricsWriter::MetricsWriter(const std::string& path, const std::vector<std::uint32_t>& windows, ShardIndex shards,
+                             const SymbolTable& symbols)
+    : shards_(shards), symbols_(symbols) {
+  for (std::uint32_t s = 0; s < shards.shards(); ++s) {
     files_.push_back(std::make_unique<BufferedFile>(path));
     if (s == 0) {
       fmt::memory_buffer header;
@@ -171,7 +208,7 @@ void MetricsWriter::on_update(void* user, const Tick* t, const TickMetrics* m) n
     it = put_number(it, v, "");
   }
   *it++ = '\n';
-  self->files_[t->symbol % self->files_.size()]->append(row, static_cast<std::size_t>(it - row));
+  self->files_[self->shards_.shard_of(t->symbol)]->append(row, static_cast<std::size_t>(it - row));
 }
 
 void MetricsWriter::flush() noexcept {
@@ -180,4 +217,4 @@ void MetricsWriter::flush() noexcept {
   }
 }
 
-}  // namespace tickforge::cli
+}  // namespace tickforge

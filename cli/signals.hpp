@@ -9,6 +9,7 @@
 
 #include <semaphore.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <thread>
@@ -38,11 +39,13 @@ class ShutdownWatchdog {
   void arm() noexcept;
   /// The stop finished in time.
   void disarm() noexcept;
+  /// A longer bound once the run knows it needs one (a Kafka flush of its own flush-timeout).
+  void set_timeout(std::int64_t timeout_ns) noexcept { timeout_ns_.store(timeout_ns, std::memory_order_relaxed); }
 
  private:
   void run() noexcept;
 
-  std::int64_t timeout_ns_;
+  std::atomic<std::int64_t> timeout_ns_;
   std::function<void()> armed_fn_;
   std::function<void()> report_fn_;
   sem_t armed_{};

@@ -13,10 +13,10 @@
 #include <tickforge/engine.hpp>
 
 #include "csv_feed.hpp"
-#include "kafka/embedded_cluster.hpp"
-#include "kafka/kafka_common.hpp"
-#include "kafka/record_json.hpp"
+#include "embedded_cluster.hpp"
+#include "kafka_client.hpp"
 #include "pacer.hpp"
+#include "record_json.hpp"
 #include "signals.hpp"
 #include "synthetic.hpp"
 
@@ -78,11 +78,11 @@ int produce(RunOptions opt) {
     fmt::print(stderr, "tickforge: error: produce needs --brokers HOST:PORT (a local cluster: tickforge broker)\n");
     return 2;
   }
-  if (opt.feeds.size() > 1 || (!opt.feeds.empty() && opt.feeds[0].kind == FeedSpec::Kind::kKafka)) {
+  if (opt.feeds.size() > 1 || (!opt.feeds.empty() && opt.feeds[0].kind != "synthetic" && opt.feeds[0].kind != "csv")) {
     fmt::print(stderr, "tickforge: error: produce takes one --feed: synthetic or csv:PATH\n");
     return 2;
   }
-  const bool synthetic = opt.feeds.empty() || opt.feeds[0].kind == FeedSpec::Kind::kSynthetic;
+  const bool synthetic = opt.feeds.empty() || opt.feeds[0].kind == "synthetic";
   if (opt.duration_seconds < 0) {
     opt.duration_seconds = synthetic && opt.max_ticks == 0 ? 5 : 0;
   }
@@ -92,21 +92,15 @@ int produce(RunOptions opt) {
   std::unique_ptr<SyntheticFeed> syn;
   std::unique_ptr<CsvFeed> csv;
   if (synthetic) {
-    SyntheticOptions so;
-    so.tickers = opt.tickers.empty() ? SyntheticFeed::default_tickers(opt.synthetic_tickers) : opt.tickers;
-    so.seed = opt.seed;
-    so.step_ns = opt.synthetic_step_ns;
-    so.jump_probability = opt.jump_probability;
+    SyntheticOptions so = opt.synthetic;
+    so.tickers = opt.tickers.empty() ? SyntheticFeed::default_tickers(so.count) : opt.tickers;
     syn = std::make_unique<SyntheticFeed>(so, symbols);
   } else {
-    CsvOptions co;
-    co.path = opt.feeds[0].path;
-    co.ticker = opt.tickers.size() == 1 ? opt.tickers.front() : std::string();
-    co.price_column = opt.price_column;
-    co.date_column = opt.date_column;
-    co.ticker_column = opt.ticker_column;
-    co.volume_column = opt.volume_column;
-    csv = std::make_unique<CsvFeed>(co, symbols, 0, 0);
+    CsvFeedOptions co = opt.csv;
+    co.csv.path = opt.feeds[0].arg;
+    co.csv.ticker = opt.tickers.size() == 1 ? opt.tickers.front() : std::string();
+    co.max_ticks = 0;
+    csv = std::make_unique<CsvFeed>(co, symbols);
     if (!csv->load().ok) {
       fmt::print(stderr, "tickforge: error: {}\n", csv->load().error);
       return 1;
@@ -133,7 +127,7 @@ int produce(RunOptions opt) {
   const std::int64_t end = opt.duration_seconds > 0
                                ? start + static_cast<std::int64_t>(opt.duration_seconds * 1e9)
                                : INT64_MAX;
-  const double interval_ns = opt.rate > 0 ? 1e9 / opt.rate : 0;
+  const double interval_ns = !opt.synthetic.saturate && opt.synthetic.rate > 0 ? 1e9 / opt.synthetic.rate : 0;
   char buf[512];
   std::uint64_t sent = 0;
   std::uint64_t local_full_waits = 0;

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <stdexcept>
@@ -25,6 +26,28 @@ class Rewriter {
     }
     while (pos_ < in_.size()) {
       const char c = in_[pos_];
+      check_control(c);
+      if (c == '\n') {
+        line_start_ = true;
+        expect_value_ = expect_value_ && depth_ > 0;  // a value ends with its line, unless in an array
+        copy();
+        continue;
+      }
+      if (c == '=') {
+        expect_value_ = true;
+      } else if (c == '[') {
+        if (depth_ > 0 || expect_value_) {
+          ++depth_;  // an array value
+        } else if (line_start_) {
+          table_header();
+          continue;
+        }
+      } else if (c == ']' && depth_ > 0) {
+        --depth_;
+      }
+      if (c != ' ' && c != '\t' && c != '\r') {
+        line_start_ = false;
+      }
       if (c == '#') {
         comment();
       } else if (c == '"') {
@@ -64,6 +87,37 @@ class Rewriter {
     out_ += in_[pos_++];
   }
 
+  // TOML allows no control character but tab (and CR LF line ends) anywhere, not even in comments; toml++
+  // handles most, but one after a '[' trips an assertion: refuse them all here.
+  void check_control(char c) const {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "%04X", u);
+      fail(std::string("a control character (U+") + buf + ") is not allowed in TOML");
+    }
+  }
+
+  // [table] or [[array-of-tables]] at the start of a line: toml++ 3.3.0 asserts that a key follows
+  // (a bare key character or a quote), so anything else is refused here with the line.
+  void table_header() {
+    copy();  // '['
+    if (pos_ < in_.size() && in_[pos_] == '[') {
+      copy();
+    }
+    while (pos_ < in_.size() && (in_[pos_] == ' ' || in_[pos_] == '\t')) {
+      copy();
+    }
+    const char k = pos_ < in_.size() ? in_[pos_] : '\0';
+    if (pos_ < in_.size()) {
+      check_control(k);
+    }
+    if (std::isalnum(static_cast<unsigned char>(k)) == 0 && k != '_' && k != '-' && k != '"' && k != '\'') {
+      fail("a table header needs a key, e.g. [tickers.AAPL]");
+    }
+    line_start_ = false;
+  }
+
   // The code point at pos_ (valid UTF-8, checked above); advances past it.
   std::uint32_t decode() {
     const auto b0 = static_cast<unsigned char>(in_[pos_]);
@@ -87,6 +141,7 @@ class Rewriter {
 
   void comment() {
     while (pos_ < in_.size() && in_[pos_] != '\n') {
+      check_control(in_[pos_]);
       if (non_ascii()) {
         decode();
         out_ += '?';
@@ -101,8 +156,10 @@ class Rewriter {
     const std::size_t quotes = multi ? 3 : 1;
     out_.append(quotes, '"');
     pos_ += quotes;
+    line_start_ = false;
     while (pos_ < in_.size()) {
       const char c = in_[pos_];
+      check_control(c);
       if (c == '\\') {
         copy();
         if (pos_ < in_.size()) {
@@ -129,8 +186,10 @@ class Rewriter {
     const std::size_t quotes = multi ? 3 : 1;
     out_.append(quotes, '"');
     pos_ += quotes;
+    line_start_ = false;
     while (pos_ < in_.size()) {
       const char c = in_[pos_];
+      check_control(c);
       if (c == '\'' && (!multi || in_.substr(pos_).starts_with("'''"))) {
         close_quotes(multi, '\'', '"');
         return;
@@ -170,6 +229,9 @@ class Rewriter {
   std::string out_;
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
+  bool line_start_ = true;     // only whitespace so far on this line (outside strings)
+  bool expect_value_ = false;  // an '=' was seen: a '[' now opens an array, not a table header
+  std::size_t depth_ = 0;      // open arrays of the current value
 };
 
 }  // namespace

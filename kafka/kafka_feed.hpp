@@ -30,10 +30,11 @@
 #include <tickforge/engine.hpp>
 #include <tickforge/symbol_table.hpp>
 
+#include "feed.hpp"
 #include "json_tick.hpp"
-#include "kafka/delivery_tracker.hpp"
-#include "kafka/kafka_common.hpp"
-#include "kafka/kafka_publisher.hpp"
+#include "delivery_tracker.hpp"
+#include "kafka_client.hpp"
+#include "kafka_publisher.hpp"
 
 namespace tickforge::kafka {
 
@@ -71,18 +72,23 @@ struct KafkaFeedOptions {
   std::uint32_t in_flight = 1u << 18;          ///< most messages not yet finished (rounded up to 2^k)
 };
 
-class KafkaFeed : public ClientEvents {
+class KafkaFeed final : public Feed, public ClientEvents {
  public:
   /// Creates the consumer (and the dead-letter producer) and subscribes. Throws std::runtime_error.
   KafkaFeed(const KafkaFeedOptions& opt, SymbolTable& symbols);
-  ~KafkaFeed();
+  ~KafkaFeed() override;
   KafkaFeed(const KafkaFeed&) = delete;
   KafkaFeed& operator=(const KafkaFeed&) = delete;
 
-  /// Consumes until `stop` is set, or (stop-at-eof) every assigned partition is read to its end.
-  void run(FeedPort& port, const std::atomic<bool>& stop) noexcept;
-  /// The last commit and a clean leave from the group. Main thread, after the engine and publisher stopped.
-  void finish() noexcept;
+  /// One consumer poll (at most 20 ms) and the message it brought. The feed is done once stopped, or
+  /// (stop-at-eof) when every assigned partition has been read to its end.
+  std::size_t do_work() noexcept override;
+  [[nodiscard]] bool done() const noexcept override { return ended_ || stop_requested(); }
+  /// The last commit and a clean leave from the group. Owning thread, after the engine and publisher
+  /// stopped.
+  void finish() noexcept override;
+  [[nodiscard]] std::string label() const override;
+  void report(FeedReport& out) const override;
   [[nodiscard]] KafkaFeedStats stats() const;
   [[nodiscard]] const std::string& topic() const noexcept { return topic_; }
 
@@ -116,7 +122,7 @@ class KafkaFeed : public ClientEvents {
   const KafkaPublisher* publisher_;
   JsonTickParser parser_;
   rd_kafka_t* rk_ = nullptr;
-  FeedPort* port_ = nullptr;
+  bool ended_ = false;
   std::uint64_t seq_ = 0;
   std::vector<std::uint64_t> pushed_;        // [shard] ticks sent
   std::vector<std::uint64_t> processed_;     // [shard] scratch for commit_step

@@ -33,7 +33,7 @@
 #include <tickforge/symbol_table.hpp>
 
 #include "delivery_tracker.hpp"
-#include "kafka_common.hpp"
+#include "kafka_client.hpp"
 #include "publish_queue.hpp"
 
 namespace tickforge::kafka {

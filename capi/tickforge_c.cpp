@@ -27,10 +27,9 @@
 
 #include <tickforge/engine.hpp>
 
-#include "kafka/kafka_publisher.hpp"
-#include "kafka_feed.hpp"
-#include "run_options.hpp"
-#include "runtime.hpp"
+#include "feed_registry.hpp"
+#include "pipeline.hpp"
+#include "settings.hpp"
 
 using namespace tickforge;
 
@@ -116,18 +115,17 @@ struct AlertHook {
 
 }  // namespace
 
+// A thin adapter: the Pipeline owns the engine, the built-in feeds, the outputs and Kafka.
 struct tf_engine {
-  RunOptions opt;
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<Runtime> runtime;       // built by start (lifecycle thread)
+  std::unique_ptr<Pipeline> pipeline;
+  Engine* engine = nullptr;               // pipeline->engine()
   std::atomic<State> state{State::kCreated};
   std::array<AlertHook, TF_MAX_ALERT_CALLBACKS> hooks{};
   std::uint32_t n_hooks = 0;
   std::mutex producers_mutex;             // creation and tf_engine_stats; never on the hot path
   std::vector<std::unique_ptr<tf_producer>> producers;
-  std::mutex runtime_mutex;               // the runtime pointer and its stats, against tf_engine_stats
+  std::mutex lifecycle_mutex;             // tf_engine_start against tf_engine_stats (the pipeline is being built)
   std::atomic<bool> feeds_started{false};
-  bool finished = false;                  // the runtime finished (Kafka flushed); under runtime_mutex
 };
 
 struct tf_producer {
@@ -216,10 +214,11 @@ tf_err_t guarded(char* errstr, std::size_t size, F&& f) noexcept {
     return fail(errstr, size, TF_ERR_IO, e.what());
   } catch (const std::invalid_argument& e) {
     return fail(errstr, size, TF_ERR_BAD_VALUE, e.what());
-  } catch (const RuntimeError& e) {
-    const tf_err_t code = e.kind() == RuntimeError::Kind::kIo      ? TF_ERR_IO
-                          : e.kind() == RuntimeError::Kind::kKafka ? TF_ERR_KAFKA
-                                                                   : TF_ERR_BAD_VALUE;
+  } catch (const RunError& e) {
+    const tf_err_t code = e.kind() == RunError::Kind::kIo      ? TF_ERR_IO
+                          : e.kind() == RunError::Kind::kKafka ? TF_ERR_KAFKA
+                          : e.kind() == RunError::Kind::kCpu   ? TF_ERR_CPU
+                                                               : TF_ERR_BAD_VALUE;
     return fail(errstr, size, code, e.what());
   } catch (const std::length_error& e) {
     return fail(errstr, size, TF_ERR_LIMIT, e.what());
@@ -380,6 +379,7 @@ TF_API tf_config_t* tf_config_new(void) {
   try {
     auto* c = new tf_config;
     c->opt.kafka.publish_alerts = false;  // an embedded engine starts no Kafka client unless asked
+    c->opt.print_alerts = 0;              // nor writes to the embedder's stdout
     return c;
   } catch (...) {
     return nullptr;  // out of memory
@@ -399,9 +399,9 @@ TF_API tf_err_t tf_config_set(tf_config_t* conf, const char* key, const char* va
       std::string prop(k.substr(6));
       prop += '=';
       prop += value;
-      apply_setting(conf->opt, "kafka", prop);
+      apply_setting(conf->opt, "kafka", prop, kScopeEmbed);
     } else {
-      apply_setting(conf->opt, k, value);
+      apply_setting(conf->opt, k, value, kScopeEmbed);  // a key only the binary uses is refused
     }
     return TF_OK;
   });
@@ -413,7 +413,7 @@ TF_API tf_err_t tf_config_load_file(tf_config_t* conf, const char* path, char* e
   }
   return guarded(errstr, errstr_size, [&] {
     RunOptions next = conf->opt;  // all or nothing
-    load_config_file(next, path);
+    load_config_file(next, path, kScopeEmbed);
     conf->opt = std::move(next);
     return TF_OK;
   });
@@ -425,7 +425,7 @@ TF_API tf_err_t tf_config_load_string(tf_config_t* conf, const char* toml, char*
   }
   return guarded(errstr, errstr_size, [&] {
     RunOptions next = conf->opt;
-    load_config_string(next, toml, "<string>");
+    load_config_string(next, toml, "<string>", kScopeEmbed);
     conf->opt = std::move(next);
     return TF_OK;
   });
@@ -441,10 +441,8 @@ TF_API tf_engine_t* tf_engine_new(const tf_config_t* conf, char* errstr, size_t 
   tf_engine_t* out = nullptr;
   guarded(errstr, errstr_size, [&] {
     auto e = std::make_unique<tf_engine>();
-    e->opt = conf->opt;
-    e->opt.finalize();  // per-ticker overrides resolved, every setting validated
-    e->engine = std::make_unique<Engine>(e->opt.engine);
-    e->engine->set_finish_when_ports_closed(false);  // producers may come and go; only stop ends it
+    e->pipeline = std::make_unique<Pipeline>(conf->opt);  // every setting validated, the engine built
+    e->engine = &e->pipeline->engine();
     out = e.release();
     return TF_OK;
   });
@@ -463,15 +461,7 @@ TF_API tf_err_t tf_engine_stop(tf_engine_t* engine) {
     if (was != State::kRunning) {
       return TF_OK;
     }
-    if (engine->runtime) {
-      engine->runtime->stop_feeds([] {});
-    }
-    engine->engine->stop();  // every tick already in a ring is processed; threads joined
-    const std::lock_guard<std::mutex> lock(engine->runtime_mutex);
-    if (engine->runtime) {
-      engine->runtime->finish();  // Kafka: deliver what is queued, last commits
-    }
-    engine->finished = true;
+    engine->pipeline->stop();  // feeds, shards (every ring drained), outputs, Kafka: in that order
     return TF_OK;
   });
 }
@@ -482,8 +472,7 @@ TF_API void tf_engine_destroy(tf_engine_t* engine) {
   }
   tf_engine_stop(engine);
   guarded(nullptr, 0, [&] {
-    engine->runtime.reset();
-    engine->engine.reset();
+    engine->pipeline.reset();
     return TF_OK;
   });
   delete engine;
@@ -496,15 +485,15 @@ TF_API tf_err_t tf_engine_on_alert(tf_engine_t* engine, tf_alert_fn fn, void* us
   if (engine->state.load(std::memory_order_acquire) != State::kCreated) {
     return TF_ERR_STATE;
   }
-  // The Kafka publisher, when publish-alerts is on, takes one of the engine's callback slots at start.
-  if (engine->n_hooks == TF_MAX_ALERT_CALLBACKS - (engine->opt.kafka.publish_alerts ? 1u : 0u)) {
+  // The pipeline keeps the slots its own outputs (the Kafka publisher, the alert sinks) will need.
+  if (engine->pipeline->alert_callback_slots_left() == 0 || engine->n_hooks == TF_MAX_ALERT_CALLBACKS) {
     return TF_ERR_LIMIT;
   }
   return guarded(nullptr, 0, [&] {
     AlertHook& h = engine->hooks[engine->n_hooks];
     h.fn = fn;
     h.user = user;
-    engine->engine->add_alert_callback(&AlertHook::call, &h);
+    engine->pipeline->add_alert_callback(&AlertHook::call, &h);
     ++engine->n_hooks;
     return TF_OK;
   });
@@ -523,16 +512,19 @@ TF_API tf_err_t tf_engine_add_feed(tf_engine_t* engine, const char* spec, char* 
       const std::lock_guard<std::mutex> lock(engine->producers_mutex);
       producers = engine->producers.size();
     }
-    if (engine->opt.feeds.size() + producers >= TF_MAX_PRODUCERS) {
+    if (engine->pipeline->options().feeds.size() + producers >= TF_MAX_PRODUCERS) {
       return fail(errstr, errstr_size, TF_ERR_LIMIT, "tf_engine_add_feed: at most 64 feeds and producers");
     }
-    RunOptions next = engine->opt;
-    apply_setting(next, "feed", spec);
-    if (next.feeds.size() != engine->opt.feeds.size() + 1) {
+    const std::string_view text(spec);
+    if (text.find(',') != std::string_view::npos) {
       return fail(errstr, errstr_size, TF_ERR_BAD_VALUE,
-                  "tf_engine_add_feed: give exactly one feed: synthetic, csv:PATH or kafka:TOPIC");
+                  "tf_engine_add_feed: give exactly one feed: " + feed_syntaxes());
     }
-    engine->opt = std::move(next);
+    try {
+      engine->pipeline->add_feed(parse_feed_spec(text));
+    } catch (const std::invalid_argument& e) {
+      return fail(errstr, errstr_size, TF_ERR_BAD_VALUE, std::string("tf_engine_add_feed: ") + e.what());
+    }
     return TF_OK;
   });
 }
@@ -545,44 +537,16 @@ TF_API tf_err_t tf_engine_start(tf_engine_t* engine, char* errstr, size_t errstr
     return fail(errstr, errstr_size, TF_ERR_STATE, "tf_engine_start: an engine starts once");
   }
   const tf_err_t rc = guarded(errstr, errstr_size, [&] {
-    for (const auto* cpus : {&engine->opt.feed_cpus, &engine->opt.engine_cpus}) {
-      for (const int cpu : *cpus) {
-        if (cpu >= 0 && !cpu_usable(cpu)) {
-          return fail(errstr, errstr_size, TF_ERR_CPU,
-                      "CPU " + std::to_string(cpu) + " does not exist or is not allowed for this process");
-        }
-      }
-    }
-    auto runtime = std::make_unique<Runtime>(engine->opt, *engine->engine);  // Kafka cluster, publisher
-    runtime->build_feeds();                                                   // CSV loaded, Kafka joined
-    runtime->attach_publisher();
-    if (kafka::KafkaPublisher* p = runtime->metrics_publisher(); p != nullptr) {
-      engine->engine->set_update_callback(&kafka::KafkaPublisher::on_update, p);
-    }
     {
-      const std::lock_guard<std::mutex> lock(engine->runtime_mutex);
-      engine->runtime = std::move(runtime);
+      const std::lock_guard<std::mutex> lock(engine->lifecycle_mutex);
+      engine->pipeline->start();  // CPUs checked, Kafka, feeds, outputs, shards; on failure nothing runs
     }
-    engine->engine->start(engine->opt.engine_idle, engine->opt.engine_cpus);
     engine->state.store(State::kRunning, std::memory_order_release);
-    engine->runtime->start();
     engine->feeds_started.store(true, std::memory_order_release);  // partner: tf_engine_wait_feeds
     return TF_OK;
   });
   if (rc != TF_OK) {
-    // Nothing half-started stays behind (feeds first, while the shards still drain their rings); the
-    // engine cannot be started again.
-    // Order as in tf_engine_stop: feeds, then the shards (they may call the publisher), then Kafka.
-    engine->state.store(State::kStopped, std::memory_order_release);
-    guarded(nullptr, 0, [&] {
-      if (engine->runtime) {
-        engine->runtime->stop_feeds([] {});
-      }
-      engine->engine->stop();
-      const std::lock_guard<std::mutex> lock(engine->runtime_mutex);
-      engine->runtime.reset();
-      return TF_OK;
-    });
+    engine->state.store(State::kStopped, std::memory_order_release);  // an engine cannot be started again
   }
   return rc;
 }
@@ -599,7 +563,7 @@ TF_API tf_err_t tf_engine_wait_feeds(tf_engine_t* engine, int64_t timeout_ms) {
   const bool unlimited = timeout_ms < 0 || timeout_ms > kForever;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(unlimited ? 0 : timeout_ms);
   for (;;) {
-    if (engine->runtime->feeds_done()) {
+    if (engine->pipeline->feeds_done()) {
       return TF_OK;
     }
     if (!unlimited && std::chrono::steady_clock::now() >= deadline) {
@@ -656,12 +620,20 @@ TF_API tf_err_t tf_engine_stats(tf_engine_t* engine, tf_stats_t* out) {
   if (engine == nullptr || out == nullptr) {
     return TF_ERR_INVALID_ARG;
   }
+  if (engine->engine->on_shard_thread()) {
+    return TF_ERR_STATE;  // from an alert callback: the shard would wait for itself
+  }
   return guarded(nullptr, 0, [&] {
-    const EngineStats st = engine->engine->stats();
+    PipelineStats ps;
+    {
+      const std::lock_guard<std::mutex> lock(engine->lifecycle_mutex);
+      ps = engine->pipeline->stats();
+    }
+    const EngineStats& st = ps.engine;
     tf_stats_t s{};
-    s.pushed = st.published;
+    s.pushed = st.pushed;
     s.dropped_ring_full = st.dropped_ring_full;
-    s.blocked_waits = st.full_waits;
+    s.blocked_waits = st.blocked_waits;
     s.ticks = st.ticks;
     s.in_flight = st.in_flight;
     s.late_ticks = st.late_ticks;
@@ -674,8 +646,8 @@ TF_API tf_err_t tf_engine_stats(tf_engine_t* engine, tf_stats_t* out) {
     s.symbols = st.symbols;
     s.ring_capacity = st.ring_capacity;
     s.ring_high_water = st.ring_high_water;
-    s.producers = st.ports;
-    s.shards = engine->engine->config().shards;
+    s.producers = st.producers;
+    s.shards = st.shards;
     s.pin_failures = st.pin_failures;
     s.running = engine->state.load(std::memory_order_acquire) == State::kRunning ? 1 : 0;
     s.process_latency = to_c(st.process_latency);
@@ -693,23 +665,11 @@ TF_API tf_err_t tf_engine_stats(tf_engine_t* engine, tf_stats_t* out) {
         s.rejected_time_out_of_range += p->bad_time.get();
       }
     }
-    const std::lock_guard<std::mutex> lock(engine->runtime_mutex);
-    if (engine->runtime) {
-      s.feed_rejected = engine->runtime->csv_rejected();
-      // Kafka counters are exact only once the clients finished (tf_engine_stop).
-      if (engine->finished) {
-        for (const auto& f : engine->runtime->feeds()) {
-          if (f->kafka) {
-            s.feed_rejected += f->kafka->stats().rejected();
-          }
-        }
-        if (const kafka::KafkaPublisher* p = engine->runtime->publisher()) {
-          const kafka::PublisherStats ps = p->stats();
-          s.kafka_alerts_delivered = ps.alerts.delivered;
-          s.kafka_alerts_lost = ps.alerts.dropped_full + ps.alerts.failed + ps.alerts.in_flight;
-        }
-      }
-    }
+    s.rejected_time_out_of_range += st.rejected_time_out_of_range;  // refused by a built-in feed's port
+    // Kafka feeds' rejects and the publisher's counts are exact once stopped (PipelineStats).
+    s.feed_rejected = ps.input_rejected;
+    s.kafka_alerts_delivered = ps.stopped && ps.publish_alerts ? ps.publisher.alerts.delivered : 0;
+    s.kafka_alerts_lost = ps.stopped ? ps.alerts_lost() : 0;
     *out = s;
     return TF_OK;
   });
@@ -731,7 +691,7 @@ TF_API tf_producer_t* tf_producer_new(tf_engine_t* engine, char* errstr, size_t 
     p->owner = engine;
     const std::lock_guard<std::mutex> lock(engine->producers_mutex);
     engine->producers.reserve(engine->producers.size() + 1);  // no throw after the port exists
-    p->port = &engine->engine->add_feed();                    // std::length_error past TF_MAX_PRODUCERS
+    p->port = &engine->engine->open_port();                   // std::length_error past TF_MAX_PRODUCERS
     out = p.get();
     engine->producers.push_back(std::move(p));
     return TF_OK;

@@ -2,7 +2,7 @@
 // (ticks to a topic as JSON, keyed by ticker: the counterpart of the seeds' Python producers).
 #pragma once
 
-#include "../run_options.hpp"
+#include "run_options.hpp"
 
 namespace tickforge::cli {
 

@@ -1,0 +1,102 @@
+#include "feed_registry.hpp"
+
+#include <stdexcept>
+
+#include "csv_feed.hpp"
+#include "kafka_feed.hpp"
+#include "synthetic.hpp"
+
+namespace tickforge {
+
+namespace {
+
+// Synthetic feeds never share a ticker (two random walks of one ticker would interleave
+// nondeterministically): feed k of n takes every n-th listed ticker, or its own default names.
+std::unique_ptr<Feed> make_synthetic(const FeedContext& c, const FeedSpec&) {
+  SyntheticOptions so = c.opt.synthetic;
+  if (c.opt.tickers.empty()) {
+    so.tickers = SyntheticFeed::default_tickers(so.count, c.kind_index * so.count);
+  } else {
+    for (std::size_t j = c.kind_index; j < c.opt.tickers.size(); j += c.kind_count) {
+      so.tickers.push_back(c.opt.tickers[j]);
+    }
+    if (so.tickers.empty()) {
+      throw RunError(RunError::Kind::kConfig, std::to_string(c.kind_count) + " synthetic feeds need at least " +
+                                                  std::to_string(c.kind_count) + " tickers, got " +
+                                                  std::to_string(c.opt.tickers.size()));
+    }
+  }
+  so.seed = c.opt.synthetic.seed + c.index;
+  so.max_ticks = c.opt.max_ticks;
+  so.index = c.index;
+  return std::make_unique<SyntheticFeed>(so, c.symbols);
+}
+
+std::unique_ptr<Feed> make_csv(const FeedContext& c, const FeedSpec& spec) {
+  CsvFeedOptions co = c.opt.csv;
+  co.csv.path = spec.arg;
+  co.csv.ticker = c.opt.tickers.size() == 1 ? c.opt.tickers.front() : std::string();
+  co.max_ticks = c.opt.max_ticks;
+  auto f = std::make_unique<CsvFeed>(co, c.symbols);
+  if (!f->load().ok) {
+    throw RunError(RunError::Kind::kIo, f->load().error);
+  }
+  return f;
+}
+
+std::unique_ptr<Feed> make_kafka(const FeedContext& c, const FeedSpec& spec) {
+  kafka::KafkaFeedOptions ko;
+  ko.settings = &c.opt.kafka;
+  ko.bootstrap = c.kafka->bootstrap;
+  ko.embedded = c.kafka->embedded;
+  ko.topic = spec.arg;
+  ko.publisher = c.kafka->publisher;
+  try {
+    return std::make_unique<kafka::KafkaFeed>(ko, c.symbols);
+  } catch (const std::runtime_error& e) {
+    throw RunError(RunError::Kind::kKafka, e.what());
+  }
+}
+
+}  // namespace
+
+const std::vector<FeedKind>& feed_kinds() {
+  // One line per kind: name, syntax, takes an argument, needs Kafka, documentation, factory.
+  static const std::vector<FeedKind> kinds = {
+      {"synthetic", "synthetic", false, false, "a seeded random walk per ticker around realistic prices, paced at --rate", &make_synthetic},
+      {"csv", "csv:PATH", true, false, "a CSV history or tick file, replayed in time order (--speed)", &make_csv},
+      {"kafka", "kafka:TOPIC", true, true, "JSON ticks from a Kafka topic, in a consumer group (at-least-once)", &make_kafka},
+  };
+  return kinds;
+}
+
+const FeedKind* find_feed_kind(std::string_view name) noexcept {
+  for (const FeedKind& k : feed_kinds()) {
+    if (name == k.name) {
+      return &k;
+    }
+  }
+  return nullptr;
+}
+
+std::string feed_syntaxes() {
+  std::string out;
+  for (const FeedKind& k : feed_kinds()) {
+    out += out.empty() ? "" : ", ";
+    out += k.syntax;
+  }
+  return out;
+}
+
+FeedSpec parse_feed_spec(std::string_view text) {
+  const std::size_t colon = text.find(':');
+  const std::string_view kind = text.substr(0, colon);
+  const std::string_view arg = colon == std::string_view::npos ? std::string_view() : text.substr(colon + 1);
+  const FeedKind* k = find_feed_kind(kind);
+  if (k == nullptr || k->takes_argument == arg.empty() || (!k->takes_argument && colon != std::string_view::npos)) {
+    throw std::invalid_argument("expected " + feed_syntaxes() + ", got '" + std::string(text) + "'");
+  }
+  return FeedSpec{std::string(kind), std::string(arg)};
+}
+
+}  // namespace tickforge

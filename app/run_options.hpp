@@ -1,0 +1,83 @@
+// tickforge — everything a run is configured with. Filled from the settings table (app/settings.hpp):
+// flags, the TOML file and the C API's keys all set these fields through the same rows. The defaults are
+// the member initialisers here and in the option structs of the lower layers: one home each, and what
+// --help, docs/settings.md and the C API report is read from a default-constructed RunOptions.
+//
+// Private header. Cold path.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tickforge/config.hpp>
+
+#include "csv_feed.hpp"
+#include "kafka_settings.hpp"
+#include "synthetic.hpp"
+
+namespace tickforge {
+
+/// A set-up failure of a run and its class (the binary maps it to an exit code, the C API to an error).
+class RunError : public std::runtime_error {
+ public:
+  enum class Kind : std::uint8_t { kConfig, kIo, kKafka, kCpu };
+  RunError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  [[nodiscard]] Kind kind() const noexcept { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+/// One --feed: a kind from the feed registry (app/feed_registry.hpp) and its argument ("csv:PATH").
+struct FeedSpec {
+  std::string kind;  ///< "synthetic", "csv", "kafka", …
+  std::string arg;   ///< the path, topic… (empty for kinds without one)
+  bool operator==(const FeedSpec&) const = default;
+};
+
+struct RunOptions {
+  // ---- engine ----
+  EngineConfig engine;
+  IdleKind engine_idle = IdleKind::kBackoff;
+  std::vector<int> engine_cpus;           // shard i pinned to engine_cpus[i]; -1 / missing = not pinned
+
+  // ---- feeds ----
+  std::vector<FeedSpec> feeds;            // empty: one synthetic feed (tickforge run)
+  std::vector<int> feed_cpus;             // feed i pinned to feed_cpus[i]
+  std::vector<std::string> tickers;       // synthetic ticker list / forced ticker of a CSV file
+  SyntheticOptions synthetic;             // count, rate, saturate, seed, step, jump probability
+  CsvFeedOptions csv;                     // speed and column names (csv.csv.path comes from the feed spec)
+  std::uint64_t max_ticks = 0;            // per feed; 0 = unlimited
+
+  // ---- outputs ----
+  std::string metrics_out;                // CSV, one row per tick
+  std::string alerts_out;                 // JSON lines; "-" = stdout
+  std::uint32_t print_alerts = 20;        // human-readable alerts on stdout per second (0 = none)
+
+  // ---- Kafka ----
+  KafkaSettings kafka;
+
+  // ---- the tickforge binary only ----
+  double duration_seconds = -1;           // < 0: synthetic 5 s, other feeds until their input ends; 0 = no limit
+  std::int64_t shutdown_timeout_ns = 5'000'000'000;  // a stop that takes longer exits 3 with a report
+  std::string summary_json;               // the summary's figures as JSON
+  std::string produce_topic = "tickforge.ticks";     // tickforge produce: where ticks go
+  std::vector<std::string> broker_topics;            // tickforge broker: topics to create (empty: the defaults)
+
+  // Per-ticker rule overrides as written ([tickers.X] key = value); resolved against the final global
+  // rules by finalize(), so a command-line flag that changes a global rule reaches every ticker that
+  // does not override it.
+  struct TickerOverride {
+    std::string ticker;
+    std::vector<std::pair<std::string, std::string>> settings;
+  };
+  std::vector<TickerOverride> ticker_overrides;
+
+  /// Builds engine.ticker_rules from the overrides and validates the engine config.
+  void finalize();
+};
+
+}  // namespace tickforge
