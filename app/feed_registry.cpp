@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "csv_feed.hpp"
+#include "jsonl_feed.hpp"
 #include "kafka_feed.hpp"
 #include "synthetic.hpp"
 
@@ -66,6 +67,7 @@ const std::vector<FeedKind>& feed_kinds() {
       {"synthetic", "synthetic", false, false, "a seeded random walk per ticker around realistic prices, paced at --rate", &make_synthetic},
       {"csv", "csv:PATH", true, false, "a CSV history or tick file, replayed in time order (--speed)", &make_csv},
       {"kafka", "kafka:TOPIC", true, true, "JSON ticks from a Kafka topic, in a consumer group (at-least-once)", &make_kafka},
+      {"jsonl", "jsonl:PATH", true, false, "JSON tick messages, one per line (a Kafka topic's dump), replayed in file order (--speed)", [](const FeedContext& c, const FeedSpec& s) -> std::unique_ptr<Feed> { try { return std::make_unique<JsonLinesFeed>(s.arg, c.opt.kafka.fields, c.opt.csv.speed, c.opt.max_ticks, c.symbols); } catch (const std::runtime_error& e) { throw RunError(RunError::Kind::kIo, e.what()); } }},
   };
   return kinds;
 }

@@ -306,7 +306,7 @@ PipelineStats Pipeline::stats() const {
       r.label = f->feed->label();
     }
     r.published = f->port->published();
-    s.input_rejected += r.rejected;
+    s.feed_rejected += r.rejected;
     s.feeds.push_back(std::move(r));
   }
   if (sinks_runner_ && sinks_runner_->finished()) {

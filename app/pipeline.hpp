@@ -46,7 +46,7 @@ class EmbeddedCluster;
 struct PipelineStats {
   EngineStats engine;
   std::vector<FeedReport> feeds;     ///< figures of a feed are exact once it has ended
-  std::uint64_t input_rejected = 0;  ///< every feed's refused input, every reason
+  std::uint64_t feed_rejected = 0;   ///< every feed's refused input, every reason (tf_stats_t::feed_rejected)
   std::uint64_t alerts_written = 0;  ///< handed to the sinks (files, console)
   std::uint64_t alerts_not_printed = 0;  ///< over the console's per-second limit (still in the file)
   std::uint64_t output_write_errors = 0;

@@ -19,6 +19,8 @@
 #endif
 #include <toml++/toml.h>
 
+#include <fmt/format.h>
+
 #include <tickforge/engine.hpp>
 #include <tickforge/tick.hpp>
 
@@ -36,11 +38,7 @@ std::string trim(std::string_view s) { return std::string(trim_chars(s, " \t"));
 
 [[noreturn]] void bad(std::string_view why) { throw std::invalid_argument(std::string(why)); }
 
-std::string number_text(double v) {
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, res.ptr);
-}
+std::string number_text(double v) { return fmt::format("{}", v); }  // shortest round-trip, no exponent for 1e5
 
 double to_double(std::string_view text) {
   const std::string s = trim(text);
@@ -222,7 +220,8 @@ void rows(RunOptions& o, V& v) {
     const char* s = "CSV replay";
     CsvFeedOptions& c = o.csv;
     v.real("speed", c.speed, 0, 1e12,
-           {s, kFeedScopes, "replay speed against event time (2 = twice as fast); 0 = as fast as possible", "×"});
+           {s, kFeedScopes, "replay speed of csv and jsonl feeds against event time (2 = twice as fast); 0 = as "
+                            "fast as possible", "×"});
     v.text("price-col", c.csv.price_column, false, {s, kFeedScopes, "price column (falls back to a column named price)"});
     v.text("date-col", c.csv.date_column, false,
            {s, kFeedScopes, "date column", "", "auto: Date, Datetime, timestamp, time or ts"});
@@ -514,6 +513,7 @@ struct Apply {
 
 struct Describe {
   std::vector<SettingInfo> out;
+  bool raw = false;  // the field's own value, never a derived default's text (show_setting)
 
   SettingInfo& add(const char* n, const Meta& m, const char* value, std::string shown, std::string range = {}) {
     SettingInfo i;
@@ -524,8 +524,8 @@ struct Describe {
     i.doc = m.doc;
     i.unit = m.unit;
     i.per_ticker = m.per_ticker;
-    i.derived_default = m.default_text != nullptr;
-    i.default_text = m.default_text != nullptr ? m.default_text : std::move(shown);
+    i.derived_default = m.default_text != nullptr && !raw;
+    i.default_text = i.derived_default ? m.default_text : std::move(shown);
     i.range = std::move(range);
     out.push_back(std::move(i));
     return out.back();
@@ -535,7 +535,8 @@ struct Describe {
     if constexpr (std::is_floating_point_v<T>) {
       return std::isinf(lo) && std::isinf(hi) ? "finite" : "[" + number_text(lo) + ", " + number_text(hi) + "]";
     } else {
-      return "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+      return hi == std::numeric_limits<T>::max() ? "≥ " + std::to_string(lo)
+                                                 : "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
     }
   }
 
@@ -714,6 +715,20 @@ const std::vector<SettingInfo>& setting_table() {
   return table;
 }
 
+std::string show_setting(const RunOptions& opt, std::string_view name) {
+  RunOptions copy = opt;
+  Describe d;
+  d.raw = true;
+  rows(copy, d);
+  const std::string n = normalise(name);
+  for (const SettingInfo& i : d.out) {
+    if (i.name == n) {
+      return i.default_text;
+    }
+  }
+  throw UnknownSetting("unknown setting '" + std::string(name) + "'");
+}
+
 std::string settings_markdown() {
   std::ostringstream md;
   md << "# Settings\n\n"
@@ -738,6 +753,9 @@ std::string settings_markdown() {
     }
     std::string scopes = Apply::scope_names(i.scopes);
     std::string value = i.value + (i.unit.empty() ? "" : " " + i.unit);
+    for (std::size_t at = value.find('|'); at != std::string::npos; at = value.find('|', at + 2)) {
+      value.insert(at, "\\");  // a pipe would end the table cell
+    }
     md << "| `" << i.name << "`" << (i.per_ticker ? " (per ticker)" : "") << " | " << value << " | "
        << (i.default_text.empty() ? "—" : i.default_text) << " | " << (i.range.empty() ? "—" : i.range) << " | "
        << scopes << " | " << i.doc << (i.repeatable ? " (repeatable)" : "") << " |\n";
@@ -792,8 +810,9 @@ namespace {
 
 void load_config_table(RunOptions& opt, const toml::table& root, const std::string& path, unsigned scope) {
   // Global settings first (tables iterate in key order, and [tickers] must not depend on it).
+  // "tickers" is both a setting (a count) and the table of per-ticker overrides: a table is the latter.
   for (const auto& [key, node] : root) {
-    if (key.str() == "tickers") {
+    if (key.str() == "tickers" && node.is_table()) {
       continue;
     }
     if (const toml::table* props = node.as_table(); key.str() == "kafka" && props != nullptr) {
@@ -810,12 +829,9 @@ void load_config_table(RunOptions& opt, const toml::table& root, const std::stri
     }
   }
   const toml::node* tickers_node = root.get("tickers");
-  if (tickers_node == nullptr) {
-    return;
-  }
-  const toml::table* tickers = tickers_node->as_table();
+  const toml::table* tickers = tickers_node != nullptr ? tickers_node->as_table() : nullptr;
   if (tickers == nullptr) {
-    bad(where_of(path, *tickers_node) + ": [tickers] must be a table of tables, e.g. [tickers.AAPL]");
+    return;
   }
   for (const auto& [ticker, tnode] : *tickers) {
     const toml::table* t = tnode.as_table();

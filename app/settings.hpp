@@ -68,6 +68,10 @@ void apply_rule_setting(RuleParams& rules, std::string_view name, std::string_vi
 void load_config_file(RunOptions& opt, const std::string& path, unsigned scope = kScopeAll);
 void load_config_string(RunOptions& opt, std::string_view text, const std::string& name, unsigned scope = kScopeAll);
 
+/// A setting's current value in `opt`, as text that apply_setting() takes back ("" for the repeatable
+/// rows, which only add). Throws UnknownSetting.
+std::string show_setting(const RunOptions& opt, std::string_view name);
+
 /// docs/settings.md: every row, by section, with scope, default, range and documentation.
 std::string settings_markdown();
 

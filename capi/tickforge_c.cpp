@@ -667,7 +667,7 @@ TF_API tf_err_t tf_engine_stats(tf_engine_t* engine, tf_stats_t* out) {
     }
     s.rejected_time_out_of_range += st.rejected_time_out_of_range;  // refused by a built-in feed's port
     // Kafka feeds' rejects and the publisher's counts are exact once stopped (PipelineStats).
-    s.feed_rejected = ps.input_rejected;
+    s.feed_rejected = ps.feed_rejected;
     s.kafka_alerts_delivered = ps.stopped && ps.publish_alerts ? ps.publisher.alerts.delivered : 0;
     s.kafka_alerts_lost = ps.stopped ? ps.alerts_lost() : 0;
     *out = s;

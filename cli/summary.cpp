@@ -113,8 +113,8 @@ std::string summary_text(const PipelineStats& st, const char* reason) {
   }
   put_to(out, "  ticks processed {}  in {}  = {} ticks/s (from the first tick processed to the last)\n", e.ticks,
       format_duration(static_cast<std::int64_t>(e.processing_seconds * 1e9)), format_rate(e.ticks_per_second()));
-  put_to(out, "  dropped: ring_full {}  symbol_table_full {}  time_out_of_range {}  input rejected {}\n", e.dropped_ring_full,
-      e.symbol_table_full, e.rejected_time_out_of_range, st.input_rejected);
+  put_to(out, "  dropped: ring_full {}  symbol_table_full {}  time_out_of_range {}  feed rejected {}\n", e.dropped_ring_full,
+      e.symbol_table_full, e.rejected_time_out_of_range, st.feed_rejected);
   for (const FeedReport& f : st.feeds) {
     for (const std::string& line : f.lines) {
       put_to(out, "  {}\n", line);
@@ -164,8 +164,8 @@ std::string summary_json(const PipelineStats& st, const char* reason) {
   }
   put_to(out, R"(],"engine":{{"pushed":{},"ticks":{},"processing_seconds":{},"ticks_per_second":{},"elapsed_seconds":{},)",
       e.pushed, e.ticks, e.processing_seconds, e.ticks_per_second(), e.elapsed_seconds);
-  put_to(out, R"("dropped_ring_full":{},"symbol_table_full":{},"rejected_time_out_of_range":{},"input_rejected":{},)",
-      e.dropped_ring_full, e.symbol_table_full, e.rejected_time_out_of_range, st.input_rejected);
+  put_to(out, R"("dropped_ring_full":{},"symbol_table_full":{},"rejected_time_out_of_range":{},"feed_rejected":{},)",
+      e.dropped_ring_full, e.symbol_table_full, e.rejected_time_out_of_range, st.feed_rejected);
   put_to(out, R"("in_flight":{},"ring_capacity":{},"ring_high_water":{},"blocked_waits":{},"producers":{},"shards":{},)",
       e.in_flight, e.ring_capacity, e.ring_high_water, e.blocked_waits, e.producers, e.shards);
   put_to(out, R"("late_ticks":{},"extrema_evictions":{},"symbols":{},"pin_failures":{},)", e.late_ticks, e.extrema_evictions,

@@ -417,6 +417,17 @@ static void test_config_set(void) {
   CHECK_RC(tf_config_set(conf, "no-such-key", "1", err, sizeof(err)), TF_ERR_UNKNOWN_KEY);
   CHECK_CONTAINS(err, "no-such-key");
 
+  /* keys only the tickforge binary uses are refused, not silently ignored */
+  static const char *const cli_only[] = {"duration", "print-alerts", "shutdown-timeout", "summary-json", "topic"};
+  for (size_t i = 0; i < sizeof(cli_only) / sizeof(cli_only[0]); ++i) {
+    err[0] = '\0';
+    CHECK_RC(tf_config_set(conf, cli_only[i], "1", err, sizeof(err)), TF_ERR_UNKNOWN_KEY);
+    CHECK_CONTAINS(err, "is not a setting here");
+  }
+  /* a boolean and a cooldown of 0 (no cooldown) */
+  CHECK_RC(tf_config_set(conf, "cooldown", "0", err, sizeof(err)), TF_OK);
+  CHECK_RC(tf_config_set(conf, "saturate", "true", err, sizeof(err)), TF_OK);
+
   /* bad values */
   err[0] = '\0';
   CHECK_RC(tf_config_set(conf, "shards", "zero", err, sizeof(err)), TF_ERR_BAD_VALUE);

@@ -345,3 +345,110 @@ TEST(Cli, ShouldGiveEachSyntheticFeedItsOwnTickers) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(contains(r.out, "need at least 2 tickers")) << r.out;
 }
+
+// Each subcommand's --help lists the settings it uses, and only those.
+TEST(Cli, ShouldListOnlyTheSettingsASubcommandUses) {
+  const Result run_help = run("run --help");
+  const Result broker_help = run("broker --help");
+  const Result produce_help = run("produce --help");
+  ASSERT_EQ(run_help.exit_code, 0);
+  ASSERT_EQ(broker_help.exit_code, 0);
+  ASSERT_EQ(produce_help.exit_code, 0);
+  for (const char* flag : {"--shards", "--alert-pct", "--metrics-out", "--shutdown-timeout", "--saturate"}) {
+    EXPECT_TRUE(contains(run_help.out, flag)) << flag;
+    EXPECT_FALSE(contains(broker_help.out, flag)) << flag;
+  }
+  EXPECT_TRUE(contains(broker_help.out, "--embedded-brokers")) << broker_help.out;
+  EXPECT_TRUE(contains(broker_help.out, "--topics")) << broker_help.out;
+  EXPECT_FALSE(contains(broker_help.out, "--feed ")) << broker_help.out;
+  EXPECT_TRUE(contains(produce_help.out, "--topic ")) << produce_help.out;
+  EXPECT_FALSE(contains(produce_help.out, "--shards")) << produce_help.out;
+  EXPECT_FALSE(contains(run_help.out, "--topics")) << run_help.out;
+  // Durations say their syntax; defaults and bounds are shown.
+  EXPECT_TRUE(contains(run_help.out, "--alert-window DURATION")) << run_help.out;
+  EXPECT_TRUE(contains(run_help.out, "[65536] {[2, 1073741824]}")) << run_help.out;
+}
+
+// Every usage error is one message and exit status 2, CLI11's own codes included.
+TEST(Cli, ShouldExitTwoWithAMessageOnUnknownFlagsAndSubcommands) {
+  Result r = run("run --bogus-flag 1");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(contains(r.out, "tickforge: error:")) << r.out;
+  EXPECT_TRUE(contains(r.out, "--bogus-flag")) << r.out;
+  r = run("frobnicate");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(contains(r.out, "unknown subcommand 'frobnicate'")) << r.out;
+  r = run("run --shards");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  r = run("run --saturate maybe");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(contains(r.out, "--saturate: expected true or false")) << r.out;
+  r = run("broker --shards 2");  // a setting of another subcommand
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+}
+
+// A boolean flag alone means true and does not swallow the flag after it.
+TEST(Cli, ShouldTakeABareBooleanFlag) {
+  const Result r = run("run --saturate --max-ticks 500 --print-alerts 0 --duration 0");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(contains(r.out, "published 500")) << r.out;
+}
+
+// The summary as data: every figure, the same as the text's.
+TEST(Cli, ShouldWriteTheSummaryAsJson) {
+  const std::string csv = temp("json_summary.csv");
+  std::ofstream(csv) << "Date,Close\n2024-01-02,100\n2024-01-03,110\n2024-01-04,bad\n2024-01-05,121\n";
+  const std::string json = temp("summary.json");
+  const Result r = run("run --feed csv:" + csv + " --ticker JS --print-alerts 0 --summary-json " + json);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ifstream in(json);
+  const std::string s((std::istreambuf_iterator<char>(in)), {});
+  for (const char* field : {"\"schema\":1", "\"stop_reason\":\"input ended\"", "\"ticks\":3", "\"feed_rejected\":1",
+                            "\"bad_price\":1", "\"good\":3", "\"tick_change\":{\"down\":0,\"none\":0,\"up\":2}",
+                            "\"process_latency\":{\"count\":3"}) {
+    EXPECT_TRUE(contains(s, field)) << field << "\n" << s;
+  }
+  EXPECT_TRUE(contains(r.out, "ticks processed 3 ")) << r.out;
+  EXPECT_TRUE(contains(r.out, "tick_change 2")) << r.out;
+}
+
+// The default synthetic feed is paced (latency means something) and its prices stay near where the
+// market was (a mean-reverting walk), not drifting to 0.77 within a run.
+TEST(Cli, ShouldRunARealisticPacedDefault) {
+  const std::string metrics = temp("default_metrics.csv");
+  const Result r = run("run --duration 1 --print-alerts 0 --metrics-out " + metrics);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const Table t = load_table(metrics);
+  ASSERT_GT(t.rows.size(), 1000u);
+  const std::map<std::string, double> start = {{"AAPL", 185.64}, {"MSFT", 370.87}, {"GOOGL", 138.17},
+                                               {"AMZN", 149.93}, {"META", 346.29}, {"NVDA", 481.68},
+                                               {"TSLA", 248.42}, {"AMD", 138.58}};
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const std::string& ticker = t.rows[i][t.col.at("ticker")];
+    ASSERT_EQ(start.count(ticker), 1u) << ticker;
+    const double p = t.num(i, "price");
+    EXPECT_GT(p, start.at(ticker) * 0.6) << ticker << " row " << i;
+    EXPECT_LT(p, start.at(ticker) * 1.6) << ticker << " row " << i;
+  }
+  // Paced at 100,000 ticks/s: about 100 k ticks in the second, not millions.
+  EXPECT_LT(t.rows.size(), 250'000u);
+}
+
+// The feed added as one file and one registration line: JSON messages one per line, as a Kafka topic's
+// dump holds them, through the same parser as the Kafka feed.
+TEST(Cli, ShouldReplayAJsonLinesFile) {
+  const std::string path = temp("ticks.jsonl");
+  std::ofstream(path) << R"({"ticker":"AAPL","price":100,"timestamp":"2024-01-02 16:00:00","volume":10})" "\n"
+                      << R"({"ticker":"AAPL","price":-1,"timestamp":"2024-01-03 16:00:00"})" "\n"
+                      << "\n"
+                      << R"({"symbol":"AAPL","price":"110","ts":1704297600})" "\n"
+                      << R"({ "ticker" : "AAPL" , "price" : 121 , "timestamp" : "2024-01-05T16:00:00Z" })" "\n";
+  const Result r = run("run --feed jsonl:" + path + " --print-alerts 0 --alert-window 5d --cooldown 0");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(contains(r.out, "skipped line: " + path + ":2: bad_price")) << r.out;
+  EXPECT_TRUE(contains(r.out, "(3 messages)")) << r.out;
+  EXPECT_TRUE(contains(r.out, ": 3 good, bad_price 1")) << r.out;
+  EXPECT_TRUE(contains(r.out, "ticks processed 3 ")) << r.out;
+  EXPECT_TRUE(contains(r.out, "tick_change 2")) << r.out;  // +10 % twice; cooldown 0: none suppressed
+  EXPECT_TRUE(contains(r.out, "suppressed by cooldown 0")) << r.out;
+}

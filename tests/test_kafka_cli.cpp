@@ -130,10 +130,11 @@ TEST(KafkaCli, ShouldServeAlertsToKcatWhileRunningOnTheEmbeddedDefault) {
   ASSERT_TRUE(c.wait_for_err("read the alerts with: kcat", 30)) << c.err();
   const std::string bootstrap = bootstrap_from(c.err());
   ASSERT_FALSE(bootstrap.empty()) << c.err();
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  // kcat, while tickforge runs: everything published so far.
-  const std::vector<std::string> read =
-      lines_of(shell("kcat -C -b " + bootstrap + " -t tickforge.alerts -o beginning -e -q -f '%k %s\\n' 2>/dev/null"));
+  // kcat, while tickforge runs: everything published so far, once there is something (polled, not slept).
+  std::vector<std::string> read;
+  while (read.size() <= 10 && !c.exited()) {
+    read = lines_of(shell("kcat -C -b " + bootstrap + " -t tickforge.alerts -o beginning -e -q -f '%k %s\\n' 2>/dev/null"));
+  }
   ASSERT_EQ(c.wait(), 0) << c.err();
   ASSERT_GT(read.size(), 10u) << "kcat read nothing from " << bootstrap;
   std::set<std::string> written;

@@ -6,7 +6,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include <tickforge/tickforge.h>
 
 #include "settings.hpp"
 
@@ -272,4 +277,148 @@ TEST(Settings, ShouldLoadTheShippedExampleConfig) {
   ASSERT_EQ(o.engine.ticker_rules.size(), 1u);
   EXPECT_EQ(o.engine.ticker_rules[0].second.window_move_pct, 8.0);
   EXPECT_EQ(o.engine.ticker_rules[0].second.tick_change_pct, 3.0);
+}
+
+// ---- the table: every row walked ------------------------------------------------------------------------
+
+namespace {
+
+// "[lo, hi]" → (lo, hi) when both are numbers.
+bool numeric_range(const std::string& range, double& lo, double& hi) {
+  if (range.size() < 5 || range.front() != '[' || range.back() != ']') {
+    return false;
+  }
+  const std::size_t comma = range.find(", ");
+  char* end = nullptr;
+  lo = std::strtod(range.c_str() + 1, &end);
+  if (end != range.c_str() + comma) {
+    return false;
+  }
+  hi = std::strtod(range.c_str() + comma + 2, &end);
+  return end == range.c_str() + range.size() - 1;
+}
+
+std::string number(double v, bool integral) {
+  if (integral) {
+    return std::to_string(static_cast<long long>(v));
+  }
+  std::ostringstream ss;
+  ss.precision(17);
+  ss << v;
+  return ss.str();
+}
+
+// The C API's refusal of one key=value: its code and message.
+std::pair<tf_err_t, std::string> capi_set(const std::string& key, const std::string& value) {
+  tf_config_t* c = tf_config_new();
+  char err[512] = "";
+  const tf_err_t rc = tf_config_set(c, key.c_str(), value.c_str(), err, sizeof err);
+  tf_config_destroy(c);
+  return {rc, err};
+}
+
+}  // namespace
+
+TEST(SettingsTable, ShouldShowAsDefaultTheValueAFreshRunApplies) {
+  const RunOptions fresh;
+  std::size_t checked = 0;
+  for (const SettingInfo& row : setting_table()) {
+    if (row.derived_default) {
+      continue;  // "= alert-window", "not pinned": a rule, not a value
+    }
+    EXPECT_EQ(show_setting(fresh, row.name), row.default_text) << row.name;
+    if (row.default_text.empty() || row.repeatable) {
+      continue;
+    }
+    // Applying the shown default changes nothing: the text is the value.
+    RunOptions o;
+    ASSERT_NO_THROW(apply_setting(o, row.name, row.default_text)) << row.name << " = " << row.default_text;
+    EXPECT_EQ(show_setting(o, row.name), row.default_text) << row.name;
+    ++checked;
+  }
+  EXPECT_GE(checked, 40u);
+}
+
+TEST(SettingsTable, ShouldEnforceEveryBoundTheSameWayFromAFlagTomlAndTheCApi) {
+  std::size_t bounded = 0;
+  for (const SettingInfo& row : setting_table()) {
+    double lo = 0;
+    double hi = 0;
+    if (!numeric_range(row.range, lo, hi)) {
+      continue;
+    }
+    const bool integral = row.value == "N";
+    const bool list = row.value == "N,…";
+    const std::string within[] = {number(lo, integral || list), number(hi, integral || list)};
+    const std::string outside[] = {number(integral || list ? lo - 1 : lo - std::max(1e-6, std::fabs(lo) * 1e-6), integral || list),
+                                   number(integral || list ? hi + 1 : hi * (1 + 1e-6), integral || list)};
+    for (const std::string& v : within) {
+      RunOptions o;
+      EXPECT_NO_THROW(apply_setting(o, row.name, v)) << row.name << " = " << v;
+    }
+    for (const std::string& v : outside) {
+      if (v.front() == '-' && lo >= 0 && integral) {
+        continue;  // below 0 for an unsigned field: refused as "not a whole number" instead
+      }
+      RunOptions flag;
+      const std::string from_flag = error_of([&] { apply_setting(flag, row.name, v); });
+      EXPECT_NE(from_flag.find("--" + row.name + ": must be in ["), std::string::npos) << row.name << " = " << v << ": " << from_flag;
+      RunOptions toml;
+      const std::string doc = row.name + " = " + (list ? "[" + v + "]" : v) + "\n";
+      const std::string from_toml = error_of([&] { load_config_string(toml, doc, "cfg.toml"); });
+      EXPECT_EQ(from_toml, "cfg.toml:1: " + from_flag) << row.name;
+      if ((row.scopes & kScopeEmbed) != 0) {
+        const auto [rc, msg] = capi_set(row.name, v);
+        EXPECT_EQ(rc, TF_ERR_BAD_VALUE) << row.name;
+        EXPECT_EQ(msg, from_flag) << row.name;
+      }
+    }
+    ++bounded;
+  }
+  EXPECT_GT(bounded, 15u);
+}
+
+TEST(SettingsTable, ShouldRefuseThroughTheCApiTheKeysOnlyTheBinaryUses) {
+  std::size_t cli_only = 0;
+  for (const SettingInfo& row : setting_table()) {
+    const std::string sample = row.is_bool ? "true" : row.value == "DURATION" ? "5s" : "1";
+    const auto [rc, msg] = capi_set(row.name, sample);
+    if ((row.scopes & kScopeEmbed) == 0) {
+      EXPECT_EQ(rc, TF_ERR_UNKNOWN_KEY) << row.name << ": " << msg;
+      EXPECT_NE(msg.find("is not a setting here"), std::string::npos) << msg;
+      ++cli_only;
+    } else {
+      EXPECT_NE(rc, TF_ERR_UNKNOWN_KEY) << row.name << ": " << msg;
+    }
+  }
+  EXPECT_GE(cli_only, 5u);  // duration, shutdown-timeout, print-alerts, summary-json, topic, topics
+  // And the TOML file a C API user loads: the same refusal, with the line.
+  tf_config_t* c = tf_config_new();
+  char err[256];
+  EXPECT_EQ(tf_config_load_string(c, "sma = [5, 20]\nduration = 5\n", err, sizeof err), TF_ERR_UNKNOWN_KEY);
+  EXPECT_NE(std::string(err).find("<string>:2:"), std::string::npos) << err;
+  tf_config_destroy(c);
+}
+
+TEST(SettingsTable, ShouldTakeABareBooleanAsTrueAndCooldownZeroAsNoCooldown) {
+  RunOptions o;
+  apply_setting(o, "stop-at-eof", "");  // what the binary passes for a bare --stop-at-eof
+  EXPECT_TRUE(o.kafka.stop_at_eof);
+  apply_setting(o, "saturate", "");
+  EXPECT_TRUE(o.synthetic.saturate);
+  apply_setting(o, "sma-cross", "false");
+  EXPECT_FALSE(o.engine.rules.sma_cross);
+  EXPECT_NE(error_of([&] { apply_setting(o, "saturate", "maybe"); }).find("--saturate: expected true or false"),
+            std::string::npos);
+  apply_setting(o, "cooldown", "0");
+  EXPECT_EQ(o.engine.rules.cooldown_ns, 0);
+  EXPECT_EQ(o.engine.rules.effective_cooldown_ns(), 0);
+}
+
+TEST(SettingsTable, ShouldMatchTheCommittedSettingsDocument) {
+  std::ifstream in(std::string(TICKFORGE_TEST_DATA_DIR) + "/../../docs/settings.md");
+  ASSERT_TRUE(in) << "docs/settings.md is missing";
+  const std::string committed((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(committed, settings_markdown()) << "docs/settings.md drifted from the table: regenerate it with "
+                                               "build/tickforge settings --markdown > docs/settings.md";
 }

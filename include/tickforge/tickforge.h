@@ -229,7 +229,9 @@ TF_API tf_config_t *tf_config_new(void);
 TF_API void tf_config_destroy(tf_config_t *conf);
 /** Sets one key, the same names as the TOML file and `tickforge run --KEY` ("sma",
  * "alert_pct", "shards", "ring-capacity", "feed", "kafka.PROPERTY" for a librdkafka property …), value
- * as text ("5,10,20", "60s", "true"). A repeatable key ("feed") adds one more each time.
+ * as text ("5,10,20", "60s", "true"). A repeatable key ("feed") adds one more each time. docs/settings.md
+ * lists every key with its default and bounds; keys only the binary uses ("duration", "print-alerts", …)
+ * are refused with TF_ERR_UNKNOWN_KEY.
  * Errors: TF_ERR_UNKNOWN_KEY, TF_ERR_BAD_VALUE (+ errstr). Thread: the config's owner. Allocates. */
 TF_API tf_err_t tf_config_set(tf_config_t *conf, const char *key, const char *value, char *errstr,
                               size_t errstr_size);
