@@ -17,6 +17,13 @@ struct Pipeline::RunningFeed {
   FeedPort* port = nullptr;
   int cpu = -1;
   AgentRunner runner;
+  std::atomic<bool> finished{false};  // release once finish() returned: its figures are final
+  /// Whether report() may be read now (any thread).
+  [[nodiscard]] bool reportable() const noexcept {
+    return !runner.started() ? !feed->reports_after_finish() || finished.load(std::memory_order_acquire)
+                             : runner.finished() && (!feed->reports_after_finish() ||
+                                                     finished.load(std::memory_order_acquire));
+  }
 };
 
 // Per-tick metrics go to the --metrics-out writer and/or the Kafka snapshot stream.
@@ -183,7 +190,7 @@ void Pipeline::build_feeds() {
 
 void Pipeline::build_outputs() {
   if (needs_sinks(opt_)) {
-    relay_ = std::make_unique<AlertRelay>(engine_->shard_index(), 1 << 16);
+    relay_ = std::make_unique<AlertRelay>(engine_->shard_index(), opt_.sink_queue);
     AlertSinkOptions so;
     so.json_path = opt_.alerts_out;
     so.print_per_second = opt_.print_alerts;
@@ -289,6 +296,7 @@ void Pipeline::stop() {
   for (auto& f : feeds_) {
     if (f->feed) {
       f->feed->finish();  // Kafka feeds: the last commits, now that everything they gate on is done
+      f->finished.store(true, std::memory_order_release);  // partner: reportable()
     }
   }
   set_phase("stopped");
@@ -297,17 +305,24 @@ void Pipeline::stop() {
 PipelineStats Pipeline::stats() const {
   PipelineStats s;
   s.engine = engine_->stats();
-  s.stopped = phase() == std::string_view("stopped");
-  for (const auto& f : feeds_) {
+  const std::string_view ph = phase();  // acquire: what start() built before publishing the phase
+  s.stopped = ph == "stopped";
+  // Any thread: the feeds built so far, each one's own figures once they are final; the outputs and
+  // Kafka once start() has built them.
+  for (std::size_t i = 0, n = feeds_built_.load(std::memory_order_acquire); i < n; ++i) {
+    const RunningFeed& f = *feeds_[i];
     FeedReport r;
-    if (f->runner.finished() || !f->runner.started()) {  // its own figures are stable once it has ended
-      f->feed->report(r);
+    if (f.reportable()) {
+      f.feed->report(r);
     } else {
-      r.label = f->feed->label();
+      r.label = f.feed->label();
     }
-    r.published = f->port->published();
+    r.published = f.port->published();
     s.feed_rejected += r.rejected;
     s.feeds.push_back(std::move(r));
+  }
+  if (ph == "created" || ph == "starting") {
+    return s;
   }
   if (sinks_runner_ && sinks_runner_->finished()) {
     s.alerts_written = sinks_->written();

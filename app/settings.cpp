@@ -236,7 +236,7 @@ void rows(RunOptions& o, V& v) {
     v.uint32_list("sma", e.sma_windows, 1, kMaxWindowLength, 1, kMaxSmaWindows,
                   {s, kEngineScopes, "SMA, variance, standard deviation and EMA windows, ascending", "ticks"});
     v.uint32("ddof", e.ddof, 0, 1, {s, kEngineScopes, "variance convention: 1 = sample (pandas, Spark), 0 = population (TA-Lib)"});
-    v.uint32("volatility-window", e.volatility_window, 0, kMaxWindowLength,
+    v.uint32_or_zero("volatility-window", e.volatility_window, 2, kMaxWindowLength,
              {s, kEngineScopes, "returns in the volatility; 0 = the longest SMA window", "ticks"});
     v.uint32("volume-window", e.volume_window, 1, kMaxWindowLength, {s, kEngineScopes, "ticks in the rolling mean volume", "ticks"});
     v.uint32("max-tickers", e.max_tickers, 1, kMaxTickers, {s, kEngineScopes, "symbol table capacity", "tickers"});
@@ -264,6 +264,8 @@ void rows(RunOptions& o, V& v) {
     v.text("alerts-out", o.alerts_out, false, {s, kRun | kEmbed, "every alert as a JSON line to this file; - = stdout", "", "none"});
     v.uint32("print-alerts", o.print_alerts, 0, 1u << 30, {s, kRun, "human-readable alerts on stdout, at most this many a second; 0 = none", "alerts/s"});
     v.text("summary-json", o.summary_json, false, {s, kRun, "every figure of the summary as JSON to this file", "", "none"});
+    v.uint32("sink-queue", o.sink_queue, 2, 1u << 24,
+             {s, kRun | kEmbed, "alerts per shard between the engine and the sinks thread; full = the shard waits", "alerts"});
   }
   // ---- run ----
   {
@@ -357,6 +359,15 @@ struct Apply {
     if (mine(n, m)) {
       const auto v = to_int<std::uint64_t>(value);
       in_range<std::uint64_t>(v, lo, hi);
+      f = static_cast<std::uint32_t>(v);
+    }
+  }
+  void uint32_or_zero(const char* n, std::uint32_t& f, std::uint32_t lo, std::uint32_t hi, const Meta& m) {
+    if (mine(n, m)) {
+      const auto v = to_int<std::uint64_t>(value);
+      if (v != 0 && (v < lo || v > hi)) {
+        bad("must be 0 or in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(v));
+      }
       f = static_cast<std::uint32_t>(v);
     }
   }
@@ -543,6 +554,9 @@ struct Describe {
   void uint32(const char* n, std::uint32_t& f, std::uint32_t lo, std::uint32_t hi, const Meta& m) {
     add(n, m, "N", std::to_string(f), bounds(lo, hi));
   }
+  void uint32_or_zero(const char* n, std::uint32_t& f, std::uint32_t lo, std::uint32_t hi, const Meta& m) {
+    add(n, m, "N", std::to_string(f), "0 or " + bounds(lo, hi));
+  }
   void uint64(const char* n, std::uint64_t& f, std::uint64_t lo, std::uint64_t hi, const Meta& m) {
     add(n, m, "N", std::to_string(f), bounds(lo, hi));
   }
@@ -705,11 +719,26 @@ void apply_rule_setting(RuleParams& rules, std::string_view name, std::string_vi
   }
 }
 
+RunOptions embed_defaults() {
+  RunOptions o;
+  o.kafka.publish_alerts = false;  // an embedded engine starts no Kafka client unless asked
+  o.print_alerts = 0;              // nor writes to the embedder's stdout (not a C API key either)
+  return o;
+}
+
 const std::vector<SettingInfo>& setting_table() {
   static const std::vector<SettingInfo> table = [] {
-    RunOptions defaults;
+    RunOptions run_defaults;
     Describe d;
-    rows(defaults, d);
+    rows(run_defaults, d);
+    RunOptions embed = embed_defaults();
+    Describe e;
+    rows(embed, e);
+    for (std::size_t i = 0; i < d.out.size(); ++i) {
+      if ((d.out[i].scopes & kScopeEmbed) != 0 && e.out[i].default_text != d.out[i].default_text) {
+        d.out[i].embed_default = e.out[i].default_text;
+      }
+    }
     return std::move(d.out);
   }();
   return table;
@@ -757,7 +786,8 @@ std::string settings_markdown() {
       value.insert(at, "\\");  // a pipe would end the table cell
     }
     md << "| `" << i.name << "`" << (i.per_ticker ? " (per ticker)" : "") << " | " << value << " | "
-       << (i.default_text.empty() ? "—" : i.default_text) << " | " << (i.range.empty() ? "—" : i.range) << " | "
+       << (i.default_text.empty() ? "—" : i.default_text)
+       << (i.embed_default.empty() ? "" : " (C API: " + i.embed_default + ")") << " | " << (i.range.empty() ? "—" : i.range) << " | "
        << scopes << " | " << i.doc << (i.repeatable ? " (repeatable)" : "") << " |\n";
   }
   return md.str();

@@ -36,6 +36,7 @@ struct SettingInfo {
   unsigned scopes = 0;       ///< Scope bits
   std::string value;         ///< what the value looks like: "N", "X", "DURATION", "true|false", "SPEC", …
   std::string default_text;  ///< as applied when the setting is not given ("" when none)
+  std::string embed_default; ///< the C API's default when it differs (embed_defaults()), else ""
   std::string range;         ///< "[2, 1073741824]", "" when any value of the type is taken
   std::string unit;          ///< "ticks", "%", "ticks/s", …
   std::string doc;
@@ -47,6 +48,10 @@ struct SettingInfo {
 
 /// Every setting, in table order.
 const std::vector<SettingInfo>& setting_table();
+
+/// What tf_config_new() starts from: RunOptions{} (the binary's defaults) except publish-alerts = false
+/// and no console alerts. The table shows both where they differ.
+RunOptions embed_defaults();
 
 /// An unknown setting name, or one outside the caller's scope (a bad value is a plain invalid_argument).
 struct UnknownSetting : std::invalid_argument {

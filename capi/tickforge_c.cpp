@@ -124,7 +124,6 @@ struct tf_engine {
   std::uint32_t n_hooks = 0;
   std::mutex producers_mutex;             // creation and tf_engine_stats; never on the hot path
   std::vector<std::unique_ptr<tf_producer>> producers;
-  std::mutex lifecycle_mutex;             // tf_engine_start against tf_engine_stats (the pipeline is being built)
   std::atomic<bool> feeds_started{false};
 };
 
@@ -378,8 +377,7 @@ TF_API const char* tf_rule_name(int rule) {
 TF_API tf_config_t* tf_config_new(void) {
   try {
     auto* c = new tf_config;
-    c->opt.kafka.publish_alerts = false;  // an embedded engine starts no Kafka client unless asked
-    c->opt.print_alerts = 0;              // nor writes to the embedder's stdout
+    c->opt = embed_defaults();  // the binary's defaults but Kafka publishing and console output
     return c;
   } catch (...) {
     return nullptr;  // out of memory
@@ -537,10 +535,7 @@ TF_API tf_err_t tf_engine_start(tf_engine_t* engine, char* errstr, size_t errstr
     return fail(errstr, errstr_size, TF_ERR_STATE, "tf_engine_start: an engine starts once");
   }
   const tf_err_t rc = guarded(errstr, errstr_size, [&] {
-    {
-      const std::lock_guard<std::mutex> lock(engine->lifecycle_mutex);
-      engine->pipeline->start();  // CPUs checked, Kafka, feeds, outputs, shards; on failure nothing runs
-    }
+    engine->pipeline->start();  // CPUs checked, Kafka, feeds, outputs, shards; on failure nothing runs
     engine->state.store(State::kRunning, std::memory_order_release);
     engine->feeds_started.store(true, std::memory_order_release);  // partner: tf_engine_wait_feeds
     return TF_OK;
@@ -624,11 +619,7 @@ TF_API tf_err_t tf_engine_stats(tf_engine_t* engine, tf_stats_t* out) {
     return TF_ERR_STATE;  // from an alert callback: the shard would wait for itself
   }
   return guarded(nullptr, 0, [&] {
-    PipelineStats ps;
-    {
-      const std::lock_guard<std::mutex> lock(engine->lifecycle_mutex);
-      ps = engine->pipeline->stats();
-    }
+    const PipelineStats ps = engine->pipeline->stats();  // any thread, any phase (it reads what is final)
     const EngineStats& st = ps.engine;
     tf_stats_t s{};
     s.pushed = st.pushed;

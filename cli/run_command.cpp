@@ -29,11 +29,13 @@ void print_notices(const Pipeline& p) {
 
 // What the watchdog prints when the stop overran its bound: where the stop was, which shard did not come
 // back to its duty-cycle check, which feed or output is still running.
-void report_stuck(const Pipeline& p, const std::vector<std::uint64_t>& cycles_at_stop, std::int64_t timeout_ns) {
-  fmt::print(stderr, "\ntickforge: error: the run did not stop within {} (--shutdown-timeout):\n",
-             format_duration(timeout_ns));
+std::string report_stuck(const Pipeline& p, const std::vector<std::uint64_t>& cycles_at_stop, std::int64_t bound_ns) {
+  std::string out;
+  auto put = [&out](std::string_view line) { out.append(line); };
+  put(fmt::format("\ntickforge: error: the run did not stop within {} (--shutdown-timeout{}):\n",
+                  format_duration(bound_ns), p.uses_kafka() ? ", and twice --flush-timeout for Kafka" : ""));
   const std::string_view reached = p.phase();
-  fmt::print(stderr, "  stop reached: {}\n", reached);
+  put(fmt::format("  stop reached: {}\n", reached));
   const Pipeline::Progress pr = p.progress();
   bool any = false;
   for (std::uint32_t s = 0; s < pr.shards.size(); ++s) {
@@ -42,27 +44,28 @@ void report_stuck(const Pipeline& p, const std::vector<std::uint64_t>& cycles_at
     }
     any = true;
     if (s < cycles_at_stop.size() && pr.shards[s].duty_cycles == cycles_at_stop[s]) {
-      fmt::print(stderr, "  shard {}: did not return to its duty-cycle check (stuck inside a tick or a callback, e.g. "
-                         "waiting for a full output)\n", s);
+      put(fmt::format("  shard {}: did not return to its duty-cycle check (stuck inside a tick or a callback, e.g. "
+                      "waiting for a full output)\n", s));
     } else {
-      fmt::print(stderr, "  shard {}: still running ({} duty cycles since the stop began)\n", s,
-                 pr.shards[s].duty_cycles - (s < cycles_at_stop.size() ? cycles_at_stop[s] : 0));
+      put(fmt::format("  shard {}: still running ({} duty cycles since the stop began)\n", s,
+                      pr.shards[s].duty_cycles - (s < cycles_at_stop.size() ? cycles_at_stop[s] : 0)));
     }
   }
   for (const auto& f : pr.feeds) {
     if (f.running) {
       any = true;
-      fmt::print(stderr, "  feed {}: still running (waiting on a full ring?)\n", f.label);
+      put(fmt::format("  feed {}: still running (waiting on a full ring?)\n", f.label));
     }
   }
   if (pr.sinks_running) {
     any = true;
-    fmt::print(stderr, "  the alert sinks thread is stuck writing an output (a file or pipe that takes no data?)\n");
+    put("  the alert sinks thread is stuck writing an output (a file or pipe that takes no data?)\n");
   }
   if (!any) {
-    fmt::print(stderr, "  every feed, shard and output has ended: the stop is stuck at '{}'\n", reached);
+    put(fmt::format("  every feed, shard and output has ended: the stop is stuck at '{}'\n", reached));
   }
-  fmt::print(stderr, "tickforge: exiting with status {} without a summary\n", kExitShutdownTimedOut);
+  put(fmt::format("tickforge: exiting with status {} without a summary\n", kExitShutdownTimedOut));
+  return out;
 }
 
 }  // namespace
@@ -85,6 +88,7 @@ int run(RunOptions opt) {
   // feeds, shards and outputs have shutdown-timeout to end, and a Kafka flush its own flush-timeout more.
   std::unique_ptr<Pipeline> pipeline;
   std::atomic<const Pipeline*> watched{nullptr};  // release once built: the watchdog thread reads it
+  std::atomic<std::int64_t> bound_ns{opt.shutdown_timeout_ns};
   std::vector<std::uint64_t> cycles_at_stop;      // the watchdog thread's own
   ShutdownWatchdog watchdog(
       opt.shutdown_timeout_ns,
@@ -95,13 +99,12 @@ int run(RunOptions opt) {
           }
         }
       },
-      [&] {
+      [&]() -> std::string {
         if (const Pipeline* p = watched.load(std::memory_order_acquire); p != nullptr) {
-          report_stuck(*p, cycles_at_stop, opt.shutdown_timeout_ns);
-        } else {
-          fmt::print(stderr, "\ntickforge: error: the run did not stop within {} of the signal (still starting)\n",
-                     format_duration(opt.shutdown_timeout_ns));
+          return report_stuck(*p, cycles_at_stop, bound_ns.load(std::memory_order_relaxed));
         }
+        return fmt::format("\ntickforge: error: the run did not stop within {} of the signal (still starting)\n",
+                           format_duration(opt.shutdown_timeout_ns));
       });
 
   try {
@@ -112,7 +115,9 @@ int run(RunOptions opt) {
   }
   watched.store(pipeline.get(), std::memory_order_release);  // partner: the watchdog's acquire loads
   if (pipeline->uses_kafka()) {
-    watchdog.set_timeout(opt.shutdown_timeout_ns + opt.kafka.flush_timeout_ns);
+    // Kafka's stop may take the publisher's flush and a dead-letter flush, each up to flush-timeout.
+    bound_ns.store(opt.shutdown_timeout_ns + 2 * opt.kafka.flush_timeout_ns, std::memory_order_relaxed);
+    watchdog.set_timeout(bound_ns.load(std::memory_order_relaxed));
   }
   try {
     pipeline->start();

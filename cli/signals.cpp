@@ -1,5 +1,7 @@
 #include "signals.hpp"
 
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,19 +22,19 @@ std::atomic<int> g_signal_number{0};
 std::atomic<ShutdownWatchdog*> g_watchdog{nullptr};
 
 extern "C" void on_signal(int sig) {
-  // Async-signal-safe only: lock-free atomics, sem_post (inside arm()), write(2) and _Exit.
+  // Async-signal-safe only: lock-free atomics, sem_post (inside arm()), write(2) and _Exit. Nothing that
+  // can block comes before what ends or bounds the run: stderr may be a pipe nobody reads.
   if (g_signal.exchange(true, std::memory_order_relaxed)) {
-    static const char kMsg[] = "\ntickforge: second signal: exiting now, without draining\n";
-    (void)!write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
-    std::_Exit(128 + sig);  // async-signal-safe, and no atexit work (sanitizers report nothing)
+    std::_Exit(128 + sig);  // the second signal: at once, no atexit work (sanitizers report nothing)
   }
   g_signal_number.store(sig, std::memory_order_relaxed);
-  static const char kStopping[] = "\ntickforge: stopping: draining and flushing (a second signal exits at once)\n";
-  (void)!write(STDERR_FILENO, kStopping, sizeof(kStopping) - 1);
   // Acquire: the watchdog's constructor finished before it was published (release below).
   if (ShutdownWatchdog* w = g_watchdog.load(std::memory_order_acquire); w != nullptr) {
     w->arm();  // the bound starts now, even if the main thread is stuck and never sees the flag
   }
+  static const char kStopping[] =
+      "\ntickforge: stopping: draining and flushing (a second signal exits at once, status 128 + signal)\n";
+  (void)!write(STDERR_FILENO, kStopping, sizeof(kStopping) - 1);
 }
 
 }  // namespace
@@ -48,7 +50,8 @@ void install_signal_handlers() {
 bool signalled() noexcept { return g_signal.load(std::memory_order_relaxed); }
 int signal_number() noexcept { return g_signal_number.load(std::memory_order_relaxed); }
 
-ShutdownWatchdog::ShutdownWatchdog(std::int64_t timeout_ns, std::function<void()> armed, std::function<void()> report)
+ShutdownWatchdog::ShutdownWatchdog(std::int64_t timeout_ns, std::function<void()> armed,
+                                   std::function<std::string()> report)
     : timeout_ns_(timeout_ns), armed_fn_(std::move(armed)), report_fn_(std::move(report)) {
   sem_init(&armed_, 0, 0);
   sem_init(&finished_, 0, 0);
@@ -80,23 +83,39 @@ void ShutdownWatchdog::run() noexcept {
     return;  // finished (or destroyed) before any stop began
   }
   armed_fn_();
-  timespec deadline{};
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  const std::int64_t end =
-      deadline.tv_sec * kNsPerSecond + deadline.tv_nsec + timeout_ns_.load(std::memory_order_relaxed);
-  deadline.tv_sec = end / kNsPerSecond;
-  deadline.tv_nsec = end % kNsPerSecond;
-  for (;;) {
+  auto now = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * kNsPerSecond + ts.tv_nsec;
+  };
+  const std::int64_t armed_at = now();
+  // The bound may grow after arming (the run learns it needs Kafka's flush time): re-read it every 100 ms.
+  for (std::int64_t t = armed_at; t - armed_at < timeout_ns_.load(std::memory_order_relaxed); t = now()) {
+    const std::int64_t end = t + 100'000'000;
+    const timespec deadline{static_cast<time_t>(end / kNsPerSecond), static_cast<long>(end % kNsPerSecond)};
     if (sem_clockwait(&finished_, CLOCK_MONOTONIC, &deadline) == 0) {
       return;
     }
-    if (errno != EINTR) {
-      break;  // ETIMEDOUT
-    }
   }
-  report_fn_();
-  std::fflush(stderr);
+  write_bounded(STDERR_FILENO, report_fn_());
   std::_Exit(kExitShutdownTimedOut);
+}
+
+void write_bounded(int fd, const std::string& text) noexcept {
+  // poll() first: a pipe nobody reads must not keep the process from exiting.
+  std::size_t off = 0;
+  while (off < text.size()) {
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, 1000) != 1 || (p.revents & POLLOUT) == 0) {
+      return;
+    }
+    const std::size_t chunk = text.size() - off < PIPE_BUF ? text.size() - off : PIPE_BUF;  // fits when writable
+    const ssize_t w = ::write(fd, text.data() + off, chunk);
+    if (w <= 0) {
+      return;
+    }
+    off += static_cast<std::size_t>(w);
+  }
 }
 
 }  // namespace tickforge::cli

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <thread>
 
 namespace tickforge::cli {
@@ -25,11 +26,16 @@ void install_signal_handlers();
 /// Exit status when a shutdown did not finish within its bound.
 inline constexpr int kExitShutdownTimedOut = 3;
 
+/// Writes text to fd, each piece only once poll() says it can be taken (gives up after 1 s of a full
+/// pipe): for the last words of a process that must exit whatever its stderr is connected to.
+void write_bounded(int fd, const std::string& text) noexcept;
+
 class ShutdownWatchdog {
  public:
   /// `armed` runs on the watchdog thread when the stop begins (to sample progress); `report` runs there
-  /// if it is not finished within timeout_ns, just before std::_Exit(kExitShutdownTimedOut).
-  ShutdownWatchdog(std::int64_t timeout_ns, std::function<void()> armed, std::function<void()> report);
+  /// if it is not finished within timeout_ns, and what it returns is written to stderr (write_bounded)
+  /// just before std::_Exit(kExitShutdownTimedOut).
+  ShutdownWatchdog(std::int64_t timeout_ns, std::function<void()> armed, std::function<std::string()> report);
   ~ShutdownWatchdog();  // disarms and joins
   ShutdownWatchdog(const ShutdownWatchdog&) = delete;
   ShutdownWatchdog& operator=(const ShutdownWatchdog&) = delete;
@@ -47,7 +53,7 @@ class ShutdownWatchdog {
 
   std::atomic<std::int64_t> timeout_ns_;
   std::function<void()> armed_fn_;
-  std::function<void()> report_fn_;
+  std::function<std::string()> report_fn_;
   sem_t armed_{};
   sem_t finished_{};
   std::thread thread_;

@@ -25,6 +25,7 @@
 
 #include <tickforge/config.hpp>
 #include <tickforge/platform.hpp>
+#include <tickforge/tick.hpp>  // kFalseSharingRange
 
 namespace tickforge {
 
@@ -165,8 +166,10 @@ class AgentRunner {
   }
 
   std::thread thread_;
-  std::atomic<std::uint64_t> cycles_{0};
-  std::atomic<bool> started_{false};
+  // Written by the agent's thread every duty cycle: on its own block, so that neighbouring runners (and
+  // the flags below, which other threads poll) never share its line.
+  alignas(kFalseSharingRange) std::atomic<std::uint64_t> cycles_{0};
+  alignas(kFalseSharingRange) std::atomic<bool> started_{false};
   std::atomic<bool> finished_{false};
   std::atomic<bool> pin_failed_{false};
   std::string pin_error_;  // written by the thread before pin_failed_ is set, never after

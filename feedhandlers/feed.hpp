@@ -7,8 +7,9 @@
 // several ticks with plain calls, and FeedPort::publish() is inline.
 //
 // Thread contract: construct, attach(), notices() on the owning thread; do_work()/done()/on_close() on
-// the feed's thread; request_stop() from any thread; finish() and report() on the owning thread after the
-// feed's thread has ended (report() also while it runs: the counts are then recent, not exact).
+// the feed's thread; request_stop() from any thread; finish() on the owning thread after the feed's thread
+// has ended; report() from any thread once the feed's thread has ended (and, when reports_after_finish(),
+// once finish() has returned).
 #pragma once
 
 #include <atomic>
@@ -55,6 +56,8 @@ class Feed : public Agent {
   /// After the engine and the outputs have stopped: last work that needs them stopped (Kafka: the final
   /// offset commit). Owning thread.
   virtual void finish() noexcept {}
+  /// Whether finish() still changes the figures report() gives (then they are read only after it).
+  [[nodiscard]] virtual bool reports_after_finish() const noexcept { return false; }
   /// The feed's own figures (published is filled by the caller).
   virtual void report(FeedReport& out) const = 0;
 

@@ -1,4 +1,4 @@
-// The CSV loader (feedhandlers/csv_reader.hpp) on any text: no crash, no UB; every line counted once,
+// The CSV loader (parsers/csv_reader.hpp) on any text: no crash, no UB; every line counted once,
 // rows sorted by time, each row a usable tick.
 #include <cmath>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The JSON tick parser (feedhandlers/json_tick.hpp) on any bytes: no crash, no UB, and an accepted
+// The JSON tick parser (parsers/json_tick.hpp) on any bytes: no crash, no UB, and an accepted
 // message always holds a usable tick (price > 0 and finite, volume ≥ 0, ticker 1..15 bytes, event time
 // in the engine's range).
 #include <cmath>

@@ -1,4 +1,4 @@
-// Settings (engine/settings.cpp) from TOML text and from NAME=VALUE pairs, the way --config and flags
+// Settings (app/settings.cpp) from TOML text and from NAME=VALUE pairs, the way --config and flags
 // reach them: no crash, no UB (toml++ 3.3.0's unreachable() on non-ASCII must never be reached: see
 // toml_guard.hpp); refusals are std::invalid_argument only; an accepted configuration validates.
 #include <cstdint>

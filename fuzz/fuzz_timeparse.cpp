@@ -1,4 +1,4 @@
-// Time and number parsers (feedhandlers/timeparse.hpp): any bytes, no crash, no UB; results obey their
+// Time and number parsers (parsers/timeparse.hpp): any bytes, no crash, no UB; results obey their
 // contracts (fractions below 1 s, epoch heuristics consistent, prices round-trip their own text).
 #include <cmath>
 #include <cstdint>

@@ -315,7 +315,9 @@ void KafkaFeed::on_assignment_change(rd_kafka_resp_err_t err, rd_kafka_topic_par
   if (!assign && !rd_kafka_assignment_lost(rk_)) {
     // Before giving partitions away, finish and commit what was read from them, so the next owner
     // starts where this one stopped (no duplicates in a clean rebalance).
-    if (!drain(settings_.flush_timeout_ns)) {
+    // In finish() (the group is left at the end) the engine has stopped: what is unfinished now never
+    // will be, so waiting for it would only spend the flush timeout a second time.
+    if (!drain(finished_ ? 0 : settings_.flush_timeout_ns)) {
       std::fprintf(stderr, "tickforge: kafka feed %s: revoke: %llu messages unfinished (they will be read again)\n",
                    topic_.c_str(), static_cast<unsigned long long>(tail_ - head_));
     }

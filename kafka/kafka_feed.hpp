@@ -87,6 +87,7 @@ class KafkaFeed final : public Feed, public ClientEvents {
   /// The last commit and a clean leave from the group. Owning thread, after the engine and publisher
   /// stopped.
   void finish() noexcept override;
+  [[nodiscard]] bool reports_after_finish() const noexcept override { return true; }
   [[nodiscard]] std::string label() const override;
   void report(FeedReport& out) const override;
   [[nodiscard]] KafkaFeedStats stats() const;

@@ -1,5 +1,5 @@
-// tickforge — Kafka settings of a run: plain data shared by the command line, the TOML file and the
-// Kafka library (engine/kafka/). No librdkafka type appears here, so the engine core stays Kafka-free.
+// tickforge — Kafka settings of a run: plain data that the settings table fills and the Kafka clients of
+// this folder read. No librdkafka type appears here.
 //
 // Private header. Cold: read once at start-up.
 #pragma once

@@ -17,8 +17,9 @@ namespace tickforge {
 
 // ---- BufferedFile -----------------------------------------------------------------------------------
 
-BufferedFile::BufferedFile(const std::string& path, std::size_t buffer)
-    : fd_(path == "-" ? STDOUT_FILENO : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644)),
+BufferedFile::BufferedFile(const std::string& path, std::size_t buffer, bool truncate)
+    : fd_(path == "-" ? STDOUT_FILENO
+                      : ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | (truncate ? O_TRUNC : 0), 0644)),
       owns_fd_(path != "-"),
       buf_(new char[buffer]),
       cap_(buffer) {
@@ -168,7 +169,8 @@ MetricsWriter::MetricsWriter(const std::string& path, const std::vector<std::uin
                              const SymbolTable& symbols)
     : shards_(shards), symbols_(symbols) {
   for (std::uint32_t s = 0; s < shards.shards(); ++s) {
-    files_.push_back(std::make_unique<BufferedFile>(path));
+    // One O_APPEND descriptor per shard; only the first truncates (a later one would cut the header).
+    files_.push_back(std::make_unique<BufferedFile>(path, 1 << 20, /*truncate=*/s == 0));
     if (s == 0) {
       fmt::memory_buffer header;
       fmt::format_to(std::back_inserter(header), "ticker,seq,event_ns,timestamp,price,volume");

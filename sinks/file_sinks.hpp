@@ -29,8 +29,9 @@ namespace tickforge {
 /// Append-only file with a fixed buffer; flushes whole buffers with write(2).
 class BufferedFile {
  public:
-  /// path "-" is stdout. Throws std::runtime_error if the file cannot be opened.
-  explicit BufferedFile(const std::string& path, std::size_t buffer = 1 << 20);
+  /// path "-" is stdout. Throws std::runtime_error if the file cannot be opened. Appends (O_APPEND), after
+  /// truncating the file unless `truncate` is false.
+  explicit BufferedFile(const std::string& path, std::size_t buffer = 1 << 20, bool truncate = true);
   ~BufferedFile();
   BufferedFile(const BufferedFile&) = delete;
   BufferedFile& operator=(const BufferedFile&) = delete;

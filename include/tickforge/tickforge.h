@@ -300,8 +300,9 @@ TF_API tf_err_t tf_engine_snapshot(tf_engine_t *engine, uint32_t symbol, tf_snap
 TF_API tf_err_t tf_engine_snapshot_ticker(tf_engine_t *engine, const char *ticker, tf_snapshot_t *out);
 /** Copies the engine's counters and latency percentiles. Exact once stopped; while running, each shard
  * reports its own between two ticks (same waiting as tf_engine_snapshot, per shard). The Kafka and
- * feed_rejected counts of Kafka feeds are filled once stopped. TF_ERR_STATE from an alert callback.
- * Thread: any. Allocates nothing. */
+ * feed_rejected counts of Kafka feeds are filled once stopped; a built-in feed's rejects once it has ended.
+ * TF_ERR_STATE from an alert callback. Thread: any, in any state. Allocates (a few small blocks for the
+ * feeds' figures): call it from a monitoring thread, not per tick. */
 TF_API tf_err_t tf_engine_stats(tf_engine_t *engine, tf_stats_t *out);
 
 /* ---- producers: the embedder's own threads push ticks ---------------------------------------------- */
