@@ -95,9 +95,10 @@ void Pipeline::check_cpus() const {
       }
     }
   }
-  if (opt_.kafka.publisher_cpu >= 0 && !cpu_usable(opt_.kafka.publisher_cpu)) {
-    throw RunError(RunError::Kind::kCpu,
-                   fmt::format("CPU {} does not exist or is not allowed for this process", opt_.kafka.publisher_cpu));
+  for (const int cpu : {opt_.kafka.publisher_cpu, opt_.sinks_cpu}) {
+    if (cpu >= 0 && !cpu_usable(cpu)) {
+      throw RunError(RunError::Kind::kCpu, fmt::format("CPU {} does not exist or is not allowed for this process", cpu));
+    }
   }
 }
 
@@ -236,7 +237,7 @@ void Pipeline::start() {
     engine_->start(opt_.engine_idle, opt_.engine_cpus);
     if (sinks_) {
       sinks_runner_ = std::make_unique<AgentRunner>();
-      sinks_runner_->start(*sinks_, AgentOptions{"tf-sinks", -1, IdleKind::kSleep});
+      sinks_runner_->start(*sinks_, AgentOptions{"tf-sinks", opt_.sinks_cpu, IdleKind::kSleep});
     }
     if (publisher_) {
       publisher_->start(opt_.kafka.publisher_cpu);

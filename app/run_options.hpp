@@ -57,6 +57,7 @@ struct RunOptions {
   std::string alerts_out;                 // JSON lines; "-" = stdout
   std::uint32_t print_alerts = 20;        // human-readable alerts on stdout per second (0 = none)
   std::uint32_t sink_queue = 65536;       // alerts per shard between the engine and the sinks thread
+  int sinks_cpu = -1;                     // the sinks thread's CPU; -1 = not pinned
 
   // ---- Kafka ----
   KafkaSettings kafka;

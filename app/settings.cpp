@@ -264,6 +264,7 @@ void rows(RunOptions& o, V& v) {
     v.text("alerts-out", o.alerts_out, false, {s, kRun | kEmbed, "every alert as a JSON line to this file; - = stdout", "", "none"});
     v.uint32("print-alerts", o.print_alerts, 0, 1u << 30, {s, kRun, "human-readable alerts on stdout, at most this many a second; 0 = none", "alerts/s"});
     v.text("summary-json", o.summary_json, false, {s, kRun, "every figure of the summary as JSON to this file", "", "none"});
+    v.int32("sinks-cpu", o.sinks_cpu, -1, 1 << 20, {s, kRun | kEmbed, "CPU of the alert sinks thread; -1 = not pinned"});
     v.uint32("sink-queue", o.sink_queue, 2, 1u << 24,
              {s, kRun | kEmbed, "alerts per shard between the engine and the sinks thread; full = the shard waits", "alerts"});
   }

@@ -88,6 +88,9 @@ int main(int argc, char** argv) {
   const auto& table = setting_table();
   for (Command& c : commands) {
     c.app = app.add_subcommand(c.name, c.help);
+    c.app->footer("Values: DURATION is a number and a unit, 500ms, 60s, 5m, 2h, 1d, 30us, 100ns (a bare number is "
+                  "seconds); X a number; N a whole number; true|false may be left out (--stop-at-eof means true); "
+                  "[default] {bounds}. Every setting is also a TOML key of --config; docs/settings.md lists them all.");
     c.values.resize(table.size());
     c.app->add_option("--config", c.config_path, "TOML file: any setting below by name, [tickers.SYMBOL] rule overrides, "
                                                  "[kafka] librdkafka properties")
