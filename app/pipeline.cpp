@@ -42,7 +42,8 @@ struct Pipeline::UpdateFanout {
 };
 
 namespace {
-bool needs_sinks(const RunOptions& o) { return !o.alerts_out.empty() || o.print_alerts != 0; }
+bool needs_alert_sinks(const RunOptions& o) { return !o.alerts_out.empty() || o.print_alerts != 0; }
+bool needs_sinks(const RunOptions& o) { return needs_alert_sinks(o) || !o.daily_out.empty(); }
 }  // namespace
 
 Pipeline::Pipeline(RunOptions opt) : opt_(std::move(opt)) {
@@ -74,7 +75,7 @@ bool Pipeline::uses_kafka() const noexcept {
 }
 
 std::uint32_t Pipeline::alert_callback_slots_left() const noexcept {
-  const std::uint32_t own = (needs_sinks(opt_) ? 1u : 0u) + (opt_.kafka.publish_alerts ? 1u : 0u);
+  const std::uint32_t own = (needs_alert_sinks(opt_) ? 1u : 0u) + (opt_.kafka.publish_alerts ? 1u : 0u);
   return static_cast<std::uint32_t>(kMaxAlertCallbacks) - own - embedder_callbacks_;
 }
 
@@ -191,17 +192,29 @@ void Pipeline::build_feeds() {
 
 void Pipeline::build_outputs() {
   if (needs_sinks(opt_)) {
-    relay_ = std::make_unique<AlertRelay>(engine_->shard_index(), opt_.sink_queue);
-    AlertSinkOptions so;
-    so.json_path = opt_.alerts_out;
+    if (needs_alert_sinks(opt_)) {
+      relay_ = std::make_unique<AlertRelay>(engine_->shard_index(), opt_.sink_queue, RelayFull::kWait);
+    }
+    if (!opt_.daily_out.empty()) {
+      daily_relay_ = std::make_unique<DailyRelay>(engine_->shard_index(), opt_.sink_queue, RelayFull::kWait);
+    }
+    FileSinkOptions so;
+    so.alerts_path = opt_.alerts_out;
     so.print_per_second = opt_.print_alerts;
     so.instance = instance_id();
+    so.daily_path = opt_.daily_out;
+    so.time_zone = opt_.engine.daily.zone.name;
     try {
-      sinks_ = std::make_unique<AlertSinks>(*relay_, so);
+      sinks_ = std::make_unique<FileSinks>(relay_.get(), daily_relay_.get(), so);
     } catch (const std::runtime_error& e) {
       throw RunError(RunError::Kind::kIo, e.what());
     }
-    engine_->add_alert_callback(&AlertRelay::on_alert, relay_.get());
+    if (relay_) {
+      engine_->add_alert_callback(&relay_alert, relay_.get());
+    }
+    if (daily_relay_) {
+      engine_->add_daily_callback(&relay_daily, daily_relay_.get());
+    }
   }
   if (publisher_ && opt_.kafka.publish_alerts) {
     engine_->add_alert_callback(&kafka::KafkaPublisher::on_alert, publisher_.get());
@@ -325,13 +338,15 @@ PipelineStats Pipeline::stats() const {
   if (ph == "created" || ph == "starting") {
     return s;
   }
+  s.file_sinks = sinks_ != nullptr;
   if (sinks_runner_ && sinks_runner_->finished()) {
-    s.alerts_written = sinks_->written();
+    s.alerts_written = sinks_->alerts_written();
+    s.daily_written = sinks_->daily_written();
     s.alerts_not_printed = sinks_->not_printed();
     s.output_write_errors = sinks_->write_errors();
   }
-  if (relay_ && s.stopped) {
-    s.relay_waits = relay_->waits();
+  if (s.stopped) {
+    s.relay_waits = (relay_ ? relay_->waits() : 0) + (daily_relay_ ? daily_relay_->waits() : 0);
   }
   s.kafka = publisher_ != nullptr;
   s.publish_alerts = publisher_ != nullptr && opt_.kafka.publish_alerts;

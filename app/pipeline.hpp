@@ -9,7 +9,7 @@
 //   stop()         feeds → shards (every ring drained) → sinks (drained, flushed) → publisher (delivered,
 //                  bounded by flush-timeout) → Kafka feeds (last commits)
 //
-//   feed agents ─FeedPort─▶ rings ─▶ shard agents ─┬─ AlertRelay ─▶ sinks agent (files, console)
+//   feed agents ─FeedPort─▶ rings ─▶ shard agents ─┬─ Alert/DailyRelay ─▶ sinks agent (files, console)
 //                                                   ├─ KafkaPublisher queue ─▶ publisher thread ─▶ Kafka
 //                                                   ├─ MetricsWriter (--metrics-out, on the shard thread)
 //                                                   └─ the embedder's callbacks (C API)
@@ -35,8 +35,9 @@
 namespace tickforge {
 
 class AgentRunner;
-class AlertRelay;
-class AlertSinks;
+template <typename T>
+class RecordRelay;
+class FileSinks;
 class MetricsWriter;
 namespace kafka {
 class EmbeddedCluster;
@@ -47,7 +48,9 @@ struct PipelineStats {
   EngineStats engine;
   std::vector<FeedReport> feeds;     ///< figures of a feed are exact once it has ended
   std::uint64_t feed_rejected = 0;   ///< every feed's refused input, every reason (tf_stats_t::feed_rejected)
+  bool file_sinks = false;           ///< the file/console sinks ran (the four figures below)
   std::uint64_t alerts_written = 0;  ///< handed to the sinks (files, console)
+  std::uint64_t daily_written = 0;   ///< daily summaries handed to the sinks
   std::uint64_t alerts_not_printed = 0;  ///< over the console's per-second limit (still in the file)
   std::uint64_t output_write_errors = 0;
   std::uint64_t relay_waits = 0;     ///< a shard found the sinks a full ring behind and waited
@@ -132,8 +135,9 @@ class Pipeline {
   std::unique_ptr<Engine> engine_;
   std::vector<std::unique_ptr<RunningFeed>> feeds_;
   std::atomic<std::size_t> feeds_built_{0};  // release once feeds_ is complete: progress() reads that many
-  std::unique_ptr<AlertRelay> relay_;
-  std::unique_ptr<AlertSinks> sinks_;
+  std::unique_ptr<RecordRelay<Alert>> relay_;
+  std::unique_ptr<RecordRelay<DailySummary>> daily_relay_;
+  std::unique_ptr<FileSinks> sinks_;
   std::unique_ptr<AgentRunner> sinks_runner_;
   std::unique_ptr<MetricsWriter> metrics_;
   struct UpdateFanout;

@@ -58,6 +58,7 @@ struct RunOptions {
   std::uint32_t print_alerts = 20;        // human-readable alerts on stdout per second (0 = none)
   std::uint32_t sink_queue = 65536;       // alerts per shard between the engine and the sinks thread
   int sinks_cpu = -1;                     // the sinks thread's CPU; -1 = not pinned
+  std::string daily_out;                  // daily summaries: CSV, or JSON lines for a .jsonl name
 
   // ---- Kafka ----
   KafkaSettings kafka;
@@ -78,7 +79,10 @@ struct RunOptions {
   };
   std::vector<TickerOverride> ticker_overrides;
 
-  /// Builds engine.ticker_rules from the overrides and validates the engine config.
+  /// Whether anything consumes daily summaries (the engine computes them only then).
+  [[nodiscard]] bool wants_daily() const noexcept { return !daily_out.empty(); }
+  /// Builds engine.ticker_rules from the overrides, turns the daily summaries on when wanted and
+  /// validates the engine config.
   void finalize();
 };
 

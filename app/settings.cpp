@@ -26,6 +26,7 @@
 
 #include "feed_registry.hpp"
 #include "timeparse.hpp"
+#include "time_zone.hpp"
 #include "toml_guard.hpp"
 
 namespace tickforge {
@@ -268,6 +269,18 @@ void rows(RunOptions& o, V& v) {
     v.uint32("sink-queue", o.sink_queue, 2, 1u << 24,
              {s, kRun | kEmbed, "alerts per shard between the engine and the sinks thread; full = the shard waits", "alerts"});
   }
+  // ---- daily summaries ----
+  {
+    const char* s = "daily summaries";
+    DailyConfig& d = o.engine.daily;
+    v.text("daily-out", o.daily_out, false,
+           {s, kRun | kEmbed, "per ticker and day: open, high, low, close, mean, VWAP, volume, ticks, moves, alerts; CSV, "
+                              "or JSON lines for a .jsonl name; - = stdout", "", "none"});
+    v.zone("daily-time-zone", d.zone, {s, kRun | kEmbed, "the time zone of the calendar day (DST handled), e.g. America/New_York"});
+    v.session("daily-session", d, {s, kRun | kEmbed, "count only ticks in this local session of each day, e.g. 09:30-16:00"});
+    v.real("daily-move-pct", d.move_pct, 1e-9, 1e9,
+           {s, kRun | kEmbed, "a tick-to-tick move of at least this much within a day counts as a move up or down", "%"});
+  }
   // ---- run ----
   {
     const char* s = "run";
@@ -413,6 +426,16 @@ struct Apply {
   void flag(const char* n, bool& f, const Meta& m) {
     if (mine(n, m)) {
       f = to_bool(value);
+    }
+  }
+  void zone(const char* n, UtcOffsets& f, const Meta& m) {
+    if (mine(n, m)) {
+      f = load_utc_offsets(trim(value));
+    }
+  }
+  void session(const char* n, DailyConfig& f, const Meta& m) {
+    if (mine(n, m)) {
+      parse_session(trim(value), f.session_open_ns, f.session_close_ns);
     }
   }
   void text(const char* n, std::string& f, bool required, const Meta& m) {
@@ -575,6 +598,10 @@ struct Describe {
     add(n, m, "DURATION", format_duration_setting(f), "0 or [1ns, 36500d]");
   }
   void flag(const char* n, bool& f, const Meta& m) { add(n, m, "true|false", f ? "true" : "false").is_bool = true; }
+  void zone(const char* n, UtcOffsets& f, const Meta& m) { add(n, m, "ZONE", f.name, "UTC or a tz database name"); }
+  void session(const char* n, DailyConfig& f, const Meta& m) {
+    add(n, m, "HH:MM-HH:MM", session_text(f.session_open_ns, f.session_close_ns), "local times, open < close; all = the whole day");
+  }
   void text(const char* n, std::string& f, bool required, const Meta& m) {
     add(n, m, "TEXT", f, required ? "not empty" : "");
   }
@@ -896,6 +923,7 @@ void RunOptions::finalize() {
     }
     engine.ticker_rules.emplace_back(ov.ticker, rules);
   }
+  engine.daily.enabled = engine.daily.enabled || wants_daily();
   engine.validate();
 }
 

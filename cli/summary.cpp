@@ -132,6 +132,10 @@ std::string summary_text(const PipelineStats& st, const char* reason) {
   }
   latency_line(out, "ingest→processed", e.process_latency);
   latency_line(out, "ingest→alert callback", e.alert_latency);
+  if (st.file_sinks) {
+    put_to(out, "  outputs (files, console): alerts {}  daily summaries {}  write errors {}  waits for the sinks thread {}\n",
+        st.alerts_written, st.daily_written, st.output_write_errors, st.relay_waits);
+  }
   if (st.kafka) {
     if (st.publish_alerts) {
       channel_line(out, "alerts", st.alerts_topic, st.publisher.alerts);
@@ -176,8 +180,8 @@ std::string summary_json(const PipelineStats& st, const char* reason) {
     put_to(out, R"({}"{}":{{"down":{},"none":{},"up":{}}})", r == 0 ? "" : ",", to_string(static_cast<Rule>(r)), d[0], d[1], d[2]);
   }
   put_to(out, R"(}},"process_latency":{},"alert_latency":{}}},)", latency_json(e.process_latency), latency_json(e.alert_latency));
-  put_to(out, R"("outputs":{{"alerts_written":{},"alerts_not_printed":{},"write_errors":{},"relay_waits":{}}},)", st.alerts_written,
-      st.alerts_not_printed, st.output_write_errors, st.relay_waits);
+  put_to(out, R"("outputs":{{"alerts_written":{},"alerts_not_printed":{},"daily_written":{},"write_errors":{},"relay_waits":{}}},)",
+      st.alerts_written, st.alerts_not_printed, st.daily_written, st.output_write_errors, st.relay_waits);
   if (st.kafka) {
     put_to(out, R"("kafka":{{"instance":{},"alerts_topic":{},"alerts":{},"metrics_topic":{},"metrics":{},)", js(st.instance_id),
         st.publish_alerts ? js(st.alerts_topic) : "null", channel_json(st.publisher.alerts),

@@ -8,6 +8,7 @@
 
 #include "agent.hpp"
 #include "clock.hpp"  // ShardCore calibrates it
+#include "day_calendar.hpp"
 #include "shard_core.hpp"
 
 namespace tickforge {
@@ -74,6 +75,10 @@ void EngineConfig::validate() const {
   for (const auto& [ticker, r] : ticker_rules) {
     check_rules(r, "tickers." + ticker + ".");
   }
+  if (!(daily.move_pct > 0.0) || !std::isfinite(daily.move_pct)) {
+    throw std::invalid_argument("daily move-pct must be a positive number of percent");
+  }
+  const DayCalendar check(daily);  // the zone's table and the session (throws with a message)
 }
 
 // ---- FeedPort ---------------------------------------------------------------------------------------
@@ -168,6 +173,7 @@ struct Engine::ShardAgent {
       work += rings[i]->consume(handle, SIZE_MAX);
     }
     if (work == 0) {
+      core.close_days();  // the days still open, marked partial: the shard's last callbacks
       // Partner: the callers' acquire loads of `live`: after it, they may read this shard directly.
       mb.live.store(false, std::memory_order_release);
       take_request();  // one posted before `live` fell
@@ -235,6 +241,27 @@ void Engine::add_alert_callback(AlertFn fn, void* user) {
   }
   for (auto& s : shards_) {
     s->add_alert_callback(fn, user);
+  }
+}
+
+void Engine::add_daily_callback(DailyFn fn, void* user) {
+  if (running() || fn == nullptr) {
+    throw std::logic_error("add_daily_callback: needs a function, before start()");
+  }
+  if (!cfg_.daily.enabled) {
+    throw std::logic_error("add_daily_callback: daily summaries are off in the engine config");
+  }
+  for (auto& s : shards_) {
+    s->add_daily_callback(fn, user);
+  }
+}
+
+void Engine::close_days() {
+  if (running()) {
+    throw std::logic_error("close_days: only without start(); stop() closes them itself");
+  }
+  for (auto& s : shards_) {
+    s->close_days();
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "clock.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -54,6 +55,7 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
                      const SymbolTable& symbols)
     : capacity_(capacity),
       index_(shards),
+      shard_(shard_index),
       n_windows_(static_cast<std::uint32_t>(cfg.sma_windows.size())),
       ddof_(cfg.ddof),
       vol_window_(cfg.effective_volatility_window()),
@@ -73,6 +75,13 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       max_dq_(new Extreme[std::size_t{capacity} * (ext_mask_ + 1)]()),
       min_dq_(new Extreme[std::size_t{capacity} * (ext_mask_ + 1)]()),
       params_{cfg.rules},
+      days_(cfg.daily.enabled ? new DayState[capacity]() : nullptr),
+      day_alerts_(cfg.daily.enabled ? new std::uint32_t[std::size_t{capacity} * kRuleCount]() : nullptr),
+      daily_on_(cfg.daily.enabled),
+      calendar_(cfg.daily),
+      move_up_factor_(1.0 + cfg.daily.move_pct * 0.01 - 1e-9),
+      move_down_factor_(1.0 - cfg.daily.move_pct * 0.01 + 1e-9),
+      move_pct_(cfg.daily.move_pct),
       next_alert_id_(shard_index + 1) {
   cfg.validate();
   calibrate_clock();
@@ -91,6 +100,9 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
     for (auto& by_dir : aux_[i].last_alert_ns) {
       by_dir[0] = by_dir[1] = kNever;
     }
+    if (daily_on_) {
+      days_[i].end_ns = kNever;  // the first tick starts a day
+    }
   }
   metrics_.n_windows = n_windows_;
   std::memcpy(metrics_.windows, windows_.data(), sizeof(metrics_.windows));
@@ -103,6 +115,15 @@ void ShardCore::add_alert_callback(AlertFn fn, void* user) {
   alert_fns_[n_alert_fns_] = fn;
   alert_users_[n_alert_fns_] = user;
   ++n_alert_fns_;
+}
+
+void ShardCore::add_daily_callback(DailyFn fn, void* user) {
+  if (n_daily_fns_ == kMaxAlertCallbacks) {
+    throw std::length_error("too many daily-summary callbacks (at most 8)");
+  }
+  daily_fns_[n_daily_fns_] = fn;
+  daily_users_[n_daily_fns_] = user;
+  ++n_daily_fns_;
 }
 
 void ShardCore::set_update_callback(UpdateFn fn, void* user) noexcept {
@@ -129,6 +150,9 @@ void ShardCore::on_tick(const Tick& t) noexcept {
   if (event_ns < c.last_event_ns) [[unlikely]] {
     ++counters_.late_ticks;  // windows never run backwards: treat it as happening at the last time
     event_ns = c.last_event_ns;
+  }
+  if (daily_on_) {
+    update_day(local, t.price, t.volume, event_ns);  // first: this tick's alerts count in its day
   }
   update_metrics(local, t, event_ns);
   evaluate_rules(local, t, event_ns);
@@ -187,6 +211,93 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
 
   // Event-time window high/low.
   window_extremes(local, event_ns, p, params_[c.params].window_ns);
+}
+
+// ---- daily summaries ---------------------------------------------------------------------------------
+
+void ShardCore::update_day(std::uint32_t local, double p, double v, std::int64_t event_ns) noexcept {
+  DayState& d = days_[local];
+  if (event_ns >= d.end_ns) [[unlikely]] {  // once per ticker per day (event times never run backwards)
+    roll_day(local, event_ns);
+  }
+  if (event_ns < d.open_ns || event_ns >= d.close_ns) [[unlikely]] {
+    return;  // outside the session
+  }
+  if (d.ticks == 0) [[unlikely]] {
+    d.open = d.high = d.low = p;
+    d.first_ns = event_ns;
+  } else {
+    // Moves against the previous tick of the day: a multiplication pre-check, loose by 1e-9 as in
+    // evaluate_rules, then the exact percentage decides.
+    if (p >= d.close * move_up_factor_ || p <= d.close * move_down_factor_) [[unlikely]] {
+      const double change = pct(p, d.close);
+      d.moves_up += change >= move_pct_ ? 1u : 0u;
+      d.moves_down += -change >= move_pct_ ? 1u : 0u;
+    }
+    d.high = p > d.high ? p : d.high;
+    d.low = p < d.low ? p : d.low;
+  }
+  d.close = p;
+  d.sum_p += p;
+  d.sum_pv += p * v;
+  d.sum_v += v;
+  ++d.ticks;
+  d.last_ns = event_ns;
+}
+
+void ShardCore::roll_day(std::uint32_t local, std::int64_t event_ns) noexcept {
+  DayState& d = days_[local];
+  if (d.ticks != 0) {
+    emit_day(local, /*partial=*/false);
+  }
+  const DayCalendar::Day day = calendar_.day_of(event_ns);
+  d = DayState{};
+  d.end_ns = day.end_ns;
+  d.open_ns = day.open_ns;
+  d.close_ns = day.close_ns;
+  d.start_ns = day.start_ns;
+  d.day = day.day;
+  std::fill_n(&day_alerts_[std::size_t{local} * kRuleCount], kRuleCount, 0u);
+}
+
+void ShardCore::emit_day(std::uint32_t local, bool partial) noexcept {
+  const DayState& d = days_[local];
+  DailySummary& s = summary_;
+  s.symbol = index_.symbol_of(shard_, local);
+  s.day = d.day;
+  std::memcpy(s.ticker, symbols_.name(s.symbol), sizeof(s.ticker));
+  s.start_ns = d.open_ns;
+  s.end_ns = d.close_ns;
+  s.first_ns = d.first_ns;
+  s.last_ns = d.last_ns;
+  s.open = d.open;
+  s.high = d.high;
+  s.low = d.low;
+  s.close = d.close;
+  s.mean = d.sum_p / static_cast<double>(d.ticks);
+  s.volume = d.sum_v;
+  s.vwap = d.sum_v > 0.0 ? d.sum_pv / d.sum_v : kNaN;
+  s.ticks = d.ticks;
+  s.moves_up = d.moves_up;
+  s.moves_down = d.moves_down;
+  std::memcpy(s.alerts, &day_alerts_[std::size_t{local} * kRuleCount], sizeof(s.alerts));
+  s.partial = partial;
+  for (std::uint32_t i = 0; i < n_daily_fns_; ++i) {
+    daily_fns_[i](daily_users_[i], &s);
+  }
+}
+
+void ShardCore::close_days() noexcept {
+  if (!daily_on_) {
+    return;
+  }
+  for (std::uint32_t local = 0; local < capacity_; ++local) {
+    if (days_[local].ticks != 0) {
+      emit_day(local, /*partial=*/true);
+      days_[local] = DayState{};
+      days_[local].end_ns = kNever;
+    }
+  }
 }
 
 void ShardCore::window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept {
@@ -364,6 +475,9 @@ void ShardCore::maybe_emit(std::uint32_t local, const Tick& t, std::int64_t even
   a.volume = t.volume;
   ++counters_.alerts;
   ++counters_.by_rule[r][static_cast<int>(dir) + 1];
+  if (daily_on_ && event_ns >= days_[local].open_ns && event_ns < days_[local].close_ns) {
+    ++day_alerts_[std::size_t{local} * kRuleCount + r];
+  }
   if (measure_latency_) {
     lat_alert_.record(now_ns() - t.ingest_ns);  // ingest → the moment the callbacks are called
   }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -21,6 +22,7 @@
 #include <tickforge/symbol_table.hpp>
 #include <tickforge/tick.hpp>
 
+#include "day_calendar.hpp"
 #include "latency_histogram.hpp"
 #include "rolling_moments.hpp"
 
@@ -50,12 +52,16 @@ class ShardCore {
   // ---- configuration (before the shard thread runs) ----
   void add_alert_callback(AlertFn fn, void* user);   ///< throws std::length_error past kMaxAlertCallbacks
   void set_update_callback(UpdateFn fn, void* user) noexcept;
+  void add_daily_callback(DailyFn fn, void* user);   ///< throws std::length_error past kMaxAlertCallbacks
   /// Per-ticker rule parameters (params are copied). Throws std::length_error past 65,535 sets.
   void set_ticker_rules(SymbolId symbol, const RuleParams& params);
   void set_measure_latency(bool on) noexcept { measure_latency_ = on; }
 
   // ---- hot path ----
   void on_tick(const Tick& t) noexcept;
+  /// Emits every ticker's open day (marked partial) and forgets it. The shard thread at its end, or
+  /// the owner when the shard never ran. Cold.
+  void close_days() noexcept;
 
   // ---- read-outs (after the shard thread is joined) ----
   [[nodiscard]] const ShardCounters& counters() const noexcept { return counters_; }
@@ -92,6 +98,25 @@ class ShardCore {
     std::int8_t cross_sign;         // last nonzero sign of (short SMA - long SMA)
   };
   static_assert(sizeof(TickerCore) == kCacheLine, "TickerCore is one cache line");
+  // Daily summary of the ticker's current day: what every tick reads and writes, two cache lines.
+  struct alignas(kCacheLine) DayState {
+    // line 1: the bounds checked and the sums updated per tick
+    std::int64_t end_ns;     // a tick at or after it starts the next day (kNever: no day yet)
+    std::int64_t open_ns;    // the session [open_ns, close_ns) in UTC (= the day without a session)
+    std::int64_t close_ns;
+    double high, low, close;
+    double sum_p, sum_pv;
+    // line 2
+    double sum_v;
+    std::uint64_t ticks;     // ticks counted (in the session)
+    std::int64_t first_ns, last_ns;
+    double open;
+    std::int64_t start_ns;
+    std::int32_t day;
+    std::uint32_t moves_up, moves_down;
+  };
+  static_assert(sizeof(DayState) == 2 * kCacheLine, "DayState is two cache lines");
+  static_assert(offsetof(DayState, sum_v) == kCacheLine, "the per-tick bounds and sums share the first line");
   struct TickerAux {
     RollingMoments returns;
     RollingMoments volumes;
@@ -103,6 +128,9 @@ class ShardCore {
   void evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
   void maybe_emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleParams& rp, Rule rule,
                   Direction dir, double value, double reference, double threshold) noexcept;
+  void update_day(std::uint32_t local, double p, double v, std::int64_t event_ns) noexcept;
+  [[gnu::noinline, gnu::cold]] void roll_day(std::uint32_t local, std::int64_t event_ns) noexcept;
+  void emit_day(std::uint32_t local, bool partial) noexcept;
   void window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept;
   /// Fills the metrics the rules do not need per tick (variances and square roots, EMA copies, move %,
   /// VWAP, cumulative volume) from the ticker's state into m, whose per-tick fields (sma, pct_change,
@@ -115,6 +143,7 @@ class ShardCore {
   // Immutable after construction.
   const std::uint32_t capacity_;
   const ShardIndex index_;
+  const std::uint32_t shard_;
   const std::uint32_t n_windows_;
   const std::uint32_t ddof_;
   const std::uint32_t vol_window_;
@@ -138,11 +167,22 @@ class ShardCore {
   std::unique_ptr<Extreme[]> max_dq_;          // × (ext_mask_ + 1)
   std::unique_ptr<Extreme[]> min_dq_;
   std::vector<RuleParams> params_;             // [0] = global
+  std::unique_ptr<DayState[]> days_;           // daily summaries (empty when off)
+  std::unique_ptr<std::uint32_t[]> day_alerts_;  // × kRuleCount: the current day's alerts by rule
 
   // Callback path: fixed arrays, preallocated records.
   std::array<AlertFn, kMaxAlertCallbacks> alert_fns_{};
   std::array<void*, kMaxAlertCallbacks> alert_users_{};
   std::uint32_t n_alert_fns_ = 0;
+  std::array<DailyFn, kMaxAlertCallbacks> daily_fns_{};
+  std::array<void*, kMaxAlertCallbacks> daily_users_{};
+  std::uint32_t n_daily_fns_ = 0;
+  const bool daily_on_;
+  const DayCalendar calendar_;
+  const double move_up_factor_;    // loose pre-checks of DailyConfig::move_pct (the exact test follows)
+  const double move_down_factor_;
+  const double move_pct_;
+  DailySummary summary_{};
   UpdateFn update_fn_ = nullptr;
   void* update_user_ = nullptr;
   bool measure_latency_ = true;

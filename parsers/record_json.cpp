@@ -136,6 +136,75 @@ std::size_t format_metrics_json(const Tick& t, const TickMetrics& m, const char*
   return static_cast<std::size_t>(p - out);
 }
 
+std::size_t format_date(std::int32_t day, char* out, std::size_t cap) noexcept {
+  int y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  civil_from_days(day, y, m, d);
+  const auto r = fmt::format_to_n(out, cap, "{:04}-{:02}-{:02}", y, m, d);
+  return std::min(r.size, cap);
+}
+
+std::string_view daily_csv_header() noexcept {
+  return "ticker,day,open,high,low,close,mean,vwap,volume,ticks,moves_up,moves_down,first_time,last_time,partial,"
+         "alerts_window_move,alerts_tick_change,alerts_volatility,alerts_sma_cross,alerts_volume_spike\n";
+}
+
+std::size_t format_daily_csv(const DailySummary& d, char* out, std::size_t cap) noexcept {
+  if (cap < kDailyCapacity) {
+    return 0;
+  }
+  char day[16];
+  char first[40];
+  char last[40];
+  const std::size_t dn = format_date(d.day, day, sizeof(day));
+  const std::size_t fn = format_utc(d.first_ns, first, sizeof(first));
+  const std::size_t ln = format_utc(d.last_ns, last, sizeof(last));
+  char* p = fmt::format_to(out, "{},{}", d.ticker, std::string_view(day, dn));
+  for (const double v : {d.open, d.high, d.low, d.close, d.mean, d.vwap, d.volume}) {
+    *p++ = ',';
+    p = put_number(p, v, "");
+  }
+  p = fmt::format_to(p, ",{},{},{},{},{},{}", d.ticks, d.moves_up, d.moves_down, std::string_view(first, fn),
+                     std::string_view(last, ln), d.partial ? "true" : "false");
+  for (const std::uint32_t n : d.alerts) {
+    p = fmt::format_to(p, ",{}", n);
+  }
+  *p++ = '\n';
+  return static_cast<std::size_t>(p - out);
+}
+
+std::size_t format_daily_json(const DailySummary& d, std::string_view instance, std::string_view time_zone, char* out,
+                              std::size_t cap) noexcept {
+  if (cap < kDailyCapacity) {
+    return 0;
+  }
+  char day[16];
+  char first[40];
+  char last[40];
+  const std::size_t dn = format_date(d.day, day, sizeof(day));
+  const std::size_t fn = format_utc(d.first_ns, first, sizeof(first));
+  const std::size_t ln = format_utc(d.last_ns, last, sizeof(last));
+  char* p = fmt::format_to(out, "{{\"schema\":1,\"type\":\"daily\",\"instance\":\"{}\",\"ticker\":\"{}\",\"day\":\"{}\","
+                           "\"time_zone\":\"{}\",\"first_time\":\"{}\",\"last_time\":\"{}\"",
+                           instance.substr(0, 249), d.ticker, std::string_view(day, dn), time_zone.substr(0, 64),
+                           std::string_view(first, fn), std::string_view(last, ln));
+  p = put_fields(p, {{"open", d.open},
+                     {"high", d.high},
+                     {"low", d.low},
+                     {"close", d.close},
+                     {"mean", d.mean},
+                     {"vwap", d.vwap},
+                     {"volume", d.volume}});
+  p = fmt::format_to(p, ",\"ticks\":{},\"moves_up\":{},\"moves_down\":{},\"alerts\":{{", d.ticks, d.moves_up,
+                     d.moves_down);
+  for (std::size_t r = 0; r < static_cast<std::size_t>(Rule::kCount); ++r) {
+    p = fmt::format_to(p, "{}\"{}\":{}", r == 0 ? "" : ",", to_string(static_cast<Rule>(r)), d.alerts[r]);
+  }
+  p = fmt::format_to(p, "}},\"partial\":{}}}", d.partial ? "true" : "false");
+  return static_cast<std::size_t>(p - out);
+}
+
 std::size_t format_tick_json(const char* ticker, double price, double volume, std::int64_t event_ns, char* out,
                              std::size_t cap) noexcept {
   char when[40];

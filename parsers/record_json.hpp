@@ -41,6 +41,21 @@ std::size_t format_alert_json(const Alert& a, std::string_view instance, char* o
 std::size_t format_metrics_json(const Tick& t, const TickMetrics& m, const char* ticker, std::string_view instance,
                                 char* out, std::size_t cap) noexcept;
 
+inline constexpr std::size_t kDailyCapacity = 2048;  ///< enough for any daily summary, CSV or JSON
+
+/// "2014-06-05": a day number (days since 1970-01-01) as a date.
+std::size_t format_date(std::int32_t day, char* out, std::size_t cap) noexcept;
+
+/// The CSV header of the daily summaries (with '\n'), and one row (with '\n'):
+/// ticker,day,open,high,low,close,mean,vwap,volume,ticks,moves_up,moves_down,first_time,last_time,partial,
+/// alerts_window_move,alerts_tick_change,alerts_volatility,alerts_sma_cross,alerts_volume_spike
+std::string_view daily_csv_header() noexcept;
+std::size_t format_daily_csv(const DailySummary& d, char* out, std::size_t cap) noexcept;
+/// {"schema":1,"type":"daily","instance":…,"ticker":…,"day":"2014-06-05","time_zone":…,"open":…,…,
+/// "alerts":{"window_move":0,…},"partial":false}. cap ≥ kDailyCapacity.
+std::size_t format_daily_json(const DailySummary& d, std::string_view instance, std::string_view time_zone, char* out,
+                              std::size_t cap) noexcept;
+
 /// {"ticker":"AAPL","price":220.78,"timestamp":"2024-12-09T23:09:22.001Z","volume":100}: the tick
 /// format the Kafka feed reads (and the seeds' producers write, with a fraction and a Z).
 std::size_t format_tick_json(const char* ticker, double price, double volume, std::int64_t event_ns, char* out,

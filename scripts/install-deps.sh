@@ -8,6 +8,7 @@ packages=(
   libbenchmark-dev libgtest-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev libfmt-dev
   libboost-dev gnuplot-nox kcat
   clang libclang-rt-14-dev
+  libcctz-dev tzdata
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -77,45 +77,46 @@ std::size_t format_alert_text(const Alert& a, char* out, std::size_t cap) noexce
   return std::min(r.size, cap);
 }
 
-// ---- AlertRelay -------------------------------------------------------------------------------------
+// ---- relays -----------------------------------------------------------------------------------------
 
-AlertRelay::AlertRelay(ShardIndex shards, std::uint32_t capacity) : shards_(shards), waits_(shards.shards(), 0) {
-  for (std::uint32_t s = 0; s < shards.shards(); ++s) {
-    rings_.push_back(std::make_unique<SpscRing<Alert>>(capacity));
-  }
+void relay_alert(void* user, const Alert* alert) noexcept {
+  auto* relay = static_cast<AlertRelay*>(user);
+  relay->push(relay->shards().shard_of(alert->symbol), *alert);  // the calling shard: the ring's producer
 }
 
-void AlertRelay::on_alert(void* user, const Alert* alert) noexcept {
-  auto* self = static_cast<AlertRelay*>(user);
-  const std::uint32_t s = self->shards_.shard_of(alert->symbol);  // the calling shard: the ring's producer
-  if (!self->rings_[s]->try_push(*alert)) [[unlikely]] {
-    ++self->waits_[s];  // the sinks thread is behind: wait for it rather than lose an alert
-    self->rings_[s]->push(*alert);
-  }
+void relay_daily(void* user, const DailySummary* summary) noexcept {
+  auto* relay = static_cast<DailyRelay*>(user);
+  relay->push(relay->shards().shard_of(summary->symbol), *summary);
 }
 
-std::uint64_t AlertRelay::waits() const noexcept {
-  std::uint64_t n = 0;
-  for (const std::uint64_t w : waits_) {
-    n += w;
-  }
-  return n;
+// ---- FileSinks ------------------------------------------------------------------------------------------
+
+namespace {
+bool ends_with(const std::string& s, std::string_view tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
+}  // namespace
 
-// ---- AlertSinks ----------------------------------------------------------------------------------------
-
-AlertSinks::AlertSinks(AlertRelay& relay, const AlertSinkOptions& opt)
-    : relay_(relay), per_second_(opt.print_per_second), instance_(opt.instance) {
-  if (!opt.json_path.empty()) {
-    json_ = std::make_unique<BufferedFile>(opt.json_path);
+FileSinks::FileSinks(AlertRelay* alerts, DailyRelay* daily, const FileSinkOptions& opt)
+    : alerts_(alerts), daily_(daily), per_second_(opt.print_per_second), instance_(opt.instance), time_zone_(opt.time_zone) {
+  if (!opt.alerts_path.empty()) {
+    json_ = std::make_unique<BufferedFile>(opt.alerts_path);
   }
-  if (per_second_ != 0 && opt.json_path != "-") {
+  if (per_second_ != 0 && opt.alerts_path != "-") {
     text_ = std::make_unique<BufferedFile>("-", 1 << 16);
   }
+  if (!opt.daily_path.empty()) {
+    daily_file_ = std::make_unique<BufferedFile>(opt.daily_path);
+    daily_json_ = ends_with(opt.daily_path, ".jsonl") || ends_with(opt.daily_path, ".ndjson");
+    if (!daily_json_) {
+      const std::string_view h = daily_csv_header();
+      daily_file_->append(h.data(), h.size());
+    }
+  }
 }
 
-void AlertSinks::sink(const Alert& a) noexcept {
-  ++written_;
+void FileSinks::alert(const Alert& a) noexcept {
+  ++alerts_written_;
   char buf[kAlertJsonCapacity];
   if (json_) {
     std::size_t n = format_alert_json(a, instance_, buf, sizeof(buf) - 1);
@@ -138,10 +139,32 @@ void AlertSinks::sink(const Alert& a) noexcept {
   }
 }
 
-std::size_t AlertSinks::do_work() noexcept {
-  // Acquire: once the stop request is seen, every alert the stopped shards queued is in the relay.
+void FileSinks::daily(const DailySummary& d) noexcept {
+  ++daily_written_;
+  if (!daily_file_) {
+    return;
+  }
+  char buf[kDailyCapacity + 1];
+  std::size_t n = 0;
+  if (daily_json_) {
+    n = format_daily_json(d, instance_, time_zone_, buf, kDailyCapacity);
+    buf[n++] = '\n';
+  } else {
+    n = format_daily_csv(d, buf, sizeof(buf));
+  }
+  daily_file_->append(buf, n);
+}
+
+std::size_t FileSinks::do_work() noexcept {
+  // Acquire: once the stop request is seen, every record the stopped shards queued is in the relays.
   const bool last = stop_.load(std::memory_order_acquire);
-  const std::size_t n = relay_.drain([this](const Alert& a) { sink(a); });
+  std::size_t n = 0;
+  if (alerts_ != nullptr) {
+    n += alerts_->drain([this](const Alert& a) { alert(a); });
+  }
+  if (daily_ != nullptr) {
+    n += daily_->drain([this](const DailySummary& d) { daily(d); });
+  }
   if (text_pending_) {  // console lines now, not in 64 KiB chunks
     text_pending_ = false;
     text_->flush();
@@ -150,17 +173,20 @@ std::size_t AlertSinks::do_work() noexcept {
   return n;
 }
 
-void AlertSinks::on_close() noexcept {
-  if (json_) {
-    json_->flush();
-  }
-  if (text_) {
-    text_->flush();
+void FileSinks::on_close() noexcept {
+  for (auto* f : {json_.get(), text_.get(), daily_file_.get()}) {
+    if (f != nullptr) {
+      f->flush();
+    }
   }
 }
 
-std::uint64_t AlertSinks::write_errors() const noexcept {
-  return (json_ ? json_->write_errors() : 0) + (text_ ? text_->write_errors() : 0);
+std::uint64_t FileSinks::write_errors() const noexcept {
+  std::uint64_t n = 0;
+  for (auto* f : {json_.get(), text_.get(), daily_file_.get()}) {
+    n += f != nullptr ? f->write_errors() : 0;
+  }
+  return n;
 }
 
 // ---- MetricsWriter ----------------------------------------------------------------------------------

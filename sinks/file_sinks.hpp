@@ -1,11 +1,14 @@
-// tickforge — file and console sinks: alerts as JSON lines and as human-readable lines, metrics CSV.
+// tickforge — file and console sinks: alerts as JSON lines and as human-readable lines, daily summaries
+// as CSV or JSON lines, metrics CSV.
 //
-//   shard s ─on_alert()─▶ AlertRelay ring s ─▶ AlertSinks agent (its own thread, "tf-sinks")
-//                                               ├─▶ --alerts-out: JSON lines (buffered, write(2) per MiB)
-//                                               └─▶ console: at most print-alerts lines a second
+//   shard s ─relay_alert()─▶ AlertRelay ring s ─┐
+//   shard s ─relay_daily()─▶ DailyRelay ring s ─┴▶ FileSinks agent (its own thread, "tf-sinks")
+//                                                  ├─▶ --alerts-out: JSON lines (buffered, write(2) per MiB)
+//                                                  ├─▶ console: at most print-alerts lines a second
+//                                                  └─▶ --daily-out: CSV or JSON lines
 //
-// Private header. The engine thread never writes alerts to a file: its alert callback copies the record
-// into its own SPSC ring, which the sinks agent drains. Per-tick metrics rows are the exception:
+// Private header. The engine thread never writes alerts or summaries to a file: its callbacks copy the
+// record into its own SPSC ring, which the sinks agent drains. Per-tick metrics rows are the exception:
 // --metrics-out is a verification tool and formats on the engine thread into a 1 MiB buffer (one
 // write(2) per MiB); do not use it when measuring latency.
 #pragma once
@@ -22,6 +25,7 @@
 #include <tickforge/symbol_table.hpp>
 
 #include "agent.hpp"
+#include "record_relay.hpp"
 #include "record_json.hpp"  // format_utc, format_alert_json, put_number
 
 namespace tickforge {
@@ -52,68 +56,63 @@ class BufferedFile {
 /// One alert as a human-readable line plus '\n'.
 std::size_t format_alert_text(const Alert& a, char* out, std::size_t cap) noexcept;
 
-/// Alert hand-off from shard threads to the sinks thread: one ring per shard (its only producer).
-class AlertRelay {
- public:
-  AlertRelay(ShardIndex shards, std::uint32_t capacity);
-  /// The engine callback: user = this. Blocks (spins) only if the sinks thread is a full ring behind.
-  static void on_alert(void* user, const Alert* alert) noexcept;
-  /// Consumer thread: hands every queued alert to sink(const Alert&); returns how many.
-  template <typename Sink>
-  std::size_t drain(Sink&& sink) {
-    std::size_t n = 0;
-    for (auto& r : rings_) {
-      n += r->consume(sink, SIZE_MAX);
-    }
-    return n;
-  }
-  /// Times a shard found its ring full and waited. After the shards are joined.
-  [[nodiscard]] std::uint64_t waits() const noexcept;
+/// Alerts and daily summaries from the shards to the file sinks (kWait: nothing is lost).
+using AlertRelay = RecordRelay<Alert>;
+using DailyRelay = RecordRelay<DailySummary>;
 
- private:
-  std::vector<std::unique_ptr<SpscRing<Alert>>> rings_;
-  ShardIndex shards_;
-  std::vector<std::uint64_t> waits_;  // per shard, written by that shard thread only
+/// Engine callbacks (user = the relay): queue a copy on the calling shard's ring.
+void relay_alert(void* user, const Alert* alert) noexcept;
+void relay_daily(void* user, const DailySummary* summary) noexcept;
+
+struct FileSinkOptions {
+  std::string alerts_path;             ///< --alerts-out: JSON lines; "-" = stdout; empty = none
+  std::uint32_t print_per_second = 0;  ///< human-readable alerts on stdout per second (0 = none)
+  std::string instance;                ///< alert id prefix in the JSON
+  std::string daily_path;              ///< --daily-out: CSV, or JSON lines for a .jsonl name; "-" = stdout (CSV)
+  std::string time_zone;               ///< the daily summaries' zone, written in their JSON
 };
 
-struct AlertSinkOptions {
-  std::string json_path;            ///< --alerts-out: JSON lines; "-" = stdout; empty = none
-  std::uint32_t print_per_second = 0;  ///< human-readable lines on stdout per second (0 = none)
-  std::string instance;             ///< alert id prefix in the JSON
-};
-
-/// The sinks agent: drains the relay into the JSON-lines file and the console. Console lines are written
-/// as they come (a few a second); the file in 1 MiB buffers. Thread contract: construct and request_stop()
-/// on the owning thread; the agent runs on its own thread; figures after it ended.
-class AlertSinks final : public Agent {
+/// The file sinks agent ("tf-sinks"): drains the relays into the files and the console. Console lines
+/// are written as they come (a few a second); files in 1 MiB buffers. Thread contract: construct and
+/// request_stop() on the owning thread; the agent runs on its own thread; figures after it ended.
+class FileSinks final : public Agent {
  public:
-  AlertSinks(AlertRelay& relay, const AlertSinkOptions& opt);  ///< throws when the file cannot be opened
+  /// Either relay may be null (nothing of that kind). Throws std::runtime_error when a file cannot be
+  /// opened.
+  FileSinks(AlertRelay* alerts, DailyRelay* daily, const FileSinkOptions& opt);
   std::size_t do_work() noexcept override;
-  /// Done once asked to stop (after the shards have stopped) and the relay is empty.
+  /// Done once asked to stop (after the shards have stopped) and the relays are empty.
   [[nodiscard]] bool done() const noexcept override { return ended_; }
   void on_close() noexcept override;  ///< the final flush
   /// The shards have stopped: drain what is left, flush and end. Any thread.
   void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
 
-  [[nodiscard]] std::uint64_t written() const noexcept { return written_; }
+  [[nodiscard]] std::uint64_t alerts_written() const noexcept { return alerts_written_; }
+  [[nodiscard]] std::uint64_t daily_written() const noexcept { return daily_written_; }
   [[nodiscard]] std::uint64_t not_printed() const noexcept { return not_printed_; }
   [[nodiscard]] std::uint64_t write_errors() const noexcept;
 
  private:
-  void sink(const Alert& a) noexcept;
+  void alert(const Alert& a) noexcept;
+  void daily(const DailySummary& d) noexcept;
 
-  AlertRelay& relay_;
+  AlertRelay* alerts_;
+  DailyRelay* daily_;
   std::uint32_t per_second_;
   std::string instance_;
+  std::string time_zone_;
+  bool daily_json_ = false;
   std::unique_ptr<BufferedFile> json_;
   std::unique_ptr<BufferedFile> text_;
+  std::unique_ptr<BufferedFile> daily_file_;
   std::int64_t second_ = 0;
   std::uint32_t printed_this_second_ = 0;
   std::uint64_t not_printed_ = 0;
-  std::uint64_t written_ = 0;
+  std::uint64_t alerts_written_ = 0;
+  std::uint64_t daily_written_ = 0;
   bool text_pending_ = false;
   bool ended_ = false;
-  std::atomic<bool> stop_{false};  // release by request_stop: the shards' last alerts are in the relay
+  std::atomic<bool> stop_{false};  // release by request_stop: the shards' last records are in the relays
 };
 
 /// --metrics-out: the update callback writes one CSV row per tick (engine thread, buffered).

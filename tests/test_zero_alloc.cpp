@@ -13,6 +13,7 @@
 
 #include "publish_queue.hpp"
 #include "synthetic.hpp"
+#include "time_zone.hpp"
 
 namespace {
 std::atomic<bool> g_counting{false};
@@ -77,18 +78,29 @@ TEST(ZeroAlloc, ShouldNotAllocateInSteadyStateWithAlertsFiring) {
   constexpr std::uint64_t kMeasured = 1'500'000;
   EngineConfig cfg;
   cfg.ring_capacity = 4096;
+  // Daily summaries on, in a zone with DST, with a day roll every ~1,350 ticks per ticker (1 s of event
+  // time per tick, 64 tickers): summaries are emitted all through the measured window.
+  cfg.daily.enabled = true;
+  cfg.daily.zone = load_utc_offsets("America/New_York");
+  cfg.daily.session_open_ns = 9 * 3600 * kNsPerSecond;
+  cfg.daily.session_close_ns = 17 * 3600 * kNsPerSecond;
   Engine e(cfg);
   SyntheticOptions so;
   so.count = 64;
   so.jump_probability = 0.01;  // plenty of alerts
   so.max_ticks = kWarm + kMeasured;
   so.saturate = true;
+  so.step_ns = kNsPerSecond;
   SyntheticFeed feed(so, e.symbols());
   FeedPort& port = e.open_port();
   struct Counts {
     std::atomic<std::uint64_t> ticks{0};
     std::atomic<std::uint64_t> alerts{0};
+    std::atomic<std::uint64_t> days{0};
   } counts;
+  e.add_daily_callback(
+      [](void* u, const DailySummary*) { static_cast<Counts*>(u)->days.fetch_add(1, std::memory_order_relaxed); },
+      &counts);
   e.add_alert_callback(
       [](void* u, const Alert*) { static_cast<Counts*>(u)->alerts.fetch_add(1, std::memory_order_relaxed); }, &counts);
   // The Kafka publisher's hand-off: every alert into the bounded moodycamel queue, drained by a
@@ -130,6 +142,7 @@ TEST(ZeroAlloc, ShouldNotAllocateInSteadyStateWithAlertsFiring) {
     std::this_thread::yield();
   }
   const std::uint64_t alerts_before = counts.alerts.load();
+  const std::uint64_t days_before = counts.days.load();
   const std::uint64_t queued_before = to_kafka.enqueued(0);
   g_counting.store(true);
   go.store(true, std::memory_order_release);
@@ -139,6 +152,7 @@ TEST(ZeroAlloc, ShouldNotAllocateInSteadyStateWithAlertsFiring) {
   g_counting.store(false);
   const std::uint64_t allocs = g_allocs.load();
   const std::uint64_t alerts = counts.alerts.load() - alerts_before;
+  const std::uint64_t days = counts.days.load() - days_before;
   const std::uint64_t queued = to_kafka.enqueued(0) - queued_before;
   producer.join();
   port.close();
@@ -149,6 +163,7 @@ TEST(ZeroAlloc, ShouldNotAllocateInSteadyStateWithAlertsFiring) {
   EXPECT_EQ(drained.load(), to_kafka.enqueued(0)) << "every queued alert was taken by the publisher thread";
   EXPECT_EQ(allocs, 0u) << "heap allocations on the steady-state path";
   EXPECT_GT(alerts, 100u) << "alerts must fire during the measured window";
+  EXPECT_GT(days, 500u) << "daily summaries must be emitted during the measured window";
   EXPECT_EQ(e.stats().ticks, kWarm + kMeasured);
   RecordProperty("measured_ticks", std::to_string(kMeasured));
   RecordProperty("measured_alerts", std::to_string(alerts));

@@ -50,6 +50,28 @@ inline constexpr std::uint32_t kMaxShards = 256;
 inline constexpr std::uint32_t kMinExtremaCapacity = 2;
 inline constexpr std::uint32_t kMaxExtremaCapacity = 65536;
 
+/// A time zone as the engine needs it: the UTC offset and the instants it changes, for the whole
+/// supported event-time range. Built from the system tz database by the app layer (app/time_zone.hpp);
+/// the engine itself knows no zone names. Default: UTC.
+struct UtcOffsets {
+  std::string name = "UTC";
+  std::int32_t initial_offset_s = 0;        ///< local − UTC before the first transition, seconds
+  std::vector<std::int64_t> transition_ns;  ///< ascending UTC instants at which the offset changes
+  std::vector<std::int32_t> offset_s;       ///< the offset from transition_ns[i] on
+};
+
+inline constexpr std::int64_t kNsPerDay = 86'400 * kNsPerSecond;
+
+/// Daily summaries (engine/day_calendar.hpp): per ticker and local calendar day.
+struct DailyConfig {
+  bool enabled = false;        ///< computed only when on (the pipeline turns it on for a daily sink)
+  double move_pct = 5.0;       ///< a tick-to-tick move of ≥ X % (either way) within the day is counted
+  UtcOffsets zone;             ///< the calendar day's time zone
+  std::int64_t session_open_ns = 0;   ///< local time of day the session opens (0 = midnight)
+  std::int64_t session_close_ns = 0;  ///< local time of day it closes, > open; 0 = the whole day
+  [[nodiscard]] bool whole_day() const noexcept { return session_open_ns == 0 && session_close_ns == 0; }
+};
+
 struct EngineConfig {
   std::uint32_t max_tickers = 16384;                  ///< symbol table capacity (1 .. kMaxTickers)
   std::vector<std::uint32_t> sma_windows{5, 10, 20};  ///< SMA/variance/EMA periods in ticks, ascending
@@ -62,6 +84,7 @@ struct EngineConfig {
   std::uint32_t shards = 1;                           ///< engine shard threads; tickers split by id % shards
   RuleParams rules;                                   ///< global rule parameters
   std::vector<std::pair<std::string, RuleParams>> ticker_rules;  ///< per-ticker overrides
+  DailyConfig daily;                                  ///< daily summaries (off unless a consumer wants them)
 
   /// Throws std::invalid_argument with a message naming the bad setting.
   void validate() const;

@@ -54,6 +54,10 @@ class ShardIndex {
   [[nodiscard]] std::uint32_t local_of(SymbolId symbol) const noexcept {
     return pow2_ ? symbol >> shift_ : symbol / shards_;
   }
+  /// The inverse: the symbol at `local` in shard `shard`.
+  [[nodiscard]] SymbolId symbol_of(std::uint32_t shard, std::uint32_t local) const noexcept {
+    return pow2_ ? (local << shift_) | shard : local * shards_ + shard;
+  }
   /// Per-ticker slots each shard needs for a symbol table of `tickers` ids.
   [[nodiscard]] std::uint32_t per_shard(std::uint32_t tickers) const noexcept { return (tickers + shards_ - 1) / shards_; }
 
@@ -214,6 +218,8 @@ class Engine {
   // ---- set-up, before start() (cold; may allocate; throw on misuse) ----
   void add_alert_callback(AlertFn fn, void* user);
   void set_update_callback(UpdateFn fn, void* user);
+  /// A daily-summary callback (at most kMaxAlertCallbacks). Needs config().daily.enabled.
+  void add_daily_callback(DailyFn fn, void* user);
   void set_measure_latency(bool on);
   /// Registers the ticker and gives it its own rule parameters.
   void set_ticker_rules(std::string_view ticker, const RuleParams& params);
@@ -238,6 +244,9 @@ class Engine {
 
   /// Single-threaded use without start(): processes one tick on its shard in the calling thread.
   void process(const Tick& t) noexcept;
+  /// Single-threaded use: emits every open day (partial) to the daily callbacks in the calling thread.
+  /// (A started engine does so itself, on each shard thread, as stop() drains it.)
+  void close_days();
 
   /// Counters and latency. Any thread, any time: while running, each shard thread reports its own
   /// between two duty cycles (the caller waits microseconds); exact once stop() returned.

@@ -4,6 +4,7 @@
 // only during the callback; copy what you keep.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -75,9 +76,34 @@ struct Alert {
 };
 static_assert(std::is_trivially_copyable_v<Alert>);
 
+/// One ticker's summary of one trading day: the ticks whose event time falls in the local calendar day
+/// (DailyConfig::zone), cut to the session when one is configured. Emitted when the ticker's first tick
+/// of a later day arrives, or at stop for a day still open (partial).
+struct DailySummary {
+  SymbolId symbol;
+  std::int32_t day;               ///< the local date as days since 1970-01-01
+  char ticker[16];                ///< NUL-terminated
+  std::int64_t start_ns;          ///< the day's (session's) bounds in UTC: [start_ns, end_ns)
+  std::int64_t end_ns;
+  std::int64_t first_ns;          ///< event time of the first and the last tick counted
+  std::int64_t last_ns;
+  double open, high, low, close;  ///< first, highest, lowest and last price
+  double mean;                    ///< mean price of the ticks
+  double vwap;                    ///< Σ p·v / Σ v (NaN when the day had no volume)
+  double volume;                  ///< Σ v
+  std::uint64_t ticks;
+  std::uint32_t moves_up;         ///< tick-to-tick moves within the day of ≥ DailyConfig::move_pct up
+  std::uint32_t moves_down;       ///< … and down
+  std::uint32_t alerts[static_cast<std::size_t>(Rule::kCount)];  ///< alerts fired by the day's ticks, by rule
+  bool partial;                   ///< emitted at stop before the day ended
+};
+static_assert(std::is_trivially_copyable_v<DailySummary>);
+
 /// Alert callback: called on the shard thread that evaluated the tick; must not block.
 using AlertFn = void (*)(void* user, const Alert* alert);
 /// Per-tick update callback: the tick and its fresh metrics; same thread contract.
 using UpdateFn = void (*)(void* user, const Tick* tick, const TickMetrics* metrics);
+/// Daily-summary callback: same thread contract (the shard thread; at stop, its last act).
+using DailyFn = void (*)(void* user, const DailySummary* summary);
 
 }  // namespace tickforge
