@@ -8,6 +8,7 @@
 #include "embedded_cluster.hpp"
 #include "file_sinks.hpp"
 #include "kafka_client.hpp"
+#include "postgres_sink.hpp"
 
 namespace tickforge {
 
@@ -30,6 +31,7 @@ struct Pipeline::RunningFeed {
 struct Pipeline::UpdateFanout {
   MetricsWriter* metrics = nullptr;
   kafka::KafkaPublisher* publisher = nullptr;
+  PostgresSink* pg = nullptr;
   static void on_update(void* user, const Tick* t, const TickMetrics* m) noexcept {
     auto* self = static_cast<UpdateFanout*>(user);
     if (self->metrics != nullptr) {
@@ -37,6 +39,9 @@ struct Pipeline::UpdateFanout {
     }
     if (self->publisher != nullptr) {
       kafka::KafkaPublisher::on_update(self->publisher, t, m);
+    }
+    if (self->pg != nullptr) {
+      PostgresSink::on_update(self->pg, t, m);
     }
   }
 };
@@ -75,7 +80,8 @@ bool Pipeline::uses_kafka() const noexcept {
 }
 
 std::uint32_t Pipeline::alert_callback_slots_left() const noexcept {
-  const std::uint32_t own = (needs_alert_sinks(opt_) ? 1u : 0u) + (opt_.kafka.publish_alerts ? 1u : 0u);
+  const std::uint32_t own = (needs_alert_sinks(opt_) ? 1u : 0u) + (opt_.kafka.publish_alerts ? 1u : 0u) +
+                            (opt_.sink.empty() ? 0u : 1u);
   return static_cast<std::uint32_t>(kMaxAlertCallbacks) - own - embedder_callbacks_;
 }
 
@@ -219,6 +225,22 @@ void Pipeline::build_outputs() {
   if (publisher_ && opt_.kafka.publish_alerts) {
     engine_->add_alert_callback(&kafka::KafkaPublisher::on_alert, publisher_.get());
   }
+  if (!opt_.sink.empty()) {
+    PostgresOptions po = opt_.postgres;
+    po.conninfo = postgres_conninfo(opt_.sink);
+    po.instance = instance_id();
+    po.time_zone = opt_.engine.daily.zone.name;
+    po.max_tickers = opt_.engine.max_tickers;
+    try {
+      pg_ = std::make_unique<PostgresSink>(po, engine_->shard_index(), engine_->symbols());
+    } catch (const std::runtime_error& e) {
+      throw RunError(RunError::Kind::kIo, e.what());
+    }
+    engine_->add_alert_callback(&PostgresSink::on_alert, pg_.get());
+    engine_->add_daily_callback(&PostgresSink::on_daily, pg_.get());
+    notices_.push_back(fmt::format("PostgreSQL sink: {} (tables alerts, daily_summaries{})", pg_->server(),
+                                   pg_->writes_metrics() ? ", metrics" : ""));
+  }
   updates_ = std::make_unique<UpdateFanout>();
   if (!opt_.metrics_out.empty()) {
     try {
@@ -230,7 +252,8 @@ void Pipeline::build_outputs() {
     updates_->metrics = metrics_.get();
   }
   updates_->publisher = publisher_ && publisher_->publishes_metrics() ? publisher_.get() : nullptr;
-  if (updates_->metrics != nullptr || updates_->publisher != nullptr) {
+  updates_->pg = pg_ && pg_->writes_metrics() ? pg_.get() : nullptr;
+  if (updates_->metrics != nullptr || updates_->publisher != nullptr || updates_->pg != nullptr) {
     engine_->set_update_callback(&UpdateFanout::on_update, updates_.get());
   }
 }
@@ -251,6 +274,10 @@ void Pipeline::start() {
     if (sinks_) {
       sinks_runner_ = std::make_unique<AgentRunner>();
       sinks_runner_->start(*sinks_, AgentOptions{"tf-sinks", opt_.sinks_cpu, IdleKind::kSleep});
+    }
+    if (pg_) {
+      pg_runner_ = std::make_unique<AgentRunner>();
+      pg_runner_->start(*pg_, AgentOptions{"tf-pg", opt_.sinks_cpu, IdleKind::kSleep});
     }
     if (publisher_) {
       publisher_->start(opt_.kafka.publisher_cpu);
@@ -303,6 +330,11 @@ void Pipeline::stop() {
   if (metrics_) {
     metrics_->flush();
   }
+  if (pg_runner_) {
+    set_phase("flushing PostgreSQL");
+    pg_->request_stop();
+    pg_runner_->join();  // bounded by pg-flush-timeout
+  }
   set_phase("flushing Kafka");
   if (publisher_) {
     publisher_->stop();  // delivers what is queued, bounded by flush-timeout
@@ -347,6 +379,10 @@ PipelineStats Pipeline::stats() const {
   }
   if (s.stopped) {
     s.relay_waits = (relay_ ? relay_->waits() : 0) + (daily_relay_ ? daily_relay_->waits() : 0);
+  }
+  s.postgres = pg_ != nullptr;
+  if (pg_runner_ && pg_runner_->finished()) {
+    s.pg = pg_->stats();
   }
   s.kafka = publisher_ != nullptr;
   s.publish_alerts = publisher_ != nullptr && opt_.kafka.publish_alerts;

@@ -30,6 +30,7 @@
 #include "feed.hpp"
 #include "feed_registry.hpp"
 #include "kafka_publisher.hpp"
+#include "postgres_sink.hpp"  // PgStats
 #include "run_options.hpp"
 
 namespace tickforge {
@@ -38,6 +39,7 @@ class AgentRunner;
 template <typename T>
 class RecordRelay;
 class FileSinks;
+class PostgresSink;
 class MetricsWriter;
 namespace kafka {
 class EmbeddedCluster;
@@ -58,10 +60,16 @@ struct PipelineStats {
   bool publish_alerts = false;
   std::string alerts_topic, metrics_topic, instance_id;
   kafka::PublisherStats publisher;
+  bool postgres = false;             ///< a PostgreSQL sink ran; pg is exact once stopped
+  PgStats pg;
   bool stopped = false;
   /// Alerts that did not reach Kafka: dropped (queue full), failed or undelivered. 0 without Kafka.
   [[nodiscard]] std::uint64_t alerts_lost() const noexcept {
     return publish_alerts ? publisher.alerts.dropped_full + publisher.alerts.failed + publisher.alerts.in_flight : 0;
+  }
+  /// Alerts and daily summaries that did not reach PostgreSQL (dropped or lost). 0 without the sink.
+  [[nodiscard]] std::uint64_t pg_lost() const noexcept {
+    return postgres ? pg.lost_or_dropped(pg::Table::kAlerts) + pg.lost_or_dropped(pg::Table::kDailySummaries) : 0;
   }
 };
 
@@ -100,7 +108,7 @@ class Pipeline {
   void stop();
 
   /// Where the run is: "created", "starting", "running", "stopping the feeds", "draining the shards",
-  /// "flushing the outputs", "flushing Kafka", "stopped". Any thread.
+  /// "flushing the outputs", "flushing PostgreSQL", "flushing Kafka", "stopped". Any thread.
   [[nodiscard]] const char* phase() const noexcept { return phase_.load(std::memory_order_acquire); }
   /// Any thread while running (feeds' own figures once they have ended; Kafka's once stopped); exact
   /// after stop().
@@ -140,6 +148,8 @@ class Pipeline {
   std::unique_ptr<FileSinks> sinks_;
   std::unique_ptr<AgentRunner> sinks_runner_;
   std::unique_ptr<MetricsWriter> metrics_;
+  std::unique_ptr<PostgresSink> pg_;
+  std::unique_ptr<AgentRunner> pg_runner_;
   struct UpdateFanout;
   std::unique_ptr<UpdateFanout> updates_;
   std::uint32_t embedder_callbacks_ = 0;

@@ -16,6 +16,7 @@
 
 #include "csv_feed.hpp"
 #include "kafka_settings.hpp"
+#include "postgres_sink.hpp"
 #include "synthetic.hpp"
 
 namespace tickforge {
@@ -60,6 +61,10 @@ struct RunOptions {
   int sinks_cpu = -1;                     // the sinks thread's CPU; -1 = not pinned
   std::string daily_out;                  // daily summaries: CSV, or JSON lines for a .jsonl name
 
+  // ---- PostgreSQL ----
+  std::string sink;                       // "postgresql://…" as given (may hold a password: never printed)
+  PostgresOptions postgres;               // conninfo filled from `sink` by the pipeline
+
   // ---- Kafka ----
   KafkaSettings kafka;
 
@@ -80,7 +85,7 @@ struct RunOptions {
   std::vector<TickerOverride> ticker_overrides;
 
   /// Whether anything consumes daily summaries (the engine computes them only then).
-  [[nodiscard]] bool wants_daily() const noexcept { return !daily_out.empty(); }
+  [[nodiscard]] bool wants_daily() const noexcept { return !daily_out.empty() || !sink.empty(); }
   /// Builds engine.ticker_rules from the overrides, turns the daily summaries on when wanted and
   /// validates the engine config.
   void finalize();

@@ -281,6 +281,36 @@ void rows(RunOptions& o, V& v) {
     v.real("daily-move-pct", d.move_pct, 1e-9, 1e9,
            {s, kRun | kEmbed, "a tick-to-tick move of at least this much within a day counts as a move up or down", "%"});
   }
+  // ---- PostgreSQL ----
+  {
+    const char* s = "PostgreSQL";
+    PostgresOptions& p = o.postgres;
+    v.conninfo("sink", o.sink,
+               {s, kRun | kEmbed, "write alerts, daily summaries and metric snapshots to PostgreSQL: a libpq URI "
+                                  "(postgresql://user@host:port/db) or postgresql:key=value …; the password from "
+                                  "PGPASSWORD, ~/.pgpass or sink-password-file, never printed", "", "none"});
+    v.text("sink-password-file", p.password_file, false,
+           {s, kRun | kEmbed, "PostgreSQL: read the password from this file's first line", "", "none"});
+    v.choice("pg-copy", p.copy, {{"binary", pg::CopyFormat::kBinary}, {"text", pg::CopyFormat::kText}},
+             {s, kRun | kEmbed, "COPY format of the batches: binary or text"});
+    v.uint32("pg-batch", p.batch_rows, 1, 10'000'000, {s, kRun | kEmbed, "rows per table per transaction, at most", "rows"});
+    v.uint32("pg-buffer", p.buffer_rows, 1, 100'000'000,
+             {s, kRun | kEmbed, "rows per table kept by the sink while the server is away; beyond, dropped and counted",
+              "rows"});
+    v.uint32("pg-queue", p.queue, 2, 1u << 24,
+             {s, kRun | kEmbed, "records per shard and table between the engine and the sink thread; full = dropped and "
+                                "counted (the engine never waits)", "records"});
+    v.duration("pg-flush-interval", p.flush_interval_ns, false,
+               {s, kRun | kEmbed, "a batch smaller than pg-batch is written after this long"});
+    v.flag("pg-metrics", p.metrics, {s, kRun | kEmbed, "write per-ticker metric snapshots (table metrics)"});
+    v.duration("pg-metrics-interval", p.metrics_interval_ns, true,
+               {s, kRun | kEmbed, "metric snapshots: at most one per ticker per this much event time; 0 = every tick"});
+    v.duration("pg-connect-timeout", p.connect_timeout_ns, false,
+               {s, kRun | kEmbed, "the server must answer within this (at start-up and on each reconnect)"});
+    v.duration("pg-flush-timeout", p.flush_timeout_ns, false,
+               {s, kRun | kEmbed, "at the end, write what is pending within this (reconnecting as needed), then report "
+                                  "the rest lost"});
+  }
   // ---- run ----
   {
     const char* s = "run";
@@ -436,6 +466,13 @@ struct Apply {
   void session(const char* n, DailyConfig& f, const Meta& m) {
     if (mine(n, m)) {
       parse_session(trim(value), f.session_open_ns, f.session_close_ns);
+    }
+  }
+  void conninfo(const char* n, std::string& f, const Meta& m) {
+    if (mine(n, m)) {
+      const std::string v = trim(value);
+      (void)postgres_conninfo(v);  // refuses an unknown scheme without repeating the value
+      f = v;
     }
   }
   void text(const char* n, std::string& f, bool required, const Meta& m) {
@@ -599,6 +636,9 @@ struct Describe {
   }
   void flag(const char* n, bool& f, const Meta& m) { add(n, m, "true|false", f ? "true" : "false").is_bool = true; }
   void zone(const char* n, UtcOffsets& f, const Meta& m) { add(n, m, "ZONE", f.name, "UTC or a tz database name"); }
+  void conninfo(const char* n, std::string& f, const Meta& m) {
+    add(n, m, "URL", mask_password(f), "postgresql://… or postgresql:key=value …");
+  }
   void session(const char* n, DailyConfig& f, const Meta& m) {
     add(n, m, "HH:MM-HH:MM", session_text(f.session_open_ns, f.session_close_ns), "local times, open < close; all = the whole day");
   }

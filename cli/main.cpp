@@ -1,4 +1,5 @@
-// tickforge — command-line entry point: `tickforge run|broker|produce|settings …`, `tickforge --version`.
+// tickforge — command-line entry point: `tickforge run|broker|produce|settings|sql-schema …`,
+// `tickforge --version`.
 //
 // The flags of each subcommand are the rows of the settings table (app/settings.hpp) in its scope, so
 // each --help lists only what that subcommand uses. Values are applied in one place (apply_setting),
@@ -17,6 +18,7 @@
 
 #include "kafka_commands.hpp"
 #include "run_command.hpp"
+#include "pg_schema.hpp"
 #include "settings.hpp"
 
 #ifdef TICKFORGE_WITH_MIMALLOC
@@ -108,12 +110,13 @@ int main(int argc, char** argv) {
   bool markdown = false;
   CLI::App* settings_cmd = app.add_subcommand("settings", "list every setting of every subcommand and the C API");
   settings_cmd->add_flag("--markdown", markdown, "as docs/settings.md");
+  CLI::App* schema_cmd = app.add_subcommand("sql-schema", "print the PostgreSQL tables the sink creates (docs/postgresql.md)");
 
   // An unknown subcommand gets its own message (CLI11 would only say that one is required).
   if (argc > 1 && argv[1][0] != '-') {
     const std::string_view sub = argv[1];
-    if (sub != "settings" && std::none_of(commands.begin(), commands.end(), [&](const Command& c) { return sub == c.name; })) {
-      usage_error(fmt::format("unknown subcommand '{}' (run, broker, produce, settings; tickforge --help)", sub));
+    if (sub != "settings" && sub != "sql-schema" && std::none_of(commands.begin(), commands.end(), [&](const Command& c) { return sub == c.name; })) {
+      usage_error(fmt::format("unknown subcommand '{}' (run, broker, produce, settings, sql-schema; tickforge --help)", sub));
     }
   }
   try {
@@ -128,6 +131,10 @@ int main(int argc, char** argv) {
     usage_error(fmt::format("{} (tickforge SUBCOMMAND --help lists the settings)", e.what()));
   }
 
+  if (schema_cmd->parsed()) {
+    fmt::print("{}", pg::schema_sql());
+    return 0;
+  }
   if (settings_cmd->parsed()) {
     if (markdown) {
       fmt::print("{}", settings_markdown());

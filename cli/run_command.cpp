@@ -172,6 +172,11 @@ int run(RunOptions opt) {
     fmt::print(stderr, "tickforge: error: {} alerts did not reach Kafka (see above)\n", st.alerts_lost());
     rc = 1;
   }
+  if (st.pg_lost() != 0) {
+    fmt::print(stderr, "tickforge: error: {} alerts and daily summaries did not reach PostgreSQL (see above)\n",
+               st.pg_lost());
+    rc = 1;
+  }
   if (st.output_write_errors != 0) {
     fmt::print(stderr, "tickforge: error: {} output writes failed\n", st.output_write_errors);
     rc = 1;

@@ -136,6 +136,17 @@ std::string summary_text(const PipelineStats& st, const char* reason) {
     put_to(out, "  outputs (files, console): alerts {}  daily summaries {}  write errors {}  waits for the sinks thread {}\n",
         st.alerts_written, st.daily_written, st.output_write_errors, st.relay_waits);
   }
+  if (st.postgres) {
+    static constexpr const char* kNames[] = {"alerts", "daily summaries", "metric snapshots"};
+    for (std::size_t t = 0; t < std::size(kNames); ++t) {
+      const PgTableStats& p = st.pg.tables[t];
+      put_to(out, "  postgresql {:<16} queued {}  written {}  (replayed, skipped {})  dropped (queue full) {}  lost {}\n",
+          kNames[t], p.queued, p.written, p.copied - std::min(p.copied, p.written), p.dropped_full, p.lost);
+    }
+    put_to(out, "  postgresql {}  transactions {}  failed {}  reconnects {}{}\n", st.pg.server, st.pg.transactions,
+        st.pg.failed_transactions, st.pg.reconnects,
+        st.pg.last_error.empty() ? "" : "  last error: " + st.pg.last_error);
+  }
   if (st.kafka) {
     if (st.publish_alerts) {
       channel_line(out, "alerts", st.alerts_topic, st.publisher.alerts);
@@ -182,6 +193,17 @@ std::string summary_json(const PipelineStats& st, const char* reason) {
   put_to(out, R"(}},"process_latency":{},"alert_latency":{}}},)", latency_json(e.process_latency), latency_json(e.alert_latency));
   put_to(out, R"("outputs":{{"alerts_written":{},"alerts_not_printed":{},"daily_written":{},"write_errors":{},"relay_waits":{}}},)",
       st.alerts_written, st.alerts_not_printed, st.daily_written, st.output_write_errors, st.relay_waits);
+  if (st.postgres) {
+    put_to(out, R"("postgresql":{{"server":{},"transactions":{},"failed_transactions":{},"reconnects":{},"rejected_batches":{},"last_error":{},"tables":{{)",
+        js(st.pg.server), st.pg.transactions, st.pg.failed_transactions, st.pg.reconnects, st.pg.rejected_batches,
+        js(st.pg.last_error));
+    for (std::size_t t = 0; t < static_cast<std::size_t>(pg::Table::kCount); ++t) {
+      const PgTableStats& p = st.pg.tables[t];
+      put_to(out, R"({}"{}":{{"queued":{},"copied":{},"written":{},"dropped_queue_full":{},"lost":{}}})", t == 0 ? "" : ",",
+          pg::table(static_cast<pg::Table>(t)).name, p.queued, p.copied, p.written, p.dropped_full, p.lost);
+    }
+    put_to(out, "}}}},");
+  }
   if (st.kafka) {
     put_to(out, R"("kafka":{{"instance":{},"alerts_topic":{},"alerts":{},"metrics_topic":{},"metrics":{},)", js(st.instance_id),
         st.publish_alerts ? js(st.alerts_topic) : "null", channel_json(st.publisher.alerts),

@@ -9,6 +9,7 @@ packages=(
   libboost-dev gnuplot-nox kcat
   clang libclang-rt-14-dev
   libcctz-dev tzdata
+  postgresql-15 postgresql-client-15 libpq-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -13,6 +13,8 @@
 
 #include <tickforge/tickforge.h>
 
+#include "pg_schema.hpp"
+#include "postgres_sink.hpp"
 #include "settings.hpp"
 
 using namespace tickforge;
@@ -437,4 +439,31 @@ TEST(SettingsTable, ShouldMatchTheCommittedSettingsDocument) {
   const std::string committed((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(committed, settings_markdown()) << "docs/settings.md drifted from the table: regenerate it with "
                                                "build/tickforge settings --markdown > docs/settings.md";
+}
+
+TEST(SettingsTable, ShouldMaskTheSinkPasswordAndNeverRepeatABadSinkInItsError) {
+  RunOptions o;
+  apply_setting(o, "sink", "postgresql://tf:hunter2@db.example:5433/markets?sslmode=require");
+  EXPECT_EQ(o.sink, "postgresql://tf:hunter2@db.example:5433/markets?sslmode=require");
+  EXPECT_EQ(show_setting(o, "sink"), "postgresql://tf:***@db.example:5433/markets?sslmode=require");
+  apply_setting(o, "sink", "postgresql:host=/tmp dbname=m password=hunter2 user=tf");
+  EXPECT_EQ(show_setting(o, "sink"), "postgresql:host=/tmp dbname=m password=*** user=tf");
+  EXPECT_EQ(postgres_conninfo(o.sink), "host=/tmp dbname=m password=hunter2 user=tf");
+  const std::string e = error_of([&] { apply_setting(o, "sink", "mysql://u:hunter2@h/db"); });
+  EXPECT_NE(e.find("unknown sink"), std::string::npos) << e;
+  EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
+  EXPECT_TRUE(o.wants_daily());
+}
+
+TEST(SettingsTable, ShouldShowInDocsTheSchemaTheSinkCreates) {
+  std::ifstream in(std::string(TICKFORGE_TEST_DATA_DIR) + "/../../docs/postgresql.md");
+  ASSERT_TRUE(in) << "docs/postgresql.md is missing";
+  const std::string doc((std::istreambuf_iterator<char>(in)), {});
+  const std::string begin = "<!-- tickforge sql-schema: begin -->\n```sql\n";
+  const std::size_t b = doc.find(begin);
+  const std::size_t e = doc.find("```\n<!-- tickforge sql-schema: end -->");
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(e, std::string::npos);
+  EXPECT_EQ(doc.substr(b + begin.size(), e - b - begin.size()), pg::schema_sql())
+      << "docs/postgresql.md drifted from sinks/pg_schema.cpp: paste `build/tickforge sql-schema` between the markers";
 }

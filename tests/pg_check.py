@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""The PostgreSQL sink against a real PostgreSQL 15 server.
+
+Initialises a server in a temporary folder (initdb, pg_ctl; a port of its own on 127.0.0.1, password
+authentication over TCP), runs `tickforge run --sink postgresql://…` against it and checks with psql:
+
+  * start-up faults: a refused login, an unreachable server, a table whose columns do not match (clear
+    messages, exit 1), an unknown sink scheme (exit 2); the password never appears in any output;
+  * every alert and daily summary of a run is in the tables exactly once, equal to the --alerts-out and
+    --daily-out files; daily figures computed by SQL from the metrics table (every tick) agree with the
+    --daily-out file; binary and text COPY write the same rows;
+  * a replay of the same input adds no row;
+  * the server stopped and started again during a run: nothing lost, nothing twice;
+  * the server gone for good at the end: what could not be written is reported lost, exit 1.
+
+Usage: pg_check.py TICKFORGE_BINARY DATA_CSV
+"""
+import csv
+import glob
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+PASSWORD = "s3cret-Tf-pw"
+USER = "tickforge"
+
+
+def fail(msg):
+    sys.exit("FAIL " + msg)
+
+
+def pg_bin(name):
+    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if os.path.exists(os.path.join(d, name)):
+            return os.path.join(d, name)
+    path = shutil.which(name)
+    if path is None:
+        fail(f"{name} not found: install postgresql-15 (scripts/install-deps.sh)")
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A throw-away PostgreSQL server. As root, the server runs as the postgres user (it refuses root)."""
+
+    def __init__(self, root):
+        self.root = root
+        self.data = os.path.join(root, "data")
+        self.sock = os.path.join(root, "sock")
+        self.log = os.path.join(root, "server.log")
+        os.makedirs(self.sock)
+        self.as_user = []
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            for p in (root, self.sock):
+                os.chown(p, pw.pw_uid, pw.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        pwfile = os.path.join(root, "pw")
+        with open(pwfile, "w") as f:
+            f.write(PASSWORD + "\n")
+        if self.as_user:
+            os.chown(pwfile, pwd.getpwnam("postgres").pw_uid, -1)
+        self.run([pg_bin("initdb"), "-D", self.data, "-U", USER, "--auth-local=trust", "--auth-host=scram-sha-256",
+                  "--pwfile", pwfile, "-E", "UTF8", "--no-instructions"])
+        self.port = None
+        self.start()
+
+    def run(self, cmd, check=True):
+        r = subprocess.run(self.as_user + cmd, capture_output=True, text=True, timeout=300)
+        if check and r.returncode != 0:
+            log = open(self.log).read() if os.path.exists(self.log) else ""
+            fail(f"{' '.join(cmd)}: exit {r.returncode}\n{r.stdout}\n{r.stderr}\n{log}")
+        return r
+
+    def start(self):
+        if self.port is None:
+            self.port = free_port()
+        # -w waits until the server accepts connections (readiness, not a sleep).
+        self.run([pg_bin("pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "120", "-o",
+                  f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
+
+    def stop(self):
+        self.run([pg_bin("pg_ctl"), "-D", self.data, "-w", "-t", "120", "-m", "fast", "stop"], check=False)
+
+    def url(self, db="tickforge_test", password=False):
+        cred = f"{USER}:{PASSWORD}" if password else USER
+        return f"postgresql://{cred}@127.0.0.1:{self.port}/{db}"
+
+    def sql(self, query, db="tickforge_test"):
+        env = dict(os.environ, PGPASSWORD=PASSWORD)
+        r = subprocess.run(["psql", self.url(db), "-X", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", query],
+                           capture_output=True, text=True, env=env, timeout=120)
+        if r.returncode != 0:
+            fail(f"psql {query!r}: {r.stderr}")
+        return [line.split("\t") for line in r.stdout.splitlines() if line != ""]
+
+
+def tickforge(binary, args, password=True, timeout=600, check=True):
+    env = dict(os.environ)
+    env.pop("PGPASSWORD", None)
+    if password:
+        env["PGPASSWORD"] = PASSWORD
+    r = subprocess.run([binary, "run", "--print-alerts", "0"] + args, capture_output=True, text=True, env=env,
+                       timeout=timeout)
+    if PASSWORD in r.stdout or PASSWORD in r.stderr:
+        fail("the password was printed:\n" + r.stdout + r.stderr)
+    if check and r.returncode != 0:
+        fail(f"tickforge {' '.join(args)}: exit {r.returncode}\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def alerts_file(path):
+    keys = set()
+    n = 0
+    with open(path) as f:
+        for line in f:
+            a = json.loads(line)
+            keys.add((a["ticker"], a["rule"], a["direction"], str(a["event_ns"])))
+            n += 1
+    return keys, n
+
+
+def daily_file(path):
+    rows = {}
+    with open(path, newline="") as f:
+        for d in csv.DictReader(f):
+            rows[(d["ticker"], d["day"])] = d
+    return rows
+
+
+DAILY_COLS = ["open", "high", "low", "close", "mean", "vwap", "volume", "ticks", "moves_up", "moves_down"]
+
+
+def check_daily_table(srv, want, db="tickforge_test"):
+    got = {}
+    for r in srv.sql("SELECT ticker, day, " + ", ".join(DAILY_COLS) + ", partial FROM daily_summaries", db):
+        got[(r[0], r[1])] = r[2:]
+    if set(got) != set(want):
+        fail(f"daily_summaries has {sorted(got)}, the file {sorted(want)}")
+    for key, w in want.items():
+        g = got[key]
+        for i, col in enumerate(DAILY_COLS):
+            gv, wv = g[i], w[col]
+            if (gv == "") != (wv == ""):
+                fail(f"daily {key} {col}: table {gv!r} vs file {wv!r}")
+            if gv != "" and float(gv) != float(wv):
+                fail(f"daily {key} {col}: table {gv!r} vs file {wv!r}")
+        if (g[-1] == "t") != (w["partial"] == "true"):
+            fail(f"daily {key} partial: {g[-1]} vs {w['partial']}")
+
+
+def check_alerts_table(srv, keys, n, db="tickforge_test"):
+    rows = srv.sql("SELECT ticker, rule, direction, event_ns FROM alerts", db)
+    got = {tuple(r) for r in rows}
+    if len(rows) != n or got != keys:
+        fail(f"alerts: {len(rows)} rows in the table ({len(got)} distinct), {n} in the file")
+
+
+def summary(path):
+    with open(path) as f:
+        return json.load(f)["postgresql"]
+
+
+def main():
+    binary, data = sys.argv[1], os.path.abspath(sys.argv[2])
+    root = tempfile.mkdtemp(prefix="tf-pg-")
+    os.chmod(root, 0o755)
+    srv = Server(root)
+    try:
+        srv.sql("CREATE DATABASE tickforge_test", db="postgres")
+        srv.sql("CREATE DATABASE tickforge_text", db="postgres")
+        work = os.path.join(root, "work")
+        os.makedirs(work)
+        out = lambda name: os.path.join(work, name)
+        base = ["--instance-id", "pgtest", "--feed", "csv:" + data, "--daily-time-zone", "America/New_York", "--daily-session", "09:30-16:00",
+                "--pg-metrics-interval", "0"]
+
+        # ---- start-up faults ----
+        r = tickforge(binary, base + ["--sink", srv.url()], password=False, check=False)
+        if r.returncode != 1 or "password" not in r.stderr or "cannot connect" not in r.stderr:
+            fail(f"no password: exit {r.returncode}, {r.stderr!r}")
+        env_wrong = srv.url().replace(f"{USER}@", f"{USER}:wrong-{PASSWORD[::-1]}@")
+        r = tickforge(binary, base + ["--sink", env_wrong], password=False, check=False)
+        if r.returncode != 1 or "password authentication failed" not in r.stderr or "wrong-" in r.stderr:
+            fail(f"refused login: exit {r.returncode}, {r.stderr!r}")
+        r = tickforge(binary, base + ["--sink", f"postgresql://{USER}@127.0.0.1:{free_port()}/x",
+                                      "--pg-connect-timeout", "2s"], check=False)
+        if r.returncode != 1 or "cannot connect" not in r.stderr:
+            fail(f"unreachable: exit {r.returncode}, {r.stderr!r}")
+        r = tickforge(binary, base + ["--sink", "mysql://u:" + PASSWORD + "@h/db"], check=False)
+        if r.returncode != 2 or "unknown sink" not in r.stderr:
+            fail(f"bad scheme: exit {r.returncode}, {r.stderr!r}")
+        srv.sql("CREATE SCHEMA wrong; CREATE TABLE wrong.alerts (ticker integer)")
+        r = tickforge(binary, base + ["--sink", srv.url() + "?options=-csearch_path%3Dwrong"], check=False)
+        if r.returncode != 1 or "table alerts exists but has no column alert_id" not in r.stderr:
+            fail(f"wrong table: exit {r.returncode}, {r.stderr!r}")
+        pwfile = out("password")
+        with open(pwfile, "w") as f:
+            f.write(PASSWORD + "\n")
+        print("ok start-up faults: refused login, unreachable server, unknown scheme, mismatched table")
+
+        # ---- a run: every row once, equal to the files; SQL over metrics agrees with --daily-out ----
+        args = base + ["--sink", srv.url(), "--sink-password-file", pwfile, "--alerts-out", out("a1.jsonl"),
+                       "--daily-out", out("d1.csv"), "--summary-json", out("s1.json")]
+        r = tickforge(binary, args, password=False)
+        keys, n = alerts_file(out("a1.jsonl"))
+        want = daily_file(out("d1.csv"))
+        check_alerts_table(srv, keys, n)
+        check_daily_table(srv, want)
+        ticks = int(srv.sql("SELECT count(*) FROM metrics")[0][0])
+        if ticks != 2303:
+            fail(f"metrics: {ticks} rows, expected one per tick (2303)")
+        # The session's daily figures by SQL from the per-tick metrics rows (PostgreSQL's own time zones).
+        q = ("SELECT ticker, (event_time AT TIME ZONE 'America/New_York')::date AS d, min(price), max(price), "
+             "avg(price), sum(price * volume) / sum(volume), sum(volume), count(*) FROM metrics "
+             "WHERE (event_time AT TIME ZONE 'America/New_York')::time >= '09:30' "
+             "AND (event_time AT TIME ZONE 'America/New_York')::time < '16:00' GROUP BY 1, 2")
+        worst = 0.0
+        sql_days = srv.sql(q)
+        if len(sql_days) != len(want):
+            fail(f"SQL gives {len(sql_days)} days, the file {len(want)}")
+        for t, d, lo, hi, mean, vwap, vol, cnt in sql_days:
+            w = want[(t, d)]
+            for col, v in (("low", lo), ("high", hi), ("mean", mean), ("vwap", vwap), ("volume", vol)):
+                rel = abs(float(v) - float(w[col])) / abs(float(w[col]))
+                worst = max(worst, rel)
+                if rel > 1e-12:
+                    fail(f"SQL {t} {d} {col}: {v} vs file {w[col]}")
+            if int(cnt) != int(w["ticks"]):
+                fail(f"SQL {t} {d} ticks: {cnt} vs {w['ticks']}")
+        s1 = summary(out("s1.json"))
+        if s1["tables"]["alerts"]["written"] != n or s1["tables"]["daily_summaries"]["lost"] != 0:
+            fail(f"summary of run 1: {s1}")
+        print(f"ok run: {n} alerts, {len(want)} daily summaries, {ticks} metric rows; SQL over metrics vs "
+              f"--daily-out worst relative difference {worst:.3g}")
+
+        # ---- the same input again: no new row ----
+        stamp = srv.sql("SELECT max(updated_at) FROM daily_summaries")
+        tickforge(binary, args[:-2] + ["--summary-json", out("s2.json")], password=False)
+        check_alerts_table(srv, keys, n)
+        check_daily_table(srv, want)
+        if int(srv.sql("SELECT count(*) FROM metrics")[0][0]) != 2303:
+            fail("a replay added metric rows")
+        if srv.sql("SELECT max(updated_at) FROM daily_summaries") != stamp:
+            fail("a replay rewrote complete daily summaries")
+        s2 = summary(out("s2.json"))
+        if s2["tables"]["alerts"]["written"] != 0 or s2["tables"]["alerts"]["copied"] != n:
+            fail(f"summary of the replay: {s2}")
+        print(f"ok replay: {n} alerts copied again, 0 written; tables unchanged")
+
+        # ---- text COPY writes the same rows as binary ----
+        tickforge(binary, base + ["--sink", srv.url("tickforge_text"), "--pg-copy", "text"])
+        for table, key in (("alerts", "ticker, rule, direction, event_ns"), ("daily_summaries", "ticker, day"),
+                           ("metrics", "ticker, event_ns")):
+            cols = "*" if table != "alerts" else "ticker, rule, direction, event_ns, price, value, reference, sma_short"
+            qq = f"SELECT {cols} FROM {table} ORDER BY {key}"
+            a = srv.sql(qq)
+            b = srv.sql(qq, db="tickforge_text")
+            if table == "daily_summaries":  # updated_at (the last column) is the time of writing
+                a = [r[:-1] for r in a]
+                b = [r[:-1] for r in b]
+            if not a or a != b:
+                fail(f"{table}: text COPY differs from binary COPY")
+        print("ok text COPY = binary COPY (alerts, daily_summaries, metrics)")
+
+        # ---- the server stopped and started again during a run ----
+        srv.sql("DROP TABLE alerts, daily_summaries, metrics")
+        synthetic = ["--feed", "synthetic", "--tickers", "8", "--rate", "4000", "--max-ticks", "60000", "--duration",
+                     "0", "--synthetic-step", "10s", "--sink", srv.url(), "--pg-flush-interval", "50ms"]
+        live = synthetic + ["--alerts-out", out("a3.jsonl"), "--daily-out", out("d3.csv"), "--summary-json",
+                            out("s3.json"), "--pg-flush-timeout", "60s"]
+        env = dict(os.environ, PGPASSWORD=PASSWORD)
+        proc = subprocess.Popen([binary, "run", "--print-alerts", "0"] + live, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.time() + 120
+        while True:  # readiness: the sink has committed rows
+            if time.time() > deadline or proc.poll() is not None:
+                fail("no rows reached the server before the restart")
+            tables = srv.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'alerts'")
+            if tables[0][0] == "1" and int(srv.sql("SELECT count(*) FROM alerts")[0][0]) > 0:
+                break
+            time.sleep(0.05)
+        srv.stop()
+        time.sleep(1.0)  # the outage itself (the sink retries every 100 ms … 5 s meanwhile)
+        srv.start()
+        stdout, stderr = proc.communicate(timeout=600)
+        if proc.returncode != 0:
+            fail(f"run across a restart: exit {proc.returncode}\n{stderr}")
+        keys, n = alerts_file(out("a3.jsonl"))
+        check_alerts_table(srv, keys, n)
+        check_daily_table(srv, daily_file(out("d3.csv")))
+        s3 = summary(out("s3.json"))
+        if s3["failed_transactions"] + s3["reconnects"] == 0:
+            fail(f"the restart was not noticed: {s3}")
+        for t in ("alerts", "daily_summaries"):
+            if s3["tables"][t]["lost"] != 0 or s3["tables"][t]["dropped_queue_full"] != 0:
+                fail(f"rows lost across the restart: {s3}")
+        print(f"ok restart mid-run: {n} alerts, {len(daily_file(out('d3.csv')))} daily summaries, each once; "
+              f"reconnects {s3['reconnects']}, failed transactions {s3['failed_transactions']}")
+
+        # ---- the server gone for good: reported lost, exit 1 ----
+        srv.sql("TRUNCATE alerts, daily_summaries, metrics")
+        gone = synthetic + ["--alerts-out", out("a4.jsonl"), "--summary-json", out("s4.json"), "--pg-flush-timeout", "1s"]
+        proc = subprocess.Popen([binary, "run", "--print-alerts", "0"] + gone, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.time() + 120
+        while int(srv.sql("SELECT count(*) FROM alerts")[0][0]) == 0:
+            if time.time() > deadline or proc.poll() is not None:
+                fail("no rows reached the server before it went away")
+            time.sleep(0.05)
+        srv.stop()
+        stdout, stderr = proc.communicate(timeout=600)
+        s4 = summary(out("s4.json"))
+        lost = s4["tables"]["alerts"]["lost"] + s4["tables"]["daily_summaries"]["lost"]
+        if proc.returncode != 1 or lost == 0 or "did not reach PostgreSQL" not in stderr:
+            fail(f"server gone: exit {proc.returncode}, {s4}\n{stderr}")
+        print(f"ok server gone: exit 1, {lost} alerts and daily summaries reported lost")
+    finally:
+        srv.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
