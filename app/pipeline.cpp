@@ -29,13 +29,13 @@ struct Pipeline::RunningFeed {
 
 // Per-tick metrics go to the --metrics-out writer and/or the Kafka snapshot stream.
 struct Pipeline::UpdateFanout {
-  MetricsWriter* metrics = nullptr;
+  MetricsRelay* metrics = nullptr;
   kafka::KafkaPublisher* publisher = nullptr;
   PostgresSink* pg = nullptr;
   static void on_update(void* user, const Tick* t, const TickMetrics* m) noexcept {
     auto* self = static_cast<UpdateFanout*>(user);
     if (self->metrics != nullptr) {
-      MetricsWriter::on_update(self->metrics, t, m);
+      relay_metrics(self->metrics, t, m);
     }
     if (self->publisher != nullptr) {
       kafka::KafkaPublisher::on_update(self->publisher, t, m);
@@ -48,7 +48,9 @@ struct Pipeline::UpdateFanout {
 
 namespace {
 bool needs_alert_sinks(const RunOptions& o) { return !o.alerts_out.empty() || o.print_alerts != 0; }
-bool needs_sinks(const RunOptions& o) { return needs_alert_sinks(o) || !o.daily_out.empty(); }
+bool needs_sinks(const RunOptions& o) {
+  return needs_alert_sinks(o) || !o.daily_out.empty() || !o.metrics_out.empty();
+}
 }  // namespace
 
 Pipeline::Pipeline(RunOptions opt) : opt_(std::move(opt)) {
@@ -76,7 +78,7 @@ bool Pipeline::uses_kafka() const noexcept {
     const FeedKind* k = find_feed_kind(f.kind);
     feeds = feeds || (k != nullptr && k->needs_kafka);
   }
-  return opt_.kafka.publish_alerts || !opt_.kafka.metrics_topic.empty() || feeds;
+  return opt_.kafka.publish_alerts || !opt_.kafka.metrics_topic.empty() || !opt_.kafka.daily_topic.empty() || feeds;
 }
 
 std::uint32_t Pipeline::alert_callback_slots_left() const noexcept {
@@ -121,7 +123,8 @@ void Pipeline::start_kafka() {
       throw RunError(RunError::Kind::kKafka, e.what());
     }
     std::vector<std::string> topics;
-    for (const std::string* t : {&opt_.kafka.alerts_topic, &opt_.kafka.metrics_topic, &opt_.kafka.dead_letter_topic}) {
+    for (const std::string* t : {&opt_.kafka.alerts_topic, &opt_.kafka.metrics_topic, &opt_.kafka.daily_topic,
+                                 &opt_.kafka.dead_letter_topic}) {
       if (!t->empty()) {
         topics.push_back(*t);
       }
@@ -146,7 +149,7 @@ void Pipeline::start_kafka() {
           fmt::format("read the alerts with: kcat -C -b {} -t {}", kafka_ctx_.bootstrap, opt_.kafka.alerts_topic));
     }
   }
-  if (opt_.kafka.publish_alerts || !opt_.kafka.metrics_topic.empty()) {
+  if (opt_.kafka.publish_alerts || !opt_.kafka.metrics_topic.empty() || !opt_.kafka.daily_topic.empty()) {
     kafka::PublisherOptions po;
     po.settings = &opt_.kafka;
     po.bootstrap = kafka_ctx_.bootstrap;
@@ -154,6 +157,7 @@ void Pipeline::start_kafka() {
     po.instance_id = opt_.kafka.instance_id;
     po.shards = engine_->shard_count();
     po.max_tickers = opt_.engine.max_tickers;
+    po.time_zone = opt_.engine.daily.zone.name;
     try {
       publisher_ = std::make_unique<kafka::KafkaPublisher>(po, engine_->symbols());
     } catch (const std::exception& e) {
@@ -204,14 +208,20 @@ void Pipeline::build_outputs() {
     if (!opt_.daily_out.empty()) {
       daily_relay_ = std::make_unique<DailyRelay>(engine_->shard_index(), opt_.sink_queue, RelayFull::kWait);
     }
+    if (!opt_.metrics_out.empty()) {
+      metrics_relay_ = std::make_unique<MetricsRelay>(engine_->shard_index(), opt_.sink_queue, opt_.metrics_full);
+    }
     FileSinkOptions so;
     so.alerts_path = opt_.alerts_out;
     so.print_per_second = opt_.print_alerts;
     so.instance = instance_id();
     so.daily_path = opt_.daily_out;
     so.time_zone = opt_.engine.daily.zone.name;
+    so.metrics_path = opt_.metrics_out;
+    so.windows = opt_.engine.sma_windows;
+    so.rotation = opt_.rotation;
     try {
-      sinks_ = std::make_unique<FileSinks>(relay_.get(), daily_relay_.get(), so);
+      sinks_ = std::make_unique<FileSinks>(relay_.get(), daily_relay_.get(), metrics_relay_.get(), engine_->symbols(), so);
     } catch (const std::runtime_error& e) {
       throw RunError(RunError::Kind::kIo, e.what());
     }
@@ -224,6 +234,9 @@ void Pipeline::build_outputs() {
   }
   if (publisher_ && opt_.kafka.publish_alerts) {
     engine_->add_alert_callback(&kafka::KafkaPublisher::on_alert, publisher_.get());
+  }
+  if (publisher_ && publisher_->publishes_daily()) {
+    engine_->add_daily_callback(&kafka::KafkaPublisher::on_daily, publisher_.get());
   }
   if (!opt_.sink.empty()) {
     PostgresOptions po = opt_.postgres;
@@ -242,15 +255,7 @@ void Pipeline::build_outputs() {
                                    pg_->writes_metrics() ? ", metrics" : ""));
   }
   updates_ = std::make_unique<UpdateFanout>();
-  if (!opt_.metrics_out.empty()) {
-    try {
-      metrics_ = std::make_unique<MetricsWriter>(opt_.metrics_out, opt_.engine.sma_windows, engine_->shard_index(),
-                                                 engine_->symbols());
-    } catch (const std::runtime_error& e) {
-      throw RunError(RunError::Kind::kIo, e.what());
-    }
-    updates_->metrics = metrics_.get();
-  }
+  updates_->metrics = metrics_relay_.get();
   updates_->publisher = publisher_ && publisher_->publishes_metrics() ? publisher_.get() : nullptr;
   updates_->pg = pg_ && pg_->writes_metrics() ? pg_.get() : nullptr;
   if (updates_->metrics != nullptr || updates_->publisher != nullptr || updates_->pg != nullptr) {
@@ -327,9 +332,6 @@ void Pipeline::stop() {
     sinks_->request_stop();
     sinks_runner_->join();
   }
-  if (metrics_) {
-    metrics_->flush();
-  }
   if (pg_runner_) {
     set_phase("flushing PostgreSQL");
     pg_->request_stop();
@@ -374,11 +376,14 @@ PipelineStats Pipeline::stats() const {
   if (sinks_runner_ && sinks_runner_->finished()) {
     s.alerts_written = sinks_->alerts_written();
     s.daily_written = sinks_->daily_written();
+    s.metrics_written = sinks_->metrics_written();
     s.alerts_not_printed = sinks_->not_printed();
     s.output_write_errors = sinks_->write_errors();
   }
   if (s.stopped) {
-    s.relay_waits = (relay_ ? relay_->waits() : 0) + (daily_relay_ ? daily_relay_->waits() : 0);
+    s.relay_waits = (relay_ ? relay_->waits() : 0) + (daily_relay_ ? daily_relay_->waits() : 0) +
+                    (metrics_relay_ ? metrics_relay_->waits() : 0);
+    s.metrics_dropped = metrics_relay_ ? metrics_relay_->dropped() : 0;
   }
   s.postgres = pg_ != nullptr;
   if (pg_runner_ && pg_runner_->finished()) {
@@ -388,6 +393,7 @@ PipelineStats Pipeline::stats() const {
   s.publish_alerts = publisher_ != nullptr && opt_.kafka.publish_alerts;
   s.alerts_topic = opt_.kafka.alerts_topic;
   s.metrics_topic = opt_.kafka.metrics_topic;
+  s.daily_topic = opt_.kafka.daily_topic;
   s.instance_id = instance_id();
   if (publisher_ && s.stopped) {
     s.publisher = publisher_->stats();

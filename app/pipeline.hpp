@@ -11,7 +11,8 @@
 //
 //   feed agents ─FeedPort─▶ rings ─▶ shard agents ─┬─ Alert/DailyRelay ─▶ sinks agent (files, console)
 //                                                   ├─ KafkaPublisher queue ─▶ publisher thread ─▶ Kafka
-//                                                   ├─ MetricsWriter (--metrics-out, on the shard thread)
+//                                                   ├─ MetricsRelay ─▶ sinks agent (--metrics-out)
+//                                                   ├─ PostgresSink rings ─▶ PostgreSQL thread
 //                                                   └─ the embedder's callbacks (C API)
 //
 // Private header. Thread contract: one owning thread calls every member except stats(), progress(),
@@ -40,7 +41,6 @@ template <typename T>
 class RecordRelay;
 class FileSinks;
 class PostgresSink;
-class MetricsWriter;
 namespace kafka {
 class EmbeddedCluster;
 }
@@ -53,12 +53,14 @@ struct PipelineStats {
   bool file_sinks = false;           ///< the file/console sinks ran (the four figures below)
   std::uint64_t alerts_written = 0;  ///< handed to the sinks (files, console)
   std::uint64_t daily_written = 0;   ///< daily summaries handed to the sinks
+  std::uint64_t metrics_written = 0; ///< --metrics-out rows written
+  std::uint64_t metrics_dropped = 0; ///< --metrics-out rows dropped (metrics-full drop, the sink behind)
   std::uint64_t alerts_not_printed = 0;  ///< over the console's per-second limit (still in the file)
   std::uint64_t output_write_errors = 0;
   std::uint64_t relay_waits = 0;     ///< a shard found the sinks a full ring behind and waited
   bool kafka = false;                ///< a publisher ran; the fields below are exact once stopped
   bool publish_alerts = false;
-  std::string alerts_topic, metrics_topic, instance_id;
+  std::string alerts_topic, metrics_topic, daily_topic, instance_id;
   kafka::PublisherStats publisher;
   bool postgres = false;             ///< a PostgreSQL sink ran; pg is exact once stopped
   PgStats pg;
@@ -66,6 +68,10 @@ struct PipelineStats {
   /// Alerts that did not reach Kafka: dropped (queue full), failed or undelivered. 0 without Kafka.
   [[nodiscard]] std::uint64_t alerts_lost() const noexcept {
     return publish_alerts ? publisher.alerts.dropped_full + publisher.alerts.failed + publisher.alerts.in_flight : 0;
+  }
+  /// Daily summaries that did not reach Kafka (dropped, failed or undelivered). 0 without the daily topic.
+  [[nodiscard]] std::uint64_t daily_lost_kafka() const noexcept {
+    return daily_topic.empty() ? 0 : publisher.daily.dropped_full + publisher.daily.failed + publisher.daily.in_flight;
   }
   /// Alerts and daily summaries that did not reach PostgreSQL (dropped or lost). 0 without the sink.
   [[nodiscard]] std::uint64_t pg_lost() const noexcept {
@@ -147,7 +153,7 @@ class Pipeline {
   std::unique_ptr<RecordRelay<DailySummary>> daily_relay_;
   std::unique_ptr<FileSinks> sinks_;
   std::unique_ptr<AgentRunner> sinks_runner_;
-  std::unique_ptr<MetricsWriter> metrics_;
+  std::unique_ptr<RecordRelay<MetricsRow>> metrics_relay_;
   std::unique_ptr<PostgresSink> pg_;
   std::unique_ptr<AgentRunner> pg_runner_;
   struct UpdateFanout;

@@ -15,6 +15,7 @@
 #include <tickforge/config.hpp>
 
 #include "csv_feed.hpp"
+#include "file_sinks.hpp"  // Rotation, RelayFull
 #include "kafka_settings.hpp"
 #include "postgres_sink.hpp"
 #include "synthetic.hpp"
@@ -54,7 +55,9 @@ struct RunOptions {
   std::uint64_t max_ticks = 0;            // per feed; 0 = unlimited
 
   // ---- outputs ----
-  std::string metrics_out;                // CSV, one row per tick
+  std::string metrics_out;                // CSV, one row per tick (written by the sinks thread)
+  RelayFull metrics_full = RelayFull::kWait;  // a full metrics ring: the shard waits, or the row is dropped
+  Rotation rotation;                      // of the output files
   std::string alerts_out;                 // JSON lines; "-" = stdout
   std::uint32_t print_alerts = 20;        // human-readable alerts on stdout per second (0 = none)
   std::uint32_t sink_queue = 65536;       // alerts per shard between the engine and the sinks thread
@@ -85,7 +88,9 @@ struct RunOptions {
   std::vector<TickerOverride> ticker_overrides;
 
   /// Whether anything consumes daily summaries (the engine computes them only then).
-  [[nodiscard]] bool wants_daily() const noexcept { return !daily_out.empty() || !sink.empty(); }
+  [[nodiscard]] bool wants_daily() const noexcept {
+    return !daily_out.empty() || !sink.empty() || !kafka.daily_topic.empty();
+  }
   /// Builds engine.ticker_rules from the overrides, turns the daily summaries on when wanted and
   /// validates the engine config.
   void finalize();

@@ -261,13 +261,22 @@ void rows(RunOptions& o, V& v) {
   // ---- outputs ----
   {
     const char* s = "outputs";
-    v.text("metrics-out", o.metrics_out, false, {s, kRun | kEmbed, "every tick's metrics as CSV to this file", "", "none"});
+    v.text("metrics-out", o.metrics_out, false,
+           {s, kRun | kEmbed, "every tick's metrics as CSV to this file (written by the sinks thread)", "", "none"});
+    v.choice("metrics-full", o.metrics_full, {{"block", RelayFull::kWait}, {"drop", RelayFull::kDrop}},
+             {s, kRun | kEmbed, "--metrics-out behind the engine: block (the shard waits, counted; the file is complete) "
+                                "or drop (the shard never waits; dropped rows are counted)"});
+    v.uint64("rotate-size", o.rotation.max_bytes, 0, UINT64_MAX,
+             {s, kRun | kEmbed, "output files (alerts-out, daily-out, metrics-out) continue in NAME.1.EXT, NAME.2.EXT, … "
+                                "once a part reaches this many bytes; 0 = never", "bytes"});
+    v.flag("rotate-daily", o.rotation.daily,
+           {s, kRun | kEmbed, "output files: one per UTC day of event time, NAME-YYYY-MM-DD.EXT"});
     v.text("alerts-out", o.alerts_out, false, {s, kRun | kEmbed, "every alert as a JSON line to this file; - = stdout", "", "none"});
     v.uint32("print-alerts", o.print_alerts, 0, 1u << 30, {s, kRun, "human-readable alerts on stdout, at most this many a second; 0 = none", "alerts/s"});
     v.text("summary-json", o.summary_json, false, {s, kRun, "every figure of the summary as JSON to this file", "", "none"});
     v.int32("sinks-cpu", o.sinks_cpu, -1, 1 << 20, {s, kRun | kEmbed, "CPU of the alert sinks thread; -1 = not pinned"});
     v.uint32("sink-queue", o.sink_queue, 2, 1u << 24,
-             {s, kRun | kEmbed, "alerts per shard between the engine and the sinks thread; full = the shard waits", "alerts"});
+             {s, kRun | kEmbed, "records per shard and kind (alerts, daily summaries, metrics rows) between the engine and the sinks thread", "records"});
   }
   // ---- daily summaries ----
   {
@@ -332,6 +341,7 @@ void rows(RunOptions& o, V& v) {
     v.flag("publish-alerts", k.publish_alerts, {s, kRun | kEmbed, "publish every alert to the alerts topic"});
     v.topic("alerts-topic", k.alerts_topic, {s, kRun | kBroker | kEmbed, "topic of the alerts"});
     v.topic("metrics-topic", k.metrics_topic, {s, kRun | kEmbed, "topic of per-ticker metric snapshots", "", "off"});
+    v.topic("daily-topic", k.daily_topic, {s, kRun | kEmbed, "topic of the daily summaries (JSON, key = ticker)", "", "off"});
     v.duration("metrics-interval", k.metrics_interval_ns, true,
                {s, kRun | kEmbed, "metric snapshots: at most one per ticker per this much event time; 0 = every tick"});
     v.topic("dead-letter-topic", k.dead_letter_topic, {s, kRun | kEmbed, "Kafka feeds: bad messages go here with the reason", "", "off"});

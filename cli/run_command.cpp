@@ -172,6 +172,10 @@ int run(RunOptions opt) {
     fmt::print(stderr, "tickforge: error: {} alerts did not reach Kafka (see above)\n", st.alerts_lost());
     rc = 1;
   }
+  if (st.daily_lost_kafka() != 0) {
+    fmt::print(stderr, "tickforge: error: {} daily summaries did not reach Kafka (see above)\n", st.daily_lost_kafka());
+    rc = 1;
+  }
   if (st.pg_lost() != 0) {
     fmt::print(stderr, "tickforge: error: {} alerts and daily summaries did not reach PostgreSQL (see above)\n",
                st.pg_lost());

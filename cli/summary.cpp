@@ -133,8 +133,9 @@ std::string summary_text(const PipelineStats& st, const char* reason) {
   latency_line(out, "ingest→processed", e.process_latency);
   latency_line(out, "ingest→alert callback", e.alert_latency);
   if (st.file_sinks) {
-    put_to(out, "  outputs (files, console): alerts {}  daily summaries {}  write errors {}  waits for the sinks thread {}\n",
-        st.alerts_written, st.daily_written, st.output_write_errors, st.relay_waits);
+    put_to(out, "  outputs (files, console): alerts {}  daily summaries {}  metrics rows {} (dropped {})  write errors {}  "
+        "waits for the sinks thread {}\n", st.alerts_written, st.daily_written, st.metrics_written, st.metrics_dropped,
+        st.output_write_errors, st.relay_waits);
   }
   if (st.postgres) {
     static constexpr const char* kNames[] = {"alerts", "daily summaries", "metric snapshots"};
@@ -153,6 +154,9 @@ std::string summary_text(const PipelineStats& st, const char* reason) {
     }
     if (!st.metrics_topic.empty()) {
       channel_line(out, "metric snapshots", st.metrics_topic, st.publisher.metrics);
+    }
+    if (!st.daily_topic.empty()) {
+      channel_line(out, "daily summaries", st.daily_topic, st.publisher.daily);
     }
     put_to(out, "  kafka instance {}  client errors {}  local queue-full waits {}{}\n", st.instance_id,
         st.publisher.client_errors, st.publisher.local_queue_full_waits,
@@ -191,8 +195,9 @@ std::string summary_json(const PipelineStats& st, const char* reason) {
     put_to(out, R"({}"{}":{{"down":{},"none":{},"up":{}}})", r == 0 ? "" : ",", to_string(static_cast<Rule>(r)), d[0], d[1], d[2]);
   }
   put_to(out, R"(}},"process_latency":{},"alert_latency":{}}},)", latency_json(e.process_latency), latency_json(e.alert_latency));
-  put_to(out, R"("outputs":{{"alerts_written":{},"alerts_not_printed":{},"daily_written":{},"write_errors":{},"relay_waits":{}}},)",
-      st.alerts_written, st.alerts_not_printed, st.daily_written, st.output_write_errors, st.relay_waits);
+  put_to(out, R"("outputs":{{"alerts_written":{},"alerts_not_printed":{},"daily_written":{},"metrics_written":{},"metrics_dropped":{},"write_errors":{},"relay_waits":{}}},)",
+      st.alerts_written, st.alerts_not_printed, st.daily_written, st.metrics_written, st.metrics_dropped,
+      st.output_write_errors, st.relay_waits);
   if (st.postgres) {
     put_to(out, R"("postgresql":{{"server":{},"transactions":{},"failed_transactions":{},"reconnects":{},"rejected_batches":{},"last_error":{},"tables":{{)",
         js(st.pg.server), st.pg.transactions, st.pg.failed_transactions, st.pg.reconnects, st.pg.rejected_batches,
@@ -208,6 +213,8 @@ std::string summary_json(const PipelineStats& st, const char* reason) {
     put_to(out, R"("kafka":{{"instance":{},"alerts_topic":{},"alerts":{},"metrics_topic":{},"metrics":{},)", js(st.instance_id),
         st.publish_alerts ? js(st.alerts_topic) : "null", channel_json(st.publisher.alerts),
         st.metrics_topic.empty() ? "null" : js(st.metrics_topic), channel_json(st.publisher.metrics));
+    put_to(out, R"("daily_topic":{},"daily":{},)", st.daily_topic.empty() ? "null" : js(st.daily_topic),
+        channel_json(st.publisher.daily));
     put_to(out, R"("client_errors":{},"local_queue_full_waits":{},"flush_timed_out":{},"alerts_lost":{},"failed_by_error":{{)",
         st.publisher.client_errors, st.publisher.local_queue_full_waits, st.publisher.flush_timed_out,
         st.alerts_lost());

@@ -15,11 +15,13 @@ namespace {
 
 constexpr std::uint32_t kAlerts = 0;
 constexpr std::uint32_t kMetrics = 1;
+constexpr std::uint32_t kDaily = 2;
+constexpr std::uint32_t kStreams = 3;
 constexpr std::size_t kBatch = 64;  // records taken from one shard before looking at the next
 
-// Per-message opaque: stream (1 bit) | shard (9 bits) | number in that (stream, shard) (54 bits).
+// Per-message opaque: stream (2 bits) | shard (9 bits) | number in that (stream, shard) (53 bits).
 void* encode(std::uint32_t stream, std::uint32_t shard, std::uint64_t n) noexcept {
-  return reinterpret_cast<void*>(static_cast<std::uintptr_t>((n << 10) | (std::uint64_t{shard} << 1) | stream));
+  return reinterpret_cast<void*>(static_cast<std::uintptr_t>((n << 11) | (std::uint64_t{shard} << 2) | stream));
 }
 
 }  // namespace
@@ -29,7 +31,7 @@ KafkaPublisher::KafkaPublisher(const PublisherOptions& opt, const SymbolTable& s
       instance_(opt.instance_id.empty() ? default_instance_id() : opt.instance_id),
       symbols_(symbols),
       shards_(opt.shards),
-      counts_(2),
+      counts_(kStreams),
       metrics_interval_ns_(opt.settings->metrics_interval_ns),
       flush_timeout_ns_(opt.settings->flush_timeout_ns),
       buf_(new char[kMetricsJsonCapacity]) {
@@ -54,7 +56,12 @@ KafkaPublisher::KafkaPublisher(const PublisherOptions& opt, const SymbolTable& s
     metrics_ = std::make_unique<PublishQueue<MetricsRecord>>(shards_, std::max<std::uint32_t>(1024, s.queue_capacity / 4));
     last_snapshot_ns_.assign(opt.max_tickers, std::numeric_limits<std::int64_t>::min());
   }
-  for (std::uint32_t i = 0; i < 2 * shards_; ++i) {
+  if (!s.daily_topic.empty()) {
+    daily_topic_ = rd_kafka_topic_new(rk_, s.daily_topic.c_str(), nullptr);
+    daily_ = std::make_unique<PublishQueue<DailySummary>>(shards_, std::max<std::uint32_t>(1024, s.queue_capacity / 16));
+    time_zone_ = opt.time_zone;
+  }
+  for (std::uint32_t i = 0; i < kStreams * shards_; ++i) {
     trackers_.push_back(std::make_unique<DeliveryTracker>());
   }
 }
@@ -64,8 +71,10 @@ KafkaPublisher::~KafkaPublisher() {
   if (alerts_topic_ != nullptr) {
     rd_kafka_topic_destroy(alerts_topic_);
   }
-  if (metrics_topic_ != nullptr) {
-    rd_kafka_topic_destroy(metrics_topic_);
+  for (rd_kafka_topic_t* t : {metrics_topic_, daily_topic_}) {
+    if (t != nullptr) {
+      rd_kafka_topic_destroy(t);
+    }
   }
   rd_kafka_destroy(rk_);
 }
@@ -95,6 +104,13 @@ void KafkaPublisher::on_update(void* user, const Tick* tick, const TickMetrics* 
                                  MetricsRecord{*tick, *metrics});
 }
 
+void KafkaPublisher::on_daily(void* user, const DailySummary* d) noexcept {
+  auto* self = static_cast<KafkaPublisher*>(user);
+  if (self->daily_) [[likely]] {
+    (void)self->daily_->try_push(d->symbol % self->shards_, *d);  // the calling shard (ShardIndex::shard_of)
+  }
+}
+
 void KafkaPublisher::start(int cpu) {
   thread_ = std::thread([this, cpu] { run(cpu); });
 }
@@ -110,7 +126,7 @@ void KafkaPublisher::produce(std::uint32_t stream, std::uint32_t shard, const ch
                              const char* payload, std::size_t len) noexcept {
   DeliveryTracker& tr = tracker(stream, shard);
   const std::uint64_t n = tr.next();
-  rd_kafka_topic_t* topic = stream == kAlerts ? alerts_topic_ : metrics_topic_;
+  rd_kafka_topic_t* topic = stream == kAlerts ? alerts_topic_ : stream == kMetrics ? metrics_topic_ : daily_topic_;
   ChannelStats& c = counts_[stream];
   std::int64_t give_up_at = 0;  // set on the first full-queue wait: no clock read on the common path
   for (;;) {
@@ -159,6 +175,13 @@ std::size_t KafkaPublisher::pump() noexcept {
         produce(kMetrics, s, ticker, std::strlen(ticker), buf_.get(), len);
       }
     }
+    if (daily_) {
+      DailySummary d;
+      for (std::size_t k = 0; k < kBatch && tracker(kDaily, s).has_room() && daily_->pop(s, d); ++k, ++work) {
+        const std::size_t len = format_daily_json(d, instance_, time_zone_, buf_.get(), kMetricsJsonCapacity);
+        produce(kDaily, s, d.ticker, std::strlen(d.ticker), buf_.get(), len);
+      }
+    }
   }
   return work;
 }
@@ -167,7 +190,8 @@ bool KafkaPublisher::all_sent() const noexcept {
   for (std::uint32_t s = 0; s < shards_; ++s) {
     // Every record a shard queued has been taken and numbered (produced or failed at once).
     if ((alerts_ && alerts_->enqueued(s) != tracker(kAlerts, s).numbered()) ||
-        (metrics_ && metrics_->enqueued(s) != tracker(kMetrics, s).numbered())) {
+        (metrics_ && metrics_->enqueued(s) != tracker(kMetrics, s).numbered()) ||
+        (daily_ && daily_->enqueued(s) != tracker(kDaily, s).numbered())) {
       return false;
     }
   }
@@ -201,8 +225,8 @@ void KafkaPublisher::run(int cpu) noexcept {
 void KafkaPublisher::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
   auto* self = static_cast<KafkaPublisher*>(static_cast<ClientEvents*>(opaque));
   const auto bits = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(msg->_private));
-  const std::uint32_t stream = bits & 1;
-  const auto shard = static_cast<std::uint32_t>((bits >> 1) & 511);
+  const auto stream = static_cast<std::uint32_t>(bits & 3);
+  const auto shard = static_cast<std::uint32_t>((bits >> 2) & 511);
   ChannelStats& c = self->counts_[stream];
   if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++c.failed;
@@ -210,14 +234,15 @@ void KafkaPublisher::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, voi
   } else {
     ++c.delivered;
   }
-  self->tracker(stream, shard).finish(bits >> 10);
+  self->tracker(stream, shard).finish(bits >> 11);
 }
 
 void KafkaPublisher::snapshot(std::vector<std::uint64_t>& goal) const {
-  goal.assign(2 * static_cast<std::size_t>(shards_), 0);
+  goal.assign(kStreams * static_cast<std::size_t>(shards_), 0);
   for (std::uint32_t s = 0; s < shards_; ++s) {
     goal[kAlerts * shards_ + s] = alerts_ ? alerts_->enqueued(s) : 0;
     goal[kMetrics * shards_ + s] = metrics_ ? metrics_->enqueued(s) : 0;
+    goal[kDaily * shards_ + s] = daily_ ? daily_->enqueued(s) : 0;
   }
 }
 
@@ -234,6 +259,7 @@ PublisherStats KafkaPublisher::stats() const {
   PublisherStats st;
   st.alerts = counts_[kAlerts];
   st.metrics = counts_[kMetrics];
+  st.daily = counts_[kDaily];
   for (std::uint32_t s = 0; s < shards_; ++s) {
     if (alerts_) {
       st.alerts.queued += alerts_->enqueued(s);
@@ -243,8 +269,13 @@ PublisherStats KafkaPublisher::stats() const {
       st.metrics.queued += metrics_->enqueued(s);
       st.metrics.dropped_full += metrics_->dropped(s);
     }
+    if (daily_) {
+      st.daily.queued += daily_->enqueued(s);
+      st.daily.dropped_full += daily_->dropped(s);
+    }
     st.alerts.in_flight += tracker(kAlerts, s).unfinished();
     st.metrics.in_flight += tracker(kMetrics, s).unfinished();
+    st.daily.in_flight += tracker(kDaily, s).unfinished();
   }
   st.failed_by_error = failed_by_error_;
   st.local_queue_full_waits = local_full_waits_;

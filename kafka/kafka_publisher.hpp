@@ -1,9 +1,9 @@
 // tickforge — the Kafka publisher: engine shards → bounded queue → one publisher thread → librdkafka.
 //
 //   shard 0 ─on_alert()─▶ ┐                                   ┌─▶ alerts topic (key = ticker)
-//   shard 1 ─on_alert()─▶ ├ PublishQueue ─▶ publisher thread ─┤   delivery reports → counters and
-//   shard k ─on_update()▶ ┘ (per-shard FIFO)   (JSON, produce,  └─▶ metrics topic     DeliveryTrackers
-//                                               poll)
+//   shard 1 ─on_alert()─▶ ├ PublishQueue ─▶ publisher thread ─┼─▶ metrics topic   delivery reports →
+//   shard k ─on_update()▶ │ (per-shard FIFO)   (JSON, produce,  └─▶ daily topic     counters and
+//   shard k ─on_daily()─▶ ┘                     poll)                              DeliveryTrackers
 //
 // The engine thread never calls librdkafka (every produce call allocates inside it), never allocates,
 // never blocks: on_alert()/on_update() copy a fixed-size record into the shard's preallocated share of
@@ -51,6 +51,7 @@ struct ChannelStats {
 struct PublisherStats {
   ChannelStats alerts;
   ChannelStats metrics;
+  ChannelStats daily;
   std::map<std::string, std::uint64_t> failed_by_error;  ///< librdkafka error name → count
   std::uint64_t local_queue_full_waits = 0;  ///< produce found librdkafka's own queue full and waited
   std::uint64_t client_errors = 0;           ///< error_cb calls (broker down, transport, …)
@@ -70,6 +71,7 @@ struct PublisherOptions {
   std::string instance_id;
   std::uint32_t shards = 1;
   std::uint32_t max_tickers = 16384;  ///< for the per-ticker snapshot rate limit
+  std::string time_zone = "UTC";      ///< the daily summaries' zone, written in their JSON
 };
 
 class KafkaPublisher : public ClientEvents {
@@ -87,6 +89,10 @@ class KafkaPublisher : public ClientEvents {
   /// metrics_interval of event time. Same contract.
   static void on_update(void* user, const Tick* tick, const TickMetrics* metrics) noexcept;
   [[nodiscard]] bool publishes_metrics() const noexcept { return metrics_topic_ != nullptr; }
+  /// Engine daily-summary callback (user = this): one message per summary on the daily topic, key =
+  /// ticker. Same contract.
+  static void on_daily(void* user, const DailySummary* summary) noexcept;
+  [[nodiscard]] bool publishes_daily() const noexcept { return daily_topic_ != nullptr; }
 
   /// Starts the publisher thread (pinned when cpu ≥ 0).
   void start(int cpu);
@@ -118,9 +124,12 @@ class KafkaPublisher : public ClientEvents {
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_topic_t* alerts_topic_ = nullptr;
   rd_kafka_topic_t* metrics_topic_ = nullptr;
+  rd_kafka_topic_t* daily_topic_ = nullptr;
   std::unique_ptr<PublishQueue<Alert>> alerts_;
   std::unique_ptr<PublishQueue<MetricsRecord>> metrics_;
-  std::vector<std::unique_ptr<DeliveryTracker>> trackers_;  // [stream * shards + shard], stream 0 = alerts
+  std::unique_ptr<PublishQueue<DailySummary>> daily_;
+  std::string time_zone_;
+  std::vector<std::unique_ptr<DeliveryTracker>> trackers_;  // [stream * shards + shard]: alerts, metrics, daily
   std::vector<ChannelStats> counts_;                        // [stream], publisher thread (queued: unused)
   std::vector<std::int64_t> last_snapshot_ns_;              // [symbol], written by the symbol's shard only
   std::int64_t metrics_interval_ns_ = 0;

@@ -21,6 +21,7 @@ struct KafkaSettings {
   bool publish_alerts = true;            ///< alerts → alerts_topic (starts the embedded cluster if needed)
   std::string alerts_topic = "tickforge.alerts";
   std::string metrics_topic;             ///< per-ticker metric snapshots; empty = off
+  std::string daily_topic;               ///< daily summaries; empty = off
   std::int64_t metrics_interval_ns = 1'000'000'000;  ///< per ticker, event time; 0 = every tick
   std::string dead_letter_topic;         ///< bad input messages with the reason; empty = count only
   std::string group_id = "tickforge";

@@ -19,6 +19,8 @@
 #include <tickforge/records.hpp>
 #include <tickforge/tick.hpp>
 
+#include "record_relay.hpp"  // MetricsRow
+
 namespace tickforge::pg {
 
 enum class CopyFormat : std::uint8_t { kBinary, kText };
@@ -49,12 +51,6 @@ struct TableDef {
 /// the table, duplicates of earlier runs skipped (daily summaries: a partial day replaced by a later,
 /// fuller or complete one).
 [[nodiscard]] std::string merge_sql(const TableDef& t, std::string_view staging);
-
-/// A metric snapshot as the sink queues it (fixed size, trivially copyable).
-struct MetricsRow {
-  Tick tick;
-  TickMetrics metrics;
-};
 
 /// Appends a row to `out` in the given format. `instance` names the engine instance; `zone` the daily
 /// summaries' time zone; `ticker` the metric row's ticker.

@@ -161,7 +161,7 @@ PostgresSink::PostgresSink(const PostgresOptions& opt, ShardIndex shards, const 
   alert_relay_ = std::make_unique<RecordRelay<Alert>>(shards, opt_.queue, RelayFull::kDrop);
   daily_relay_ = std::make_unique<RecordRelay<DailySummary>>(shards, opt_.queue, RelayFull::kDrop);
   if (opt_.metrics) {
-    metrics_relay_ = std::make_unique<RecordRelay<pg::MetricsRow>>(shards, opt_.queue, RelayFull::kDrop);
+    metrics_relay_ = std::make_unique<RecordRelay<MetricsRow>>(shards, opt_.queue, RelayFull::kDrop);
     last_snapshot_ns_.assign(opt_.max_tickers, std::numeric_limits<std::int64_t>::min());
   }
   copy_buf_.reserve(kCopyChunk + 8192);
@@ -248,7 +248,7 @@ void PostgresSink::on_update(void* user, const Tick* t, const TickMetrics* m) no
     return;
   }
   last = t->event_ns;
-  self->metrics_relay_->push(self->shards_.shard_of(t->symbol), pg::MetricsRow{*t, *m});
+  self->metrics_relay_->push(self->shards_.shard_of(t->symbol), MetricsRow{*t, *m});
 }
 
 // ---- the sink thread ------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ void PostgresSink::drain_relays() noexcept {
   }
   if (metrics_relay_) {
     if (const std::size_t n = room(metrics_.size()); n != 0) {
-      metrics_relay_->drain([this](const pg::MetricsRow& m) { metrics_.push_back(m); }, n);
+      metrics_relay_->drain([this](const MetricsRow& m) { metrics_.push_back(m); }, n);
     }
   }
   const std::size_t after = alerts_.size() + daily_.size() + metrics_.size();

@@ -128,12 +128,12 @@ class PostgresSink final : public Agent {
 
   std::unique_ptr<RecordRelay<Alert>> alert_relay_;
   std::unique_ptr<RecordRelay<DailySummary>> daily_relay_;
-  std::unique_ptr<RecordRelay<pg::MetricsRow>> metrics_relay_;
+  std::unique_ptr<RecordRelay<MetricsRow>> metrics_relay_;
   std::vector<std::int64_t> last_snapshot_ns_;  // [symbol], written by the symbol's shard only
   // Pending rows (the sink thread only): bounded by buffer_rows each.
   std::vector<Alert> alerts_;
   std::vector<DailySummary> daily_;
-  std::vector<pg::MetricsRow> metrics_;
+  std::vector<MetricsRow> metrics_;
   std::string copy_buf_;
   std::int64_t oldest_pending_ns_ = 0;    // when the first pending row of this batch arrived
   std::int64_t retry_at_ns_ = 0;          // reconnect no sooner than this

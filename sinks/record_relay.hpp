@@ -19,9 +19,16 @@
 #include <vector>
 
 #include <tickforge/engine.hpp>  // ShardIndex
+#include <tickforge/records.hpp>
 #include <tickforge/spsc_ring.hpp>
 
 namespace tickforge {
+
+/// A tick and its metrics as a sink queues them (fixed size, trivially copyable).
+struct MetricsRow {
+  Tick tick;
+  TickMetrics metrics;
+};
 
 enum class RelayFull : std::uint8_t { kWait, kDrop };
 

@@ -159,6 +159,7 @@ TEST(KafkaCli, ShouldComputeFromKafkaWhatItComputesFromTheSameTicksAsCsvAndDeadL
   EmbeddedCluster cluster(3);
   cluster.create_topic("ticks", 6);
   cluster.create_topic("ticks.dlq", 2);
+  cluster.create_topic("daily", 3);
   std::vector<std::pair<std::string, std::string>> kv;
   std::ofstream csv(temp("seed.csv"));
   csv << "ticker,Date,Close\n";
@@ -209,7 +210,8 @@ TEST(KafkaCli, ShouldComputeFromKafkaWhatItComputesFromTheSameTicksAsCsvAndDeadL
   const auto [rc1, out1] = run_binary({"run", "--brokers", cluster.bootstrap(), "--feed", "kafka:ticks",
                                        "--stop-at-eof", "true", "--dead-letter-topic", "ticks.dlq", "--group-id",
                                        "csv-vs-kafka", "--publish-alerts", "false", "--print-alerts", "0",
-                                       "--alert-window", "5d", "--metrics-out", temp("kafka_metrics.csv")},
+                                       "--alert-window", "5d", "--metrics-out", temp("kafka_metrics.csv"),
+                                       "--daily-out", temp("kafka_daily.csv"), "--daily-topic", "daily"},
                                       "kafka_vs_csv_k");
   ASSERT_EQ(rc1, 0) << out1;
   EXPECT_TRUE(contains(out1, "messages 1259  ticks 1250  rejected 9")) << out1;
@@ -220,7 +222,7 @@ TEST(KafkaCli, ShouldComputeFromKafkaWhatItComputesFromTheSameTicksAsCsvAndDeadL
   EXPECT_TRUE(contains(out1, "dead-lettered 9 (failed 0)")) << out1;
   const auto [rc2, out2] = run_binary({"run", "--feed", "csv:" + temp("seed.csv"), "--publish-alerts", "false",
                                        "--print-alerts", "0", "--alert-window", "5d", "--metrics-out",
-                                       temp("csv_metrics.csv")},
+                                       temp("csv_metrics.csv"), "--daily-out", temp("csv_daily.csv")},
                                       "kafka_vs_csv_c");
   ASSERT_EQ(rc2, 0) << out2;
 
@@ -239,6 +241,33 @@ TEST(KafkaCli, ShouldComputeFromKafkaWhatItComputesFromTheSameTicksAsCsvAndDeadL
   const auto c = by_ticker(temp("csv_metrics.csv"));
   ASSERT_EQ(k.size(), 5u);
   EXPECT_EQ(k, c);
+
+  // Daily summaries (one tick per ticker and day here): the same from Kafka as from the CSV, and the
+  // daily topic holds one message per row, keyed by ticker.
+  auto rows_of = [](const std::string& path) {
+    auto rows = read_plain_csv(path);
+    rows.erase(rows.begin());
+    std::sort(rows.begin(), rows.end());
+    return rows;
+  };
+  const auto kd = rows_of(temp("kafka_daily.csv"));
+  ASSERT_EQ(kd.size(), 1250u);
+  EXPECT_EQ(kd, rows_of(temp("csv_daily.csv")));
+  std::set<std::pair<std::string, std::string>> in_file;
+  for (const auto& r : kd) {
+    in_file.emplace(r[0], r[1]);
+  }
+  std::set<std::pair<std::string, std::string>> on_topic;
+  const auto daily = read_topic(cluster.bootstrap(), "daily");
+  for (const auto& m : daily) {
+    EXPECT_EQ(m.key, json_field(m.value, "ticker"));
+    EXPECT_EQ(json_field(m.value, "type"), "daily");
+    on_topic.emplace(json_field(m.value, "ticker"), json_field(m.value, "day"));
+  }
+  EXPECT_EQ(daily.size(), 1250u);
+  EXPECT_EQ(on_topic, in_file);
+  EXPECT_TRUE(contains(out1, "kafka daily summaries → daily: queued 1250  dropped (queue full) 0  produced 1250  "
+                             "delivered 1250")) << out1;
 
   // The dead-letter topic holds each bad message unchanged, with its reason and source.
   const auto dlq = read_topic(cluster.bootstrap(), "ticks.dlq");
