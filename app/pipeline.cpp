@@ -418,6 +418,23 @@ Pipeline::Progress Pipeline::progress() const {
   return p;
 }
 
+std::uint64_t Pipeline::work_done() const noexcept {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0, k = feeds_built_.load(std::memory_order_acquire); i < k; ++i) {
+    const FeedPort& port = *feeds_[i]->port;
+    for (std::uint32_t s = 0; s < port.shard_count(); ++s) {
+      n += port.processed(s);
+    }
+  }
+  // The outputs exist once the phase is past "starting" (release by start(), acquire by phase()).
+  const std::string_view ph = phase();
+  if (ph != "created" && ph != "starting") {
+    n += sinks_ ? sinks_->records_taken() : 0;
+    n += pg_ ? pg_->records_taken() : 0;
+  }
+  return n;
+}
+
 std::string Pipeline::instance_id() const {
   if (publisher_) {
     return publisher_->instance_id();

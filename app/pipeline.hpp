@@ -131,6 +131,9 @@ class Pipeline {
     bool sinks_running = false;
   };
   [[nodiscard]] Progress progress() const;
+  /// Work done so far, as one count that only grows: ticks the shards processed from the feeds, and
+  /// records the output threads took. A watchdog's "is the stop still moving?". Any thread, never waits.
+  [[nodiscard]] std::uint64_t work_done() const noexcept;
   /// The instance id alerts carry (the publisher's, or the configured/default one).
   [[nodiscard]] std::string instance_id() const;
 

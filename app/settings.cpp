@@ -327,8 +327,8 @@ void rows(RunOptions& o, V& v) {
               {s, kRun | kBroker | kProduce, "seconds to run; 0 = until the input ends or a signal", "s",
                "synthetic 5, other feeds until their input ends"});
     v.duration("shutdown-timeout", o.shutdown_timeout_ns, false,
-               {s, kRun, "once a stop begins, feeds and shards must end within this, or the run reports what is "
-                         "stuck and exits 3"});
+               {s, kRun, "once a stop begins, it must make progress (ticks drained, records written) at least once "
+                         "per this, or the run reports what is stuck and exits 3"});
   }
   // ---- Kafka ----
   {
@@ -861,7 +861,7 @@ std::string settings_markdown() {
     std::string scopes = Apply::scope_names(i.scopes);
     std::string value = i.value + (i.unit.empty() ? "" : " " + i.unit);
     for (std::size_t at = value.find('|'); at != std::string::npos; at = value.find('|', at + 2)) {
-      value.insert(at, "\\");  // a pipe would end the table cell
+      value.insert(at, 1, '\\');  // a pipe would end the table cell
     }
     md << "| `" << i.name << "`" << (i.per_ticker ? " (per ticker)" : "") << " | " << value << " | "
        << (i.default_text.empty() ? "—" : i.default_text)

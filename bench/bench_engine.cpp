@@ -59,6 +59,8 @@ enum Variant : int {
   kNoRules,        // all indicators, every rule disabled
   kWithLatency,    // kAll + the engine's own ingest→processed latency clock and histogram
   kWithUpdateFn,   // kAll + a per-tick update callback receiving the metrics
+  kWithDaily,      // kAll + daily summaries (UTC days), a callback counting them
+  kWithDailySession,  // kAll + daily summaries cut to a 09:30–16:00 session
 };
 
 void on_tick(benchmark::State& st, Variant v) {
@@ -73,8 +75,19 @@ void on_tick(benchmark::State& st, Variant v) {
     cfg.rules.volume_spike_factor = 0;
     cfg.rules.sma_cross = false;
   }
+  if (v == kWithDaily || v == kWithDailySession) {
+    cfg.daily.enabled = true;
+    if (v == kWithDailySession) {
+      cfg.daily.session_open_ns = (9 * 3600 + 1800) * kNsPerSecond;
+      cfg.daily.session_close_ns = 16 * 3600 * kNsPerSecond;
+    }
+  }
   ShardCore core(cfg, cfg.max_tickers, 0, ShardIndex{1}, s.symbols);
   core.set_measure_latency(v == kWithLatency);
+  std::uint64_t days = 0;
+  if (cfg.daily.enabled) {
+    core.add_daily_callback([](void* user, const DailySummary*) { ++*static_cast<std::uint64_t*>(user); }, &days);
+  }
   double sink = 0;
   if (v == kWithUpdateFn) {
     core.set_update_callback(
@@ -94,6 +107,9 @@ void on_tick(benchmark::State& st, Variant v) {
   }
   st.SetItemsProcessed(st.iterations());
   st.counters["alerts"] = static_cast<double>(core.counters().alerts);
+  if (cfg.daily.enabled) {
+    st.counters["days"] = static_cast<double>(days);
+  }
 }
 
 // SMA + variance of one window (the RollingMoments building block) over a price history ring.
@@ -255,6 +271,8 @@ void register_all() {
   tune(benchmark::RegisterBenchmark("OnTick/all_indicators_no_rules", [](auto& st) { on_tick(st, kNoRules); }));
   tune(benchmark::RegisterBenchmark("OnTick/all+latency_clock", [](auto& st) { on_tick(st, kWithLatency); }));
   tune(benchmark::RegisterBenchmark("OnTick/all+update_callback", [](auto& st) { on_tick(st, kWithUpdateFn); }));
+  tune(benchmark::RegisterBenchmark("OnTick/all+daily_summaries", [](auto& st) { on_tick(st, kWithDaily); }));
+  tune(benchmark::RegisterBenchmark("OnTick/all+daily_session", [](auto& st) { on_tick(st, kWithDailySession); }));
   tune(benchmark::RegisterBenchmark("RollingMoments/sma_variance", rolling_moments))->Arg(5)->Arg(20)->Arg(200);
   tune(benchmark::RegisterBenchmark("AlertPath/rule_record_callback_relay", alert_path));
   tune(benchmark::RegisterBenchmark("SymbolLookup/find", symbol_lookup))->Arg(64)->Arg(10'000)->Arg(1'000'000);

@@ -32,8 +32,9 @@ void print_notices(const Pipeline& p) {
 std::string report_stuck(const Pipeline& p, const std::vector<std::uint64_t>& cycles_at_stop, std::int64_t bound_ns) {
   std::string out;
   auto put = [&out](std::string_view line) { out.append(line); };
-  put(fmt::format("\ntickforge: error: the run did not stop within {} (--shutdown-timeout{}):\n",
-                  format_duration(bound_ns), p.uses_kafka() ? ", and twice --flush-timeout for Kafka" : ""));
+  put(fmt::format("\ntickforge: error: the run made no progress towards its stop for {} (--shutdown-timeout{}{}):\n",
+                  format_duration(bound_ns), p.uses_kafka() ? ", and twice --flush-timeout for Kafka" : "",
+                  p.options().sink.empty() ? "" : ", and --pg-flush-timeout"));
   const std::string_view reached = p.phase();
   put(fmt::format("  stop reached: {}\n", reached));
   const Pipeline::Progress pr = p.progress();
@@ -59,7 +60,7 @@ std::string report_stuck(const Pipeline& p, const std::vector<std::uint64_t>& cy
   }
   if (pr.sinks_running) {
     any = true;
-    put("  the alert sinks thread is stuck writing an output (a file or pipe that takes no data?)\n");
+    put("  the file sinks thread is stuck writing an output (a file or pipe that takes no data?)\n");
   }
   if (!any) {
     put(fmt::format("  every feed, shard and output has ended: the stop is stuck at '{}'\n", reached));
@@ -105,6 +106,10 @@ int run(RunOptions opt) {
         }
         return fmt::format("\ntickforge: error: the run did not stop within {} of the signal (still starting)\n",
                            format_duration(opt.shutdown_timeout_ns));
+      },
+      [&]() -> std::uint64_t {
+        const Pipeline* p = watched.load(std::memory_order_acquire);
+        return p != nullptr ? p->work_done() : 0;
       });
 
   try {
@@ -114,11 +119,12 @@ int run(RunOptions opt) {
     return 2;
   }
   watched.store(pipeline.get(), std::memory_order_release);  // partner: the watchdog's acquire loads
-  if (pipeline->uses_kafka()) {
-    // Kafka's stop may take the publisher's flush and a dead-letter flush, each up to flush-timeout.
-    bound_ns.store(opt.shutdown_timeout_ns + 2 * opt.kafka.flush_timeout_ns, std::memory_order_relaxed);
-    watchdog.set_timeout(bound_ns.load(std::memory_order_relaxed));
-  }
+  // Kafka's stop may take the publisher's flush and a dead-letter flush, each up to flush-timeout;
+  // PostgreSQL's its own flush timeout.
+  bound_ns.store(opt.shutdown_timeout_ns + (pipeline->uses_kafka() ? 2 * opt.kafka.flush_timeout_ns : 0) +
+                     (opt.sink.empty() ? 0 : opt.postgres.flush_timeout_ns),
+                 std::memory_order_relaxed);
+  watchdog.set_timeout(bound_ns.load(std::memory_order_relaxed));
   try {
     pipeline->start();
   } catch (const RunError& e) {

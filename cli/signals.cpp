@@ -51,8 +51,11 @@ bool signalled() noexcept { return g_signal.load(std::memory_order_relaxed); }
 int signal_number() noexcept { return g_signal_number.load(std::memory_order_relaxed); }
 
 ShutdownWatchdog::ShutdownWatchdog(std::int64_t timeout_ns, std::function<void()> armed,
-                                   std::function<std::string()> report)
-    : timeout_ns_(timeout_ns), armed_fn_(std::move(armed)), report_fn_(std::move(report)) {
+                                   std::function<std::string()> report, std::function<std::uint64_t()> progress)
+    : timeout_ns_(timeout_ns),
+      armed_fn_(std::move(armed)),
+      report_fn_(std::move(report)),
+      progress_fn_(std::move(progress)) {
   sem_init(&armed_, 0, 0);
   sem_init(&finished_, 0, 0);
   thread_ = std::thread([this] { run(); });
@@ -88,9 +91,18 @@ void ShutdownWatchdog::run() noexcept {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * kNsPerSecond + ts.tv_nsec;
   };
-  const std::int64_t armed_at = now();
+  std::int64_t armed_at = now();
+  std::uint64_t progress = progress_fn_ ? progress_fn_() : 0;
   // The bound may grow after arming (the run learns it needs Kafka's flush time): re-read it every 100 ms.
-  for (std::int64_t t = armed_at; t - armed_at < timeout_ns_.load(std::memory_order_relaxed); t = now()) {
+  for (std::int64_t t = armed_at;; t = now()) {
+    if (t - armed_at >= timeout_ns_.load(std::memory_order_relaxed)) {
+      const std::uint64_t p = progress_fn_ ? progress_fn_() : progress;
+      if (p == progress) {
+        break;  // nothing moved for a whole bound: stuck
+      }
+      progress = p;  // still draining: another bound
+      armed_at = t;
+    }
     const std::int64_t end = t + 100'000'000;
     const timespec deadline{static_cast<time_t>(end / kNsPerSecond), static_cast<long>(end % kNsPerSecond)};
     if (sem_clockwait(&finished_, CLOCK_MONOTONIC, &deadline) == 0) {

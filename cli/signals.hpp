@@ -2,9 +2,9 @@
 //
 // The handlers only set flags and post a semaphore (async-signal-safe); the commands' loops poll the
 // flags. A second signal ends the process at once (exit 128 + signal). The ShutdownWatchdog bounds the
-// rest: once a stop is requested, the run must have stopped its feeds and shards within the timeout, or
-// the watchdog thread reports what is stuck and exits the process with status 3 — also when the main
-// thread itself is stuck (a write to a pipe nobody reads).
+// rest: once a stop is requested, the run must make progress (ticks drained, records written) at least
+// once per timeout until it has stopped, or the watchdog thread reports what is stuck and exits the
+// process with status 3 — also when the main thread itself is stuck (a write to a pipe nobody reads).
 #pragma once
 
 #include <semaphore.h>
@@ -33,9 +33,12 @@ void write_bounded(int fd, const std::string& text) noexcept;
 class ShutdownWatchdog {
  public:
   /// `armed` runs on the watchdog thread when the stop begins (to sample progress); `report` runs there
-  /// if it is not finished within timeout_ns, and what it returns is written to stderr (write_bounded)
-  /// just before std::_Exit(kExitShutdownTimedOut).
-  ShutdownWatchdog(std::int64_t timeout_ns, std::function<void()> armed, std::function<std::string()> report);
+  /// if the stop makes no progress for timeout_ns, and what it returns is written to stderr
+  /// (write_bounded) just before std::_Exit(kExitShutdownTimedOut). `progress` (any thread, never
+  /// blocking) counts work done (ticks processed, records written): a stop whose count still moves at
+  /// the end of a bound gets another, so a slow but draining stop is not cut off and a stuck one is.
+  ShutdownWatchdog(std::int64_t timeout_ns, std::function<void()> armed, std::function<std::string()> report,
+                   std::function<std::uint64_t()> progress = {});
   ~ShutdownWatchdog();  // disarms and joins
   ShutdownWatchdog(const ShutdownWatchdog&) = delete;
   ShutdownWatchdog& operator=(const ShutdownWatchdog&) = delete;
@@ -54,6 +57,7 @@ class ShutdownWatchdog {
   std::atomic<std::int64_t> timeout_ns_;
   std::function<void()> armed_fn_;
   std::function<std::string()> report_fn_;
+  std::function<std::uint64_t()> progress_fn_;
   sem_t armed_{};
   sem_t finished_{};
   std::thread thread_;

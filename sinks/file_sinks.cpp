@@ -268,14 +268,15 @@ std::size_t FileSinks::do_work() noexcept {
   const bool last = stop_.load(std::memory_order_acquire);
   std::size_t n = 0;
   if (alerts_ != nullptr) {
-    n += alerts_->drain([this](const Alert& a) { alert(a); });
+    n += alerts_->drain([this](const Alert& a) { alert(a); }, kDrainPerRing);
   }
   if (daily_ != nullptr) {
-    n += daily_->drain([this](const DailySummary& d) { daily(d); });
+    n += daily_->drain([this](const DailySummary& d) { daily(d); }, kDrainPerRing);
   }
   if (metrics_ != nullptr) {
-    n += metrics_->drain([this](const MetricsRow& r) { metrics(r); });
+    n += metrics_->drain([this](const MetricsRow& r) { metrics(r); }, kDrainPerRing);
   }
+  taken_.store(taken_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   if (text_pending_) {  // console lines now, not in 64 KiB chunks
     text_pending_ = false;
     text_->flush();

@@ -139,8 +139,13 @@ class FileSinks final : public Agent {
   [[nodiscard]] std::uint64_t metrics_written() const noexcept { return metrics_written_; }
   [[nodiscard]] std::uint64_t not_printed() const noexcept { return not_printed_; }
   [[nodiscard]] std::uint64_t write_errors() const noexcept;
+  /// Records taken from the relays so far. Any thread (a watchdog's progress count).
+  [[nodiscard]] std::uint64_t records_taken() const noexcept { return taken_.load(std::memory_order_relaxed); }
 
  private:
+  /// Records taken from one ring per duty cycle, at most: a long backlog is drained in many cycles, so
+  /// records_taken() moves while it is.
+  static constexpr std::size_t kDrainPerRing = 4096;
   void alert(const Alert& a) noexcept;
   void daily(const DailySummary& d) noexcept;
   void metrics(const MetricsRow& r) noexcept;
@@ -165,6 +170,7 @@ class FileSinks final : public Agent {
   std::uint64_t metrics_written_ = 0;
   bool text_pending_ = false;
   bool ended_ = false;
+  std::atomic<std::uint64_t> taken_{0};  // single writer (the sinks thread), read by a watchdog
   std::atomic<bool> stop_{false};  // release by request_stop: the shards' last records are in the relays
 };
 

@@ -355,6 +355,7 @@ bool PostgresSink::write_batch() {
   std::uint64_t merged[kTables] = {0, 0, 0};
   std::string error;
   bool ok = true;
+  const std::int64_t started = now();
   {
     const Result r(PQexec(conn_, "BEGIN"));
     ok = r.status() == PGRES_COMMAND_OK;
@@ -387,12 +388,14 @@ bool PostgresSink::write_batch() {
   }
   if (ok) {
     ++stats_.transactions;
+    stats_.write_seconds += static_cast<double>(now() - started) / 1e9;
     for (std::size_t t = 0; t < kTables; ++t) {
       stats_.tables[t].copied += rows[t];
       stats_.tables[t].written += merged[t];
     }
     forget_batch(rows[0], rows[1], rows[2]);
     backoff_ns_ = 0;
+    taken_.store(taken_.load(std::memory_order_relaxed) + rows[0] + rows[1] + rows[2], std::memory_order_relaxed);
     return true;
   }
   stats_.last_error = error;
@@ -423,6 +426,7 @@ std::size_t PostgresSink::do_work() noexcept {
   drain_relays();
   const std::size_t total = alerts_.size() + daily_.size() + metrics_.size();
   const std::size_t drained = total - before;
+  taken_.store(taken_.load(std::memory_order_relaxed) + drained, std::memory_order_relaxed);
   const std::int64_t t = now();
   if (stopping && stop_deadline_ns_ == 0) {
     stop_deadline_ns_ = t + opt_.flush_timeout_ns;

@@ -73,6 +73,7 @@ struct PgStats {
   std::uint64_t failed_transactions = 0;  ///< rolled back or cut off (the batch was kept and retried)
   std::uint64_t reconnects = 0;
   std::uint64_t rejected_batches = 0;     ///< refused by the server with the connection intact (data error): lost
+  double write_seconds = 0;               ///< time spent in committed transactions (rows/s = copied / this)
   std::string last_error;                 ///< the server's or libpq's message (never holds the password)
   std::string server;                     ///< user@host:port/db
   [[nodiscard]] std::uint64_t lost_or_dropped(pg::Table t) const noexcept {
@@ -101,6 +102,8 @@ class PostgresSink final : public Agent {
   void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
 
   [[nodiscard]] PgStats stats() const;
+  /// Records taken from the rings plus rows committed so far. Any thread (a watchdog's progress count).
+  [[nodiscard]] std::uint64_t records_taken() const noexcept { return taken_.load(std::memory_order_relaxed); }
   /// user@host:port/db of the connection (never the password).
   [[nodiscard]] const std::string& server() const noexcept { return server_; }
 
@@ -140,6 +143,7 @@ class PostgresSink final : public Agent {
   std::int64_t backoff_ns_ = 0;
   std::int64_t stop_deadline_ns_ = 0;
   std::atomic<bool> stop_{false};         // release by request_stop: the shards' last records are queued
+  std::atomic<std::uint64_t> taken_{0};   // single writer (the sink thread), read by a watchdog
   bool ended_ = false;
   PgStats stats_;
 };

@@ -18,94 +18,15 @@ Usage: pg_check.py TICKFORGE_BINARY DATA_CSV
 No Kafka: librdkafka does not run under ThreadSanitizer (tests/CMakeLists.txt), so --publish-alerts false.
 """
 import csv
-import glob
 import json
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-PASSWORD = "s3cret-Tf-pw"
-USER = "tickforge"
-
-
-def fail(msg):
-    sys.exit("FAIL " + msg)
-
-
-def pg_bin(name):
-    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if os.path.exists(os.path.join(d, name)):
-            return os.path.join(d, name)
-    path = shutil.which(name)
-    if path is None:
-        fail(f"{name} not found: install postgresql-15 (scripts/install-deps.sh)")
-    return path
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A throw-away PostgreSQL server. As root, the server runs as the postgres user (it refuses root)."""
-
-    def __init__(self, root):
-        self.root = root
-        self.data = os.path.join(root, "data")
-        self.sock = os.path.join(root, "sock")
-        self.log = os.path.join(root, "server.log")
-        os.makedirs(self.sock)
-        self.as_user = []
-        if os.geteuid() == 0:
-            pw = pwd.getpwnam("postgres")
-            for p in (root, self.sock):
-                os.chown(p, pw.pw_uid, pw.pw_gid)
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-        pwfile = os.path.join(root, "pw")
-        with open(pwfile, "w") as f:
-            f.write(PASSWORD + "\n")
-        if self.as_user:
-            os.chown(pwfile, pwd.getpwnam("postgres").pw_uid, -1)
-        self.run([pg_bin("initdb"), "-D", self.data, "-U", USER, "--auth-local=trust", "--auth-host=scram-sha-256",
-                  "--pwfile", pwfile, "-E", "UTF8", "--no-instructions"])
-        self.port = None
-        self.start()
-
-    def run(self, cmd, check=True):
-        r = subprocess.run(self.as_user + cmd, capture_output=True, text=True, timeout=300)
-        if check and r.returncode != 0:
-            log = open(self.log).read() if os.path.exists(self.log) else ""
-            fail(f"{' '.join(cmd)}: exit {r.returncode}\n{r.stdout}\n{r.stderr}\n{log}")
-        return r
-
-    def start(self):
-        if self.port is None:
-            self.port = free_port()
-        # -w waits until the server accepts connections (readiness, not a sleep).
-        self.run([pg_bin("pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "120", "-o",
-                  f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
-
-    def stop(self):
-        self.run([pg_bin("pg_ctl"), "-D", self.data, "-w", "-t", "120", "-m", "fast", "stop"], check=False)
-
-    def url(self, db="tickforge_test", password=False):
-        cred = f"{USER}:{PASSWORD}" if password else USER
-        return f"postgresql://{cred}@127.0.0.1:{self.port}/{db}"
-
-    def sql(self, query, db="tickforge_test"):
-        env = dict(os.environ, PGPASSWORD=PASSWORD)
-        r = subprocess.run(["psql", self.url(db), "-X", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", query],
-                           capture_output=True, text=True, env=env, timeout=120)
-        if r.returncode != 0:
-            fail(f"psql {query!r}: {r.stderr}")
-        return [line.split("\t") for line in r.stdout.splitlines() if line != ""]
+from pg_server import PASSWORD, USER, Server, fail, free_port
 
 
 def tickforge(binary, args, password=True, timeout=600, check=True):

@@ -320,8 +320,8 @@ TEST(Cli, ShouldExitWithAReportWhenTheShutdownIsStuck) {
   ASSERT_EQ(c.wait_for_exit(120), 3) << c.err();
   const std::string err = c.err();
   // 1 s, plus twice the 1 s flush timeout when Kafka is on (not in the ThreadSanitizer build).
-  EXPECT_TRUE(contains(err, std::string("the run did not stop within ") + (kPublishAlerts[0] == 't' ? "3 s" : "1 s") +
-                                " (--shutdown-timeout"))
+  EXPECT_TRUE(contains(err, std::string("the run made no progress towards its stop for ") +
+                                (kPublishAlerts[0] == 't' ? "3 s" : "1 s") + " (--shutdown-timeout"))
       << err;
   // Where it was stuck: the shard inside its callback, or the main thread inside a write (a sanitizer
   // build's slower shard may drain before the relay fills).
