@@ -18,6 +18,14 @@ UtcOffsets load_utc_offsets(const std::string& name) {
   if (name == "UTC") {
     return z;
   }
+  // A tz database name, never a path: cctz would read any file it is given (/dev/zero, ../../etc/…).
+  const bool safe = !name.empty() && name.size() <= 64 && name.front() != '/' && name.find("..") == std::string::npos &&
+                    name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") ==
+                        std::string::npos;
+  if (!safe) {
+    throw std::invalid_argument("time zone '" + name.substr(0, 64) +
+                                "': give a tz database name such as America/New_York or Europe/London, or UTC");
+  }
   cctz::time_zone tz;
   // cctz falls back to UTC and returns false for a name it cannot load; refuse that rather than run on
   // the wrong calendar.

@@ -18,10 +18,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from pg_server import PASSWORD, Server  # noqa: E402
+from pg_server import PASSWORD, Server, make_root  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 COMMON = ["--feed-cpu", "0", "--engine-cpu", "1", "--print-alerts", "0", "--publish-alerts", "false"]
@@ -49,8 +48,7 @@ def cpu():
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build"
     binary = os.path.abspath(os.path.join(build, "tickforge"))
-    root = tempfile.mkdtemp(prefix="tf-bench-pg-")
-    os.chmod(root, 0o755)
+    root = make_root("tf-bench-pg-")
     srv = Server(root)
     print(f"# {cpu()}, {os.cpu_count()} CPUs; PostgreSQL at 127.0.0.1:{srv.port} (fsync off)")
     try:

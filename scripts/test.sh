@@ -21,20 +21,37 @@ build() {  # build DIR [cmake args…]
   cmake --build "$dir" -j "$jobs"
 }
 
+# check DIR [ctest args…]: ctest; when a test fails, its output again as the last thing printed (a long
+# log is often cut in the middle, where --output-on-failure put it), then exit 1.
+check() {
+  local dir=$1
+  shift
+  if ctest --test-dir "$dir" -j "$jobs" --output-on-failure "$@"; then
+    return 0
+  fi
+  echo "== failed in $dir, their output again:"
+  local name
+  while IFS=: read -r _ name; do
+    awk -v t="$name" '$2 == "Test:" && $3 == t {p = 1} p {print} /^<end of output>/ {p = 0}' \
+      "$dir/Testing/Temporary/LastTest.log" | tail -n 60
+  done <"$dir/Testing/Temporary/LastTestsFailed.log"
+  exit 1
+}
+
 echo "== Release build: all tests"
 build build-release
-ctest --test-dir build-release -j "$jobs" --output-on-failure
+check build-release
 
 echo "== ThreadSanitizer build: concurrent and end-to-end tests"
 build build-tsan -DTICKFORGE_SANITIZE=thread -DTICKFORGE_BUILD_BENCH=OFF
 # setarch -R: TSan on newer kernels needs ASLR off for its shadow memory layout.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp" \
-  setarch "$(uname -m)" -R ctest --test-dir build-tsan -L "concurrent|e2e" -j "$jobs" --output-on-failure
+  setarch "$(uname -m)" -R bash -c "$(declare -f check); jobs=$jobs; check build-tsan -L 'concurrent|e2e'"
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build: all tests"
 build build-asan -DTICKFORGE_SANITIZE=address -DTICKFORGE_BUILD_BENCH=OFF
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-  ctest --test-dir build-asan -j "$jobs" --output-on-failure
+  check build-asan
 
 echo "== libFuzzer build: every parser's fuzz target, ${TICKFORGE_FUZZ_SECONDS:-10} s each from its seeds"
 scripts/fuzz.sh "${TICKFORGE_FUZZ_SECONDS:-10}"

@@ -23,10 +23,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-from pg_server import PASSWORD, USER, Server, fail, free_port
+from pg_server import PASSWORD, USER, Server, fail, free_port, make_root
 
 
 def tickforge(binary, args, password=True, timeout=600, check=True):
@@ -97,8 +96,7 @@ def summary(path):
 
 def main():
     binary, data = sys.argv[1], os.path.abspath(sys.argv[2])
-    root = tempfile.mkdtemp(prefix="tf-pg-")
-    os.chmod(root, 0o755)
+    root = make_root("tf-pg-")
     srv = Server(root)
     try:
         srv.sql("CREATE DATABASE tickforge_test", db="postgres")

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 
 PASSWORD = "s3cret-Tf-pw"
 USER = "tickforge"
@@ -37,6 +38,33 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _reachable_by(uid, path):
+    """Whether every folder above path lets the other users through (the server runs as postgres)."""
+    path = os.path.abspath(path)
+    while True:
+        st = os.stat(path)
+        if st.st_uid != uid and not st.st_mode & 0o001:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+def make_root(prefix):
+    """A fresh folder for a server. As root, one the postgres user can reach: TMPDIR may sit in a private
+    folder (CI's did: initdb could not read its password file), so /tmp and /var/tmp are tried after it."""
+    if os.geteuid() != 0:
+        return tempfile.mkdtemp(prefix=prefix)
+    uid = pwd.getpwnam("postgres").pw_uid
+    for base in (tempfile.gettempdir(), "/tmp", "/var/tmp"):
+        if os.path.isdir(base) and _reachable_by(uid, base):
+            root = tempfile.mkdtemp(prefix=prefix, dir=base)
+            os.chmod(root, 0o755)
+            return root
+    fail("no temporary folder the postgres user can reach (tried TMPDIR, /tmp, /var/tmp)")
+
+
 class Server:
     """A throw-away PostgreSQL server. As root, the server runs as the postgres user (it refuses root)."""
 
@@ -46,24 +74,29 @@ class Server:
         self.sock = os.path.join(root, "sock")
         self.log = os.path.join(root, "server.log")
         os.makedirs(self.sock)
-        self.as_user = []
+        # The C locale whatever the caller's: initdb refuses a LANG the machine has not generated
+        # ("invalid locale settings"), and the tests read the server's messages in English.
+        self.env = dict(os.environ, LC_ALL="C", LANG="C")
+        self.user = {}
         if os.geteuid() == 0:
             pw = pwd.getpwnam("postgres")
             for p in (root, self.sock):
                 os.chown(p, pw.pw_uid, pw.pw_gid)
-            self.as_user = ["runuser", "-u", "postgres", "--"]
+            # setuid in the child (no PAM session, unlike runuser), without root's groups.
+            self.user = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+            self.env["HOME"] = pw.pw_dir
         pwfile = os.path.join(root, "pw")
         with open(pwfile, "w") as f:
             f.write(PASSWORD + "\n")
-        if self.as_user:
-            os.chown(pwfile, pwd.getpwnam("postgres").pw_uid, -1)
+        if self.user:
+            os.chown(pwfile, self.user["user"], -1)
         self.run([pg_bin("initdb"), "-D", self.data, "-U", USER, "--auth-local=trust", "--auth-host=scram-sha-256",
-                  "--pwfile", pwfile, "-E", "UTF8", "--no-instructions"])
+                  "--pwfile", pwfile, "-E", "UTF8", "--locale=C", "--no-instructions"])
         self.port = None
         self.start()
 
     def run(self, cmd, check=True):
-        r = subprocess.run(self.as_user + cmd, capture_output=True, text=True, timeout=300)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=self.env, cwd=self.root, **self.user)
         if check and r.returncode != 0:
             log = open(self.log).read() if os.path.exists(self.log) else ""
             fail(f"{' '.join(cmd)}: exit {r.returncode}\n{r.stdout}\n{r.stderr}\n{log}")
@@ -84,7 +117,7 @@ class Server:
         return f"postgresql://{cred}@127.0.0.1:{self.port}/{db}"
 
     def sql(self, query, db="tickforge_test"):
-        env = dict(os.environ, PGPASSWORD=PASSWORD)
+        env = dict(os.environ, PGPASSWORD=PASSWORD, LC_ALL="C", LANG="C")
         r = subprocess.run(["psql", self.url(db), "-X", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", query],
                            capture_output=True, text=True, env=env, timeout=120)
         if r.returncode != 0:

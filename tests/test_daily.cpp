@@ -155,6 +155,10 @@ TEST(DayCalendar, ShouldMakeDstDaysInNewYork23And25HoursLongAndCutTheSessionInLo
 TEST(DayCalendar, ShouldRefuseUnknownZonesAndBadSessionsWithAMessage) {
   EXPECT_THROW(load_utc_offsets("Mars/Olympus_Mons"), std::invalid_argument);
   EXPECT_THROW(load_utc_offsets(""), std::invalid_argument);
+  for (const char* path : {"/etc/passwd", "../../../../dev/zero", "America/../../../dev/zero", "Europe/London\n"}) {
+    EXPECT_THROW(load_utc_offsets(path), std::invalid_argument) << path;  // a name, never a path
+  }
+  EXPECT_EQ(load_utc_offsets("Etc/GMT+5").initial_offset_s, -5 * 3600);
   std::int64_t o = 0;
   std::int64_t c = 0;
   for (const char* bad : {"16:00-09:30", "9:30-16:00", "09:30", "09:60-10:00", "25:00-26:00", "09:30-16:00x", "-"}) {
