@@ -199,9 +199,9 @@ std::string summary_json(const PipelineStats& st, const char* reason) {
       st.alerts_written, st.alerts_not_printed, st.daily_written, st.metrics_written, st.metrics_dropped,
       st.output_write_errors, st.relay_waits);
   if (st.postgres) {
-    put_to(out, R"("postgresql":{{"server":{},"transactions":{},"failed_transactions":{},"reconnects":{},"rejected_batches":{},"write_seconds":{},"last_error":{},"tables":{{)",
+    put_to(out, R"("postgresql":{{"server":{},"transactions":{},"failed_transactions":{},"reconnects":{},"rejected_batches":{},"direct_conflicts":{},"write_seconds":{},"last_error":{},"tables":{{)",
         js(st.pg.server), st.pg.transactions, st.pg.failed_transactions, st.pg.reconnects, st.pg.rejected_batches,
-        st.pg.write_seconds, js(st.pg.last_error));
+        st.pg.direct_conflicts, st.pg.write_seconds, js(st.pg.last_error));
     for (std::size_t t = 0; t < static_cast<std::size_t>(pg::Table::kCount); ++t) {
       const PgTableStats& p = st.pg.tables[t];
       put_to(out, R"({}"{}":{{"queued":{},"copied":{},"written":{},"dropped_queue_full":{},"lost":{}}})", t == 0 ? "" : ",",

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <tickforge/records.hpp>
@@ -23,10 +24,11 @@ It put_number(It out, double v, const char* null_text) {
   if (!std::isfinite(v)) {
     return fmt::format_to(out, "{}", null_text);
   }
-  return fmt::format_to(out, "{}", v);
+  return fmt::format_to(out, FMT_COMPILE("{}"), v);  // compiled: no format-string parsing per number
 }
 
 /// "2024-01-02T14:30:00.123456789Z" (fraction trimmed of trailing zeros, omitted when whole).
+inline constexpr std::size_t kUtcTextMax = 30;  ///< its longest: years 0000..9999 with 9 fraction digits
 std::size_t format_utc(std::int64_t ns, char* out, std::size_t cap) noexcept;
 
 inline constexpr std::size_t kAlertJsonCapacity = 1536;    ///< enough for any alert and a 249-byte instance

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 namespace tickforge {
@@ -328,7 +329,7 @@ std::size_t format_metrics_csv(const MetricsRow& r, const char* ticker, char* ou
   const TickMetrics& m = r.metrics;
   char when[40];
   const std::size_t wn = format_utc(t.event_ns, when, sizeof(when));
-  char* it = fmt::format_to(out, "{},{},{},{},", ticker, t.seq, t.event_ns, std::string_view(when, wn));
+  char* it = fmt::format_to(out, FMT_COMPILE("{},{},{},{},"), ticker, t.seq, t.event_ns, std::string_view(when, wn));
   it = put_number(it, t.price, "");
   *it++ = ',';
   it = put_number(it, t.volume, "");

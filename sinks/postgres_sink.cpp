@@ -299,10 +299,21 @@ void PostgresSink::encode(pg::Table t, std::size_t i) {
   }
 }
 
-bool PostgresSink::copy_table(pg::Table t, std::size_t rows, std::string& error) {
+bool PostgresSink::exec_ok(const char* sql, std::string& error) {
+  const Result r(PQexec(conn_, sql));
+  if (r.status() != PGRES_COMMAND_OK) {
+    error = trim_message(PQresultErrorMessage(r.r));
+    return false;
+  }
+  return true;
+}
+
+bool PostgresSink::copy_table(pg::Table t, std::size_t rows, bool direct, std::string& error) {
   const pg::TableDef& def = pg::table(t);
-  const std::string sql = fmt::format("COPY tf_stage_{} ({}) FROM STDIN (FORMAT {})", def.name, pg::column_list(def),
-                                      opt_.copy == pg::CopyFormat::kBinary ? "binary" : "text");
+  const std::string sql = fmt::format("COPY {}{} ({}) FROM STDIN (FORMAT {})", direct ? "" : "tf_stage_", def.name,
+                                      pg::column_list(def), opt_.copy == pg::CopyFormat::kBinary ? "binary" : "text");
+  copy_sqlstate_.clear();
+  copy_count_ = 0;
   {
     const Result r(PQexec(conn_, sql.c_str()));
     if (r.status() != PGRES_COPY_IN) {
@@ -331,6 +342,10 @@ bool PostgresSink::copy_table(pg::Table t, std::size_t rows, std::string& error)
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
       result_ok = false;
       error = trim_message(PQresultErrorMessage(res));
+      const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+      copy_sqlstate_ = state != nullptr ? state : "";
+    } else {
+      copy_count_ = std::strtoull(PQcmdTuples(res), nullptr, 10);
     }
     PQclear(res);
   }
@@ -356,19 +371,34 @@ bool PostgresSink::write_batch() {
   std::string error;
   bool ok = true;
   const std::int64_t started = now();
-  {
-    const Result r(PQexec(conn_, "BEGIN"));
-    ok = r.status() == PGRES_COMMAND_OK;
-    if (!ok) {
-      error = trim_message(PQresultErrorMessage(r.r));
-    }
-  }
+  ok = exec_ok("BEGIN", error);
   for (std::size_t t = 0; t < kTables && ok; ++t) {
     if (rows[t] == 0) {
       continue;
     }
-    const pg::TableDef& def = pg::table(static_cast<pg::Table>(t));
-    ok = copy_table(static_cast<pg::Table>(t), rows[t], error);
+    const auto table = static_cast<pg::Table>(t);
+    const pg::TableDef& def = pg::table(table);
+    if (table == pg::Table::kMetrics && merge_batches_left_ == 0) {
+      // Straight into the table under a savepoint. A row already there (a replay, or the same ticker and
+      // event time twice) fails the COPY with unique_violation: back to the savepoint and merge below,
+      // which skips such rows as ON CONFLICT DO NOTHING does.
+      ok = exec_ok("SAVEPOINT tf_direct", error);
+      if (ok && copy_table(table, rows[t], /*direct=*/true, error)) {
+        merged[t] = copy_count_;
+        ok = exec_ok("RELEASE SAVEPOINT tf_direct", error);
+        continue;
+      }
+      if (!ok || copy_sqlstate_ != "23505" || !exec_ok("ROLLBACK TO SAVEPOINT tf_direct", error)) {
+        ok = false;
+        break;
+      }
+      error.clear();
+      ++stats_.direct_conflicts;
+      merge_batches_left_ = kMergeBatches;
+    } else if (table == pg::Table::kMetrics) {
+      --merge_batches_left_;
+    }
+    ok = copy_table(table, rows[t], /*direct=*/false, error);
     if (ok) {
       const Result r(PQexec(conn_, pg::merge_sql(def, std::string("tf_stage_") + def.name).c_str()));
       ok = r.status() == PGRES_COMMAND_OK;

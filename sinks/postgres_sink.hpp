@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,8 @@ struct PgStats {
   std::uint64_t failed_transactions = 0;  ///< rolled back or cut off (the batch was kept and retried)
   std::uint64_t reconnects = 0;
   std::uint64_t rejected_batches = 0;     ///< refused by the server with the connection intact (data error): lost
+  std::uint64_t direct_conflicts = 0;     ///< metric batches COPYed straight into the table that hit a row already
+                                          ///< there (a replay): rolled back to a savepoint and merged instead
   double write_seconds = 0;               ///< time spent in committed transactions (rows/s = copied / this)
   std::string last_error;                 ///< the server's or libpq's message (never holds the password)
   std::string server;                     ///< user@host:port/db
@@ -112,7 +115,10 @@ class PostgresSink final : public Agent {
   bool connect(std::string& error);  // sink thread, or the constructor
   void prepare_session();            // staging tables; throws std::runtime_error
   bool write_batch();                // true when the batch was committed (or rejected and dropped)
-  bool copy_table(pg::Table t, std::size_t rows, std::string& error);
+  // COPY rows[0, rows) of table t into its staging table, or into the table itself (direct). Sets
+  // copy_sqlstate_ on failure and copy_count_ (rows the server took) on success.
+  bool copy_table(pg::Table t, std::size_t rows, bool direct, std::string& error);
+  bool exec_ok(const char* sql, std::string& error);
   void encode(pg::Table t, std::size_t i);
   [[nodiscard]] std::size_t pending(pg::Table t) const noexcept;
   void drain_relays() noexcept;
@@ -136,8 +142,14 @@ class PostgresSink final : public Agent {
   // Pending rows (the sink thread only): bounded by buffer_rows each.
   std::vector<Alert> alerts_;
   std::vector<DailySummary> daily_;
-  std::vector<MetricsRow> metrics_;
+  std::deque<MetricsRow> metrics_;  // a batch leaves from the front: no memmove of what stays
   std::string copy_buf_;
+  std::string copy_sqlstate_;
+  std::uint64_t copy_count_ = 0;
+  // Metric rows are COPYed straight into their table (no staging, no merge: twice the rows/s) while no
+  // batch has met a row already there; after a conflict the next kMergeBatches batches are merged.
+  static constexpr std::uint32_t kMergeBatches = 64;
+  std::uint32_t merge_batches_left_ = 0;
   std::int64_t oldest_pending_ns_ = 0;    // when the first pending row of this batch arrived
   std::int64_t retry_at_ns_ = 0;          // reconnect no sooner than this
   std::int64_t backoff_ns_ = 0;

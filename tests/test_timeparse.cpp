@@ -4,9 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <string>
 #include <limits>
 #include <string_view>
 
+#include "record_json.hpp"
 #include "timeparse.hpp"
 
 namespace tickforge {
@@ -225,6 +230,65 @@ TEST(ParsePrice, ShouldRejectNonNumbersAndMisplacedSeparators) {
     EXPECT_FALSE(parse_price(bad, value)) << bad;
     EXPECT_EQ(value, 42) << bad;
   }
+}
+
+// The reference is libc's gmtime_r and strftime (not this code), the fraction printed by hand.
+std::string libc_utc(int64_t ns) {
+  int64_t secs = ns / kNs;
+  int64_t frac = ns % kNs;
+  if (frac < 0) {
+    frac += kNs;
+    --secs;
+  }
+  const std::time_t t = secs;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  const std::size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string s(buf, n);
+  if (frac != 0) {
+    std::string digits = std::to_string(frac);
+    digits.insert(0, 9 - digits.size(), '0');
+    digits.erase(digits.find_last_not_of('0') + 1);
+    s += "." + digits;
+  }
+  return s + "Z";
+}
+
+std::string utc(int64_t ns, std::size_t cap = 64) {
+  char buf[64];
+  return std::string(buf, format_utc(ns, buf, cap));
+}
+
+TEST(FormatUtc, ShouldWriteWhatGmtimeWritesForEdgeAndRandomInstantsFrom1800To2199) {
+  EXPECT_EQ(utc(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(utc(-1), "1969-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(utc(kSample * kNs + 120'000'000), "2024-12-09T23:09:22.12Z");
+  EXPECT_EQ(utc(kSample * kNs + 5), "2024-12-09T23:09:22.000000005Z");
+  EXPECT_EQ(utc(kMinEventNs), libc_utc(kMinEventNs));
+  EXPECT_EQ(utc(kMaxEventNs), libc_utc(kMaxEventNs));
+  std::mt19937_64 rng(20261202);
+  std::uniform_int_distribution<int64_t> any(kMinEventNs, kMaxEventNs);
+  for (int i = 0; i < 200000; ++i) {
+    int64_t ns = any(rng);
+    if (i % 3 == 0) {
+      ns -= ns % kNs;  // whole seconds: no fraction
+    } else if (i % 3 == 1) {
+      ns -= ns % 1'000'000;  // milliseconds: trailing zeros trimmed
+    }
+    ASSERT_EQ(utc(ns), libc_utc(ns)) << ns;
+  }
+}
+
+TEST(FormatUtc, ShouldFitTheLongestTextInItsBoundAndNeverWritePastASmallBuffer) {
+  const int64_t longest = kSample * kNs + 123'456'789;
+  EXPECT_EQ(utc(longest).size(), kUtcTextMax);
+  EXPECT_EQ(utc(longest, kUtcTextMax), "2024-12-09T23:09:22.123456789Z");
+  char buf[16];
+  std::memset(buf, '#', sizeof(buf));
+  const std::size_t n = format_utc(longest, buf, 10);
+  EXPECT_EQ(std::string(buf, n), "2024-12-09");
+  EXPECT_EQ(buf[10], '#');
 }
 
 }  // namespace
