@@ -5,11 +5,14 @@
      synthetic run whose every tick is a metric row (pg-metrics-interval 0), written into a local
      PostgreSQL 15 server started here (tests/pg_server.py); rows/s = rows copied in committed
      transactions / the time spent in them (the sink's own clock, in the summary JSON)
+ 1b. the same rows/s with the engine out of the way: a saturated run queues 750,000 rows in a ring large
+     enough for all of them, then waits for the sink (no row dropped)
   2. the engine's latency (ingest → processed, ingest → alert callback) of the default paced run, with the
      PostgreSQL sink on against off, and with the file outputs (--metrics-out, every tick, and
      --alerts-out, --daily-out) on against off, rounds interleaved so every variant sees the same machine
 
-Usage: scripts/bench-sinks.py [BUILD_DIR]   (default build/; Release). ROUNDS=3 by default.
+Usage: scripts/bench-sinks.py [BUILD_DIR]   (default build/; Release). ROUNDS=3 and LATENCY_ROUNDS=7 by
+default; ONLY_LATENCY=1 runs part 2 alone.
 Speed targets live here and in BENCHMARKS.md, never in test assertions.
 """
 import json
@@ -23,6 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from pg_server import PASSWORD, Server, make_root  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
+LATENCY_ROUNDS = int(os.environ.get("LATENCY_ROUNDS", "7"))  # a run has ~300 alerts: their p50 is noisy
 COMMON = ["--feed-cpu", "0", "--engine-cpu", "1", "--print-alerts", "0", "--publish-alerts", "false"]
 
 
@@ -57,9 +61,13 @@ def main():
         work = os.path.join(root, "work")
         os.makedirs(work)
 
+        if os.environ.get("ONLY_LATENCY"):
+            ROWS_ROUNDS = 0
+        else:
+            ROWS_ROUNDS = ROUNDS
         print("== 1. metric rows/s into PostgreSQL (750,000 ticks at 250 k/s, 64 tickers, one row per tick)")
         rates = {"binary": [], "text": []}
-        for r in range(ROUNDS):
+        for r in range(ROWS_ROUNDS):
             for fmt in ("binary", "text"):
                 srv.sql("DROP TABLE IF EXISTS alerts, daily_summaries, metrics", db="bench")
                 s = run(binary, ["--feed", "synthetic", "--tickers", "64", "--rate", "250000", "--max-ticks", "750000",
@@ -74,19 +82,46 @@ def main():
                 print(f"  round {r} {fmt:6}: {m['copied']} rows in {s['write_seconds']:.2f} s of transactions "
                       f"({s['transactions']} transactions) = {rate / 1000:.0f} k rows/s")
         for fmt, v in rates.items():
-            print(f"  median {fmt}: {statistics.median(v) / 1000:.0f} k rows/s")
-        print(f"  binary / text: {statistics.median(rates['binary']) / statistics.median(rates['text']):.2f}")
+            if v:
+                print(f"  median {fmt}: {statistics.median(v) / 1000:.0f} k rows/s")
+        if rates["text"]:
+            print(f"  binary / text: {statistics.median(rates['binary']) / statistics.median(rates['text']):.2f}")
+
+        print("== 1b. the sink alone: 750,000 rows queued by a saturated run that then waits for the sink")
+        alone = {"binary": [], "text": []}
+        for r in range(ROWS_ROUNDS):
+            for fmt in ("binary", "text"):
+                srv.sql("DROP TABLE IF EXISTS alerts, daily_summaries, metrics", db="bench")
+                s = run(binary, ["--feed", "synthetic", "--tickers", "64", "--saturate", "true", "--max-ticks", "750000",
+                                 "--duration", "0", "--sink", url, "--pg-copy", fmt, "--pg-metrics-interval", "0",
+                                 "--pg-buffer", "1000000", "--pg-queue", "1048576", "--pg-flush-timeout", "300s"],
+                        work, f"alone-{fmt}-{r}")["postgresql"]
+                m = s["tables"]["metrics"]
+                if m["dropped_queue_full"] or m["lost"] or m["written"] != 750000:
+                    sys.exit(f"round {r} {fmt}: not every row written: {m}")
+                rate = m["copied"] / s["write_seconds"]
+                alone[fmt].append(rate)
+                print(f"  round {r} {fmt:6}: {m['copied']} rows in {s['write_seconds']:.2f} s of transactions = "
+                      f"{rate / 1000:.0f} k rows/s")
+        for fmt, v in alone.items():
+            if v:
+                print(f"  median {fmt}: {statistics.median(v) / 1000:.0f} k rows/s")
+        if alone["text"]:
+            print(f"  binary / text: {statistics.median(alone['binary']) / statistics.median(alone['text']):.2f}")
 
         print("== 2. latency of the default paced run (100 k ticks/s, 8 tickers, 5 s), outputs on vs off")
         variants = {
             "no outputs": [],
             "postgresql sink": ["--sink", url],
+            "alert+daily files": ["--alerts-out", os.path.join(work, "a.jsonl"), "--daily-out", os.path.join(work, "d.csv")],
             "file outputs": ["--metrics-out", os.path.join(work, "m.csv"), "--alerts-out", os.path.join(work, "a.jsonl"),
                              "--daily-out", os.path.join(work, "d.csv")],
         }
         lat = {k: {"p50": [], "p99": [], "a50": [], "a99": []} for k in variants}
-        for r in range(ROUNDS):
+        for r in range(LATENCY_ROUNDS):
             for name, extra in variants.items():
+                if "--sink" in extra:  # every round writes its rows (the synthetic ticks are the same each run)
+                    srv.sql("DROP TABLE IF EXISTS alerts, daily_summaries, metrics", db="bench")
                 s = run(binary, ["--duration", "5"] + extra, work, f"lat-{r}")
                 e = s["engine"]
                 lat[name]["p50"].append(e["process_latency"]["p50_ns"])
