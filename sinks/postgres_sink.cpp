@@ -119,6 +119,17 @@ PostgresSink::PostgresSink(const PostgresOptions& opt, ShardIndex shards, const 
   if (!connect(error)) {
     throw std::runtime_error("PostgreSQL: cannot connect to " + server_ + ": " + error);
   }
+  // A constructor that throws runs no destructor: a refused table closes the connection here.
+  struct CloseOnThrow {
+    pg_conn*& conn;
+    bool armed = true;
+    ~CloseOnThrow() {
+      if (armed && conn != nullptr) {
+        PQfinish(conn);
+        conn = nullptr;
+      }
+    }
+  } guard{conn_};
   // Tables: created if missing, then every column tickforge writes checked by name and type.
   {
     const Result r(PQexec(conn_, pg::schema_sql().c_str()));
@@ -157,6 +168,7 @@ PostgresSink::PostgresSink(const PostgresOptions& opt, ShardIndex shards, const 
     }
   }
   prepare_session();
+  guard.armed = false;
 
   alert_relay_ = std::make_unique<RecordRelay<Alert>>(shards, opt_.queue, RelayFull::kDrop);
   daily_relay_ = std::make_unique<RecordRelay<DailySummary>>(shards, opt_.queue, RelayFull::kDrop);
