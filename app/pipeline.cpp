@@ -1,5 +1,7 @@
 #include "pipeline.hpp"
 
+#include "dashboard.hpp"
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -83,7 +85,7 @@ bool Pipeline::uses_kafka() const noexcept {
 
 std::uint32_t Pipeline::alert_callback_slots_left() const noexcept {
   const std::uint32_t own = (needs_alert_sinks(opt_) ? 1u : 0u) + (opt_.kafka.publish_alerts ? 1u : 0u) +
-                            (opt_.sink.empty() ? 0u : 1u);
+                            (opt_.sink.empty() ? 0u : 1u) + (opt_.http_host.empty() ? 0u : 1u);
   return static_cast<std::uint32_t>(kMaxAlertCallbacks) - own - embedder_callbacks_;
 }
 
@@ -104,7 +106,7 @@ void Pipeline::check_cpus() const {
       }
     }
   }
-  for (const int cpu : {opt_.kafka.publisher_cpu, opt_.sinks_cpu}) {
+  for (const int cpu : {opt_.kafka.publisher_cpu, opt_.sinks_cpu, opt_.http_cpu}) {
     if (cpu >= 0 && !cpu_usable(cpu)) {
       throw RunError(RunError::Kind::kCpu, fmt::format("CPU {} does not exist or is not allowed for this process", cpu));
     }
@@ -254,6 +256,26 @@ void Pipeline::build_outputs() {
     notices_.push_back(fmt::format("PostgreSQL sink: {} (tables alerts, daily_summaries{})", pg_->server(),
                                    pg_->writes_metrics() ? ", metrics" : ""));
   }
+  if (!opt_.http_host.empty()) {
+    DashboardOptions d;
+    d.http.host = opt_.http_host;
+    d.http.port = opt_.http_port;
+    d.http.token = opt_.http_token;
+    d.http.max_clients = opt_.http_max_clients;
+    d.http.cpu = opt_.http_cpu;
+    d.history_points = opt_.http_history;
+    try {
+      dashboard_ = std::make_unique<Dashboard>(d, *this);
+    } catch (const std::runtime_error& e) {
+      throw RunError(RunError::Kind::kIo, e.what());
+    }
+    engine_->add_alert_callback(&Dashboard::on_alert, dashboard_.get());
+    if (opt_.engine.daily.enabled) {
+      engine_->add_daily_callback(&Dashboard::on_daily, dashboard_.get());
+    }
+    notices_.push_back(fmt::format("dashboard: {}  (API: {}api, Prometheus: {}metrics)", dashboard_->url(),
+                                   dashboard_->url(), dashboard_->url()));
+  }
   updates_ = std::make_unique<UpdateFanout>();
   updates_->metrics = metrics_relay_.get();
   updates_->publisher = publisher_ && publisher_->publishes_metrics() ? publisher_.get() : nullptr;
@@ -287,6 +309,9 @@ void Pipeline::start() {
     if (publisher_) {
       publisher_->start(opt_.kafka.publisher_cpu);
     }
+    if (dashboard_) {
+      dashboard_->start();
+    }
     for (std::size_t i = 0; i < feeds_.size(); ++i) {
       RunningFeed& f = *feeds_[i];
       f.runner.start(static_cast<Agent&>(*f.feed), AgentOptions{"tf-feed-" + std::to_string(i), f.cpu, IdleKind::kBackoff});
@@ -316,6 +341,10 @@ void Pipeline::stop() {
     return;
   }
   stopped_ = true;
+  if (dashboard_) {
+    set_phase("closing the dashboard");
+    dashboard_->stop();  // its clients closed: nothing asks the shards for snapshots from now on
+  }
   set_phase("stopping the feeds");
   for (auto& f : feeds_) {
     if (f->feed) {
@@ -384,6 +413,12 @@ PipelineStats Pipeline::stats() const {
     s.relay_waits = (relay_ ? relay_->waits() : 0) + (daily_relay_ ? daily_relay_->waits() : 0) +
                     (metrics_relay_ ? metrics_relay_->waits() : 0);
     s.metrics_dropped = metrics_relay_ ? metrics_relay_->dropped() : 0;
+  }
+  if (dashboard_) {
+    s.http = true;
+    s.http_url = dashboard_->url();
+    s.http_stats = dashboard_->http_stats();
+    s.dashboard_dropped = dashboard_->dropped();
   }
   s.postgres = pg_ != nullptr;
   if (pg_runner_ && pg_runner_->finished()) {

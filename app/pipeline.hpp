@@ -5,14 +5,16 @@
 //
 //   Pipeline(opt)  validate every setting, build the engine (tickers may be registered from now on)
 //   start()        CPUs → Kafka cluster (embedded unless --brokers) → publisher → feeds (CSV loaded,
-//                  Kafka joined) → sinks → shard agents → sinks agent → publisher thread → feed agents
-//   stop()         feeds → shards (every ring drained) → sinks (drained, flushed) → publisher (delivered,
-//                  bounded by flush-timeout) → Kafka feeds (last commits)
+//                  Kafka joined) → sinks, dashboard (its port bound) → shard agents → sinks agent →
+//                  publisher thread → dashboard thread → feed agents
+//   stop()         dashboard (clients closed) → feeds → shards (every ring drained) → sinks (drained,
+//                  flushed) → publisher (delivered, bounded by flush-timeout) → Kafka feeds (last commits)
 //
 //   feed agents ─FeedPort─▶ rings ─▶ shard agents ─┬─ Alert/DailyRelay ─▶ sinks agent (files, console)
 //                                                   ├─ KafkaPublisher queue ─▶ publisher thread ─▶ Kafka
 //                                                   ├─ MetricsRelay ─▶ sinks agent (--metrics-out)
 //                                                   ├─ PostgresSink rings ─▶ PostgreSQL thread
+//                                                   ├─ Dashboard rings ─▶ HTTP thread (+ snapshots)
 //                                                   └─ the embedder's callbacks (C API)
 //
 // Private header. Thread contract: one owning thread calls every member except stats(), progress(),
@@ -29,6 +31,7 @@
 #include <tickforge/engine.hpp>
 
 #include "feed.hpp"
+#include "http_server.hpp"  // HttpStats
 #include "feed_registry.hpp"
 #include "kafka_publisher.hpp"
 #include "postgres_sink.hpp"  // PgStats
@@ -41,6 +44,7 @@ template <typename T>
 class RecordRelay;
 class FileSinks;
 class PostgresSink;
+class Dashboard;
 namespace kafka {
 class EmbeddedCluster;
 }
@@ -64,6 +68,10 @@ struct PipelineStats {
   kafka::PublisherStats publisher;
   bool postgres = false;             ///< a PostgreSQL sink ran; pg is exact once stopped
   PgStats pg;
+  bool http = false;                 ///< the dashboard's server ran
+  std::string http_url;
+  web::HttpStats http_stats;
+  std::uint64_t dashboard_dropped = 0;
   bool stopped = false;
   /// Alerts that did not reach Kafka: dropped (queue full), failed or undelivered. 0 without Kafka.
   [[nodiscard]] std::uint64_t alerts_lost() const noexcept {
@@ -159,6 +167,7 @@ class Pipeline {
   std::unique_ptr<RecordRelay<MetricsRow>> metrics_relay_;
   std::unique_ptr<PostgresSink> pg_;
   std::unique_ptr<AgentRunner> pg_runner_;
+  std::unique_ptr<Dashboard> dashboard_;
   struct UpdateFanout;
   std::unique_ptr<UpdateFanout> updates_;
   std::uint32_t embedder_callbacks_ = 0;

@@ -62,6 +62,14 @@ struct RunOptions {
   std::uint32_t print_alerts = 20;        // human-readable alerts on stdout per second (0 = none)
   std::uint32_t sink_queue = 65536;       // alerts per shard between the engine and the sinks thread
   int sinks_cpu = -1;                     // the sinks thread's CPU; -1 = not pinned
+  // The dashboard and /metrics (app/dashboard.hpp): "off" or HOST:PORT; parsed by finalize().
+  std::string http = "off";
+  std::string http_token;                 // needed to bind beyond loopback; never printed
+  std::uint32_t http_max_clients = 64;
+  int http_cpu = -1;
+  std::uint32_t http_history = 3600;      // history points per ticker (one per second of event time)
+  std::string http_host;                  // from `http` by finalize(); empty = off
+  std::uint16_t http_port = 0;
   std::string daily_out;                  // daily summaries: CSV, or JSON lines for a .jsonl name
 
   // ---- PostgreSQL ----
@@ -94,6 +102,9 @@ struct RunOptions {
   /// Builds engine.ticker_rules from the overrides, turns the daily summaries on when wanted and
   /// validates the engine config.
   void finalize();
+  /// `http` into http_host/http_port (off: empty host); the token from TICKFORGE_HTTP_TOKEN when unset.
+  /// Throws std::invalid_argument.
+  void parse_http();
 };
 
 }  // namespace tickforge

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -277,6 +278,22 @@ void rows(RunOptions& o, V& v) {
     v.int32("sinks-cpu", o.sinks_cpu, -1, 1 << 20, {s, kRun | kEmbed, "CPU of the alert sinks thread; -1 = not pinned"});
     v.uint32("sink-queue", o.sink_queue, 2, 1u << 24,
              {s, kRun | kEmbed, "records per shard and kind (alerts, daily summaries, metrics rows) between the engine and the sinks thread", "records"});
+  }
+  // ---- the dashboard ----
+  {
+    const char* s = "dashboard";
+    v.text("http", o.http, true,
+           {s, kRun | kEmbed, "serve the dashboard's API, its event stream and /metrics (Prometheus) on HOST:PORT "
+                              "(port 0: any free one; the URL is printed); off = none", "", "off"});
+    v.text("http-token", o.http_token, false,
+           {s, kRun | kEmbed, "every HTTP request must carry this (Authorization: Bearer TOKEN or ?token=); needed "
+                              "to listen beyond loopback; also from TICKFORGE_HTTP_TOKEN; never printed", "", "none"});
+    v.uint32("http-max-clients", o.http_max_clients, 1, 10000,
+             {s, kRun | kEmbed, "HTTP connections open at once, event streams included; beyond, 503", "clients"});
+    v.int32("http-cpu", o.http_cpu, -1, 1 << 20, {s, kRun | kEmbed, "CPU of the HTTP server thread; -1 = not pinned"});
+    v.uint32("http-history", o.http_history, 2, 86400,
+             {s, kRun | kEmbed, "per ticker, the dashboard keeps this many points of history, one per second of "
+                                "event time", "points"});
   }
   // ---- daily summaries ----
   {
@@ -975,6 +992,39 @@ void RunOptions::finalize() {
   }
   engine.daily.enabled = engine.daily.enabled || wants_daily();
   engine.validate();
+  parse_http();
+}
+
+void RunOptions::parse_http() {
+  http_host.clear();
+  http_port = 0;
+  if (http == "off") {
+    return;
+  }
+  // HOST:PORT, [V6]:PORT
+  const std::size_t colon = http.rfind(':');
+  std::string host = colon == std::string::npos ? std::string() : http.substr(0, colon);
+  const std::string port = colon == std::string::npos ? std::string() : http.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned long p = 0;
+  const auto r = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (host.empty() || port.empty() || r.ec != std::errc() || r.ptr != port.data() + port.size() || p > 65535) {
+    throw std::invalid_argument("http: '" + http + "': expected HOST:PORT (127.0.0.1:8080, [::1]:8080, port 0 = any) or off");
+  }
+  if (http_token.empty()) {
+    if (const char* t = std::getenv("TICKFORGE_HTTP_TOKEN"); t != nullptr) {
+      http_token = t;
+    }
+  }
+  const bool loopback = host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
+  if (!loopback && http_token.empty()) {
+    throw std::invalid_argument("http: listening on " + host +
+                                " (beyond loopback) needs http-token (or TICKFORGE_HTTP_TOKEN)");
+  }
+  http_host = host == "localhost" ? "127.0.0.1" : host;
+  http_port = static_cast<std::uint16_t>(p);
 }
 
 }  // namespace tickforge

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-namespace tickforge::cli {
+namespace tickforge {
 
 std::string format_duration(std::int64_t ns) {
   struct Unit {
@@ -137,6 +137,13 @@ std::string summary_text(const PipelineStats& st, const char* reason) {
         "waits for the sinks thread {}\n", st.alerts_written, st.daily_written, st.metrics_written, st.metrics_dropped,
         st.output_write_errors, st.relay_waits);
   }
+  if (st.http) {
+    const web::HttpStats& h = st.http_stats;
+    put_to(out, "  dashboard {}  requests {}  refused: busy {}  bad {}  not found {}  unauthorized {}  clients dropped (slow) {}  "
+           "events sent {}  records dropped {}\n",
+           st.http_url, h.requests, h.refused_busy, h.bad_requests, h.not_found, h.unauthorized, h.dropped_slow,
+           h.events_sent, st.dashboard_dropped);
+  }
   if (st.postgres) {
     static constexpr const char* kNames[] = {"alerts", "daily summaries", "metric snapshots"};
     for (std::size_t t = 0; t < std::size(kNames); ++t) {
@@ -198,6 +205,13 @@ std::string summary_json(const PipelineStats& st, const char* reason) {
   put_to(out, R"("outputs":{{"alerts_written":{},"alerts_not_printed":{},"daily_written":{},"metrics_written":{},"metrics_dropped":{},"write_errors":{},"relay_waits":{}}},)",
       st.alerts_written, st.alerts_not_printed, st.daily_written, st.metrics_written, st.metrics_dropped,
       st.output_write_errors, st.relay_waits);
+  if (st.http) {
+    const web::HttpStats& h = st.http_stats;
+    put_to(out, R"("http":{{"url":{},"accepted":{},"requests":{},"refused_busy":{},"bad_requests":{},"not_found":{},)"
+           R"("unauthorized":{},"dropped_slow":{},"idle_closed":{},"events_sent":{},"open":{},"streams":{},"dashboard_dropped":{}}},)",
+           js(st.http_url), h.accepted, h.requests, h.refused_busy, h.bad_requests, h.not_found, h.unauthorized,
+           h.dropped_slow, h.idle_closed, h.events_sent, h.open, h.streams, st.dashboard_dropped);
+  }
   if (st.postgres) {
     put_to(out, R"("postgresql":{{"server":{},"transactions":{},"failed_transactions":{},"reconnects":{},"rejected_batches":{},"direct_conflicts":{},"write_seconds":{},"last_error":{},"tables":{{)",
         js(st.pg.server), st.pg.transactions, st.pg.failed_transactions, st.pg.reconnects, st.pg.rejected_batches,
@@ -231,4 +245,4 @@ std::string summary_json(const PipelineStats& st, const char* reason) {
   return out;
 }
 
-}  // namespace tickforge::cli
+}  // namespace tickforge

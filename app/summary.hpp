@@ -1,4 +1,4 @@
-// tickforge CLI — the end-of-run summary, for people (stderr) and as data (--summary-json FILE).
+// tickforge — the run summary, for people (stderr) and as data (--summary-json FILE).
 //
 // Private header. Both come from the same PipelineStats, so the JSON holds every figure the text shows.
 #pragma once
@@ -8,7 +8,7 @@
 
 #include "pipeline.hpp"
 
-namespace tickforge::cli {
+namespace tickforge {
 
 /// A duration for people: three significant digits and a unit, "703 ns", "12.1 µs", "5 s", "2.50 min".
 std::string format_duration(std::int64_t ns);
@@ -18,4 +18,4 @@ std::string summary_text(const PipelineStats& st, const char* reason);
 /// The same figures as one JSON object (schema 1).
 std::string summary_json(const PipelineStats& st, const char* reason);
 
-}  // namespace tickforge::cli
+}  // namespace tickforge

@@ -446,6 +446,7 @@ EngineStats Engine::stats() const {
     ask_shard(s, req);
     const ShardCounters& c = req.counters;
     st.ring_high_water = std::max(st.ring_high_water, req.high_water);
+    st.per_shard.push_back(EngineStats::Shard{c.ticks, c.alerts, req.high_water});
     st.ticks += c.ticks;
     st.late_ticks += c.late_ticks;
     st.extrema_evictions += c.extrema_evictions;
@@ -481,6 +482,8 @@ EngineStats Engine::stats() const {
   }
   st.process_latency = summarize(proc);
   st.alert_latency = summarize(alert);
+  st.process_buckets = proc.buckets();
+  st.alert_buckets = alert.buckets();
   st.elapsed_seconds = st.running ? static_cast<double>(tickforge::now_ns() - started_ns_.load(std::memory_order_relaxed)) / 1e9
                                   : elapsed_seconds_.load(std::memory_order_relaxed);
   st.processing_seconds = last > first ? static_cast<double>(last - first) / 1e9 : 0;

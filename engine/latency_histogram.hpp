@@ -22,6 +22,7 @@ class LatencyHistogram {
     const std::uint64_t v = ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
     ++counts_[index_of(v)];
     ++total_;
+    sum_ += v;
     max_ = std::max(max_, v);
   }
 
@@ -30,7 +31,26 @@ class LatencyHistogram {
       counts_[i] += o.counts_[i];
     }
     total_ += o.total_;
+    sum_ += o.sum_;
     max_ = std::max(max_, o.max_);
+  }
+
+  /// Cumulative counts below each power of two from 2^LatencyBuckets::kMinLog2 ns: a bucket's values are
+  /// all below 2^e once its upper bound is (every power of two from 64 up starts a bucket).
+  [[nodiscard]] LatencyBuckets buckets() const noexcept {
+    LatencyBuckets b;
+    b.count = total_;
+    b.sum_ns = sum_;
+    std::uint64_t seen = 0;
+    std::size_t i = 0;
+    for (int k = 0; k < LatencyBuckets::kCount; ++k) {
+      const std::uint64_t bound = std::uint64_t{1} << (LatencyBuckets::kMinLog2 + k);
+      for (; i < kBuckets && upper_bound_of(i) < bound; ++i) {
+        seen += counts_[i];
+      }
+      b.below[k] = seen;
+    }
+    return b;
   }
 
   void reset() noexcept { *this = LatencyHistogram{}; }
@@ -77,6 +97,7 @@ class LatencyHistogram {
  private:
   std::array<std::uint64_t, kBuckets> counts_{};
   std::uint64_t total_ = 0;
+  std::uint64_t sum_ = 0;
   std::uint64_t max_ = 0;
 };
 

@@ -188,6 +188,13 @@ struct EngineStats {
   bool running = false;
   LatencySummary process_latency;       ///< ingest → tick fully processed (metrics + rules + callbacks)
   LatencySummary alert_latency;         ///< ingest → alert callback invoked
+  LatencyBuckets process_buckets;       ///< process_latency as cumulative counts (Prometheus)
+  LatencyBuckets alert_buckets;
+  /// Per shard: ticks processed, alerts, the largest occupancy of its rings.
+  struct Shard {
+    std::uint64_t ticks = 0, alerts = 0, ring_high_water = 0;
+  };
+  std::vector<Shard> per_shard;
   double elapsed_seconds = 0;           ///< start() → end of stop() (→ now while running)
   /// From the first tick processed to the last (steady clock, over all shards): the time the ticks took,
   /// without start-up (a Kafka group join, a CSV load). 0 until two ticks were processed.

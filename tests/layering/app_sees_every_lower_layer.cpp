@@ -4,5 +4,6 @@
 #include "csv_reader.hpp"
 #include "feed.hpp"
 #include "file_sinks.hpp"
+#include "http_server.hpp"
 #include "kafka_publisher.hpp"
 #include "shard_core.hpp"
