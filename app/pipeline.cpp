@@ -263,6 +263,7 @@ void Pipeline::build_outputs() {
     d.http.token = opt_.http_token;
     d.http.max_clients = opt_.http_max_clients;
     d.http.cpu = opt_.http_cpu;
+    d.http.write_timeout_ns = opt_.http_write_timeout_ns;
     d.history_points = opt_.http_history;
     try {
       dashboard_ = std::make_unique<Dashboard>(d, *this);

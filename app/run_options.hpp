@@ -68,6 +68,7 @@ struct RunOptions {
   std::uint32_t http_max_clients = 64;
   int http_cpu = -1;
   std::uint32_t http_history = 3600;      // history points per ticker (one per second of event time)
+  std::int64_t http_write_timeout_ns = 5'000'000'000;  // a client must take a response or an event within this
   std::string http_host;                  // from `http` by finalize(); empty = off
   std::uint16_t http_port = 0;
   std::string daily_out;                  // daily summaries: CSV, or JSON lines for a .jsonl name

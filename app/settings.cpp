@@ -291,6 +291,9 @@ void rows(RunOptions& o, V& v) {
     v.uint32("http-max-clients", o.http_max_clients, 1, 10000,
              {s, kRun | kEmbed, "HTTP connections open at once, event streams included; beyond, 503", "clients"});
     v.int32("http-cpu", o.http_cpu, -1, 1 << 20, {s, kRun | kEmbed, "CPU of the HTTP server thread; -1 = not pinned"});
+    v.duration("http-write-timeout", o.http_write_timeout_ns, false,
+               {s, kRun | kEmbed, "a client that does not take a response or an event within this is dropped "
+                                  "(counted), so that a stuck browser never holds the server"});
     v.uint32("http-history", o.http_history, 2, 86400,
              {s, kRun | kEmbed, "per ticker, the dashboard keeps this many points of history, one per second of "
                                 "event time", "points"});

@@ -117,6 +117,10 @@ def wait_for(what, predicate, timeout=60):
     fail(f"timed out waiting for {what}")
 
 
+def first_ticker(run):
+    return wait_for("a ticker", lambda: (lambda t: t[0]["ticker"] if t else None)(get_json(run.url + "api/tickers")["tickers"]))
+
+
 def scrape(url):
     status, ctype, body = get(url + "metrics")
     if status != 200 or not ctype.startswith("text/plain"):
@@ -306,7 +310,7 @@ class Stream:
 
 
 def check_streams(run):
-    name = get_json(run.url + "api/tickers")["tickers"][0]["ticker"]
+    name = first_ticker(run)
     stuck = Stream(run.host, run.port, "/api/stream?ticker=" + name, read=False)
     clients = [Stream(run.host, run.port, "/api/stream?ticker=" + name) for _ in range(20)]
     wait_for("5 events on every stream", lambda: all(len(c.events) >= 5 for c in clients))
@@ -333,6 +337,28 @@ def check_streams(run):
     for c in clients:
         c.close()
     stuck.close()
+
+
+def check_slow_client(binary):
+    run = Run(binary, ["--http", "127.0.0.1:0", "--http-write-timeout", "300ms"])
+    name = first_ticker(run)
+    stuck = Stream(run.host, run.port, "/api/stream?ticker=" + name, read=False)
+    live = Stream(run.host, run.port, "/api/stream?ticker=" + name)
+
+    def dropped():
+        fams, _ = scrape(run.url)
+        return fams["tickforge_http_clients_dropped_slow"].samples[0].value >= 1
+    wait_for("the stuck client dropped", dropped, timeout=120)
+    before = len(live.events)
+    wait_for("the live client still served", lambda: len(live.events) >= before + 5)
+    stuck.close()
+    live.close()
+    code, _, err = run.stop()
+    if code != 0:
+        fail(f"slow-client run: exit {code} {err}")
+    s = json.load(open(run.summary))["http"]
+    print(f"ok a client that never reads is dropped after http-write-timeout ({s['dropped_slow']} dropped); "
+          "the reading one kept its events")
 
 
 def check_limits_and_token(binary):
@@ -397,6 +423,7 @@ def main():
         fail(f"no dashboard line in the summary: {err[-2000:]}")
     print(f"ok SIGTERM: exit 0; summary: {s['requests']} requests, {s['bad_requests']} bad, {s['not_found']} not found, "
           f"{s['events_sent']} events")
+    check_slow_client(binary)
     check_limits_and_token(binary)
 
 
