@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "assets.hpp"
 #include "clock.hpp"
 #include "pipeline.hpp"
 #include "record_json.hpp"
@@ -89,6 +90,21 @@ Dashboard::Dashboard(const DashboardOptions& opt, Pipeline& pipeline)
   instance_ = pipeline.instance_id();
 
   server_->on_tick([this] { tick(); });
+  // The page: files built into the binary, looked up by name (never a path on disk).
+  auto asset = [](std::string_view name) {
+    const web::Asset* a = web::find_asset(name);
+    if (a == nullptr) {
+      return web::HttpResponse::error(404, "no such file");
+    }
+    web::HttpResponse r;
+    r.content_type = std::string(a->content_type);
+    r.body = std::string(a->data);
+    return r;
+  };
+  server_->route("/", [asset](const web::HttpRequest&) { return asset("index.html"); });
+  server_->route("/static/", [asset](const web::HttpRequest& req) {
+    return asset(req.path.substr(std::string_view("/static/").size()));
+  });
   server_->route("/api", [](const web::HttpRequest&) {
     web::HttpResponse r;
     r.body =

@@ -5,6 +5,7 @@
 //   Pipeline::stats (at most every 500 ms) ──────────────────┘   tickers' views and history, the recent
 //                                                                 alerts, the engine panel
 //
+//   GET /                     the page (web/page/, built into the binary); GET /static/NAME its files
 //   GET /api                  the endpoints
 //   GET /api/tickers          every ticker: last price, % change since its first tick, ticks, alerts
 //   GET /api/ticker/SYMBOL    its snapshot (the metrics JSON) and its history (one point per second of

@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev
   libcctz-dev tzdata
   postgresql-15 postgresql-client-15 libpq-dev
+  chromium fonts-dejavu-core
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -17,12 +18,20 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  sudo="sudo"
+# The browser test's driver, from the npm registry at the version package-lock.json pins (the page itself
+# needs nothing from npm: its one library is committed under web/page/vendor/). Needs node and npm, which
+# this machine kind has; without them the browser test is not registered (tests/CMakeLists.txt).
+browser_tests="$(dirname "$0")/../tests/browser"
+if command -v npm >/dev/null && [ ! -f "$browser_tests/node_modules/playwright-core/package.json" ]; then
+  echo "install-deps: npm ci in tests/browser (playwright-core)"
+  npm ci --prefix "$browser_tests" --no-audit --no-fund --loglevel=error
 fi
-echo "install-deps: installing ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -40,6 +40,12 @@ check() {
 
 echo "== Release build: all tests"
 build build-release
+# The browser test registers only where node, chromium and playwright-core are (install-deps put them
+# here): on this machine it must be there, not silently skipped.
+if ! ctest --test-dir build-release -N -R '^browser[.]dashboard$' | grep -q "Total Tests: 1"; then
+  echo "scripts/test.sh: browser.dashboard is not registered (see the CMake warning above)" >&2
+  exit 1
+fi
 check build-release
 
 echo "== ThreadSanitizer build: concurrent and end-to-end tests"

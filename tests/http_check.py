@@ -69,9 +69,11 @@ class Run:
             self.err_lines.append(line)
 
     def stop(self):
+        # stderr is the drain thread's alone (communicate() would race it for the summary lines).
         self.p.send_signal(signal.SIGTERM)
-        out, _ = self.p.communicate(timeout=120)
-        self.rest.join(timeout=10)
+        self.p.wait(timeout=120)
+        self.rest.join(timeout=60)
+        out = self.p.stdout.read()
         return self.p.returncode, out, "".join(self.err_lines)
 
 
@@ -227,7 +229,14 @@ def check_api(run):
 
 def check_bad_requests(run):
     u = run.url
-    for path in ("nothing", "api/tickerz", "../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "api/ticker/"):
+    for path, ctype_want in (("", "text/html"), ("static/app.js", "text/javascript"), ("static/style.css", "text/css"),
+                             ("static/uPlot.iife.min.js", "text/javascript")):
+        status, ctype, body = get(u + path)
+        if status != 200 or not ctype.startswith(ctype_want) or len(body) < 100:
+            fail(f"/{path}: {status} {ctype} {len(body)} bytes")
+    for path in ("nothing", "api/tickerz", "../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "api/ticker/",
+                 "static/../CMakeLists.txt", "static/%2e%2e/http_server.cpp", "static/", "static/index.html/x",
+                 "index.html"):
         status, ctype, body = get(u + path)
         if status != 404 or "application/json" not in ctype:
             fail(f"/{path}: {status} {body}")
@@ -261,7 +270,7 @@ def check_bad_requests(run):
     if errors:
         fail(f"the flood: {errors[:3]}")
     get_json(u + "api/tickers")  # still serving
-    print("ok bad requests: 404 for unknown and file-system paths, 405 POST, 400 garbage/oversized/body, "
+    print("ok the page's files served from the binary (/, /static/…); bad requests: 404 for unknown and file-system paths, 405 POST, 400 garbage/oversized/body, "
           "800 bad requests from 8 threads and still serving")
 
 

@@ -316,15 +316,31 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   template <typename Request>
-  bool authorised(const Request& req) const {
+  bool authorised(const Request& req) {
     const auto auth = req[http::field::authorization];
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.size() > kBearer.size() &&
         same_secret(std::string_view(auth.data(), auth.size()).substr(kBearer.size()), srv_.opt.token)) {
       return true;
     }
+    // The cookie a page got when it was opened with ?token= (its scripts, styles and event stream send it).
+    const auto cookie = req[http::field::cookie];
+    std::string_view c(cookie.data(), cookie.size());
+    for (std::size_t at = c.find("tf_token="); at != std::string_view::npos; at = c.find("tf_token=", at + 1)) {
+      if (at == 0 || c[at - 1] == ' ' || c[at - 1] == ';') {
+        std::string_view v = c.substr(at + 9);
+        v = v.substr(0, v.find(';'));
+        if (same_secret(v, srv_.opt.token)) {
+          return true;
+        }
+      }
+    }
     std::string t;
-    return request_.param("token", t) && same_secret(t, srv_.opt.token);
+    if (request_.param("token", t) && same_secret(t, srv_.opt.token)) {
+      set_cookie_ = true;
+      return true;
+    }
+    return false;
   }
 
   void respond(HttpResponse r, bool keep_alive) {
@@ -336,6 +352,10 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.set(http::field::content_type, r.content_type);
     res_.set(http::field::cache_control, "no-store");
     res_.set("X-Content-Type-Options", "nosniff");
+    if (set_cookie_) {  // the token came in the query: the page's own requests carry it from now on
+      res_.set(http::field::set_cookie, "tf_token=" + srv_.opt.token + "; Path=/; HttpOnly; SameSite=Strict");
+      set_cookie_ = false;
+    }
     res_.keep_alive(keep_alive);
     res_.body() = std::move(r.body);
     res_.prepare_payload();
@@ -415,6 +435,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool timed_out_ = false;
   bool closed_ = false;
   bool busy_ = false;
+  bool set_cookie_ = false;
 };
 
 void HttpServer::Impl::accept() {

@@ -15,8 +15,9 @@
 // rendered for it when its previous write has finished, so it always gets the newest state and never a
 // backlog. A client that does not take an event within write_timeout_ns, or sends nothing for
 // idle_timeout_ns, is dropped (counted); beyond max_clients a new connection gets 503 and is closed.
-// With a token set, every request must carry it (`Authorization: Bearer TOKEN`, or `?token=TOKEN` for
-// EventSource, which cannot set headers): 401 otherwise. The token is never logged or echoed.
+// With a token set, every request must carry it (`Authorization: Bearer TOKEN`, `?token=TOKEN`, or the
+// HttpOnly cookie `tf_token` a response to a `?token=` request sets, so that a page opened with the token
+// loads its scripts and its event stream): 401 otherwise. The token is never logged.
 #pragma once
 
 #include <atomic>
