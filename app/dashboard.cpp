@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -311,8 +312,29 @@ void Dashboard::refresh_stats() {
     prev = e.process_buckets.below[k];
   }
   const web::HttpStats h = server_->stats();
-  panel_json_ += fmt::format(R"(],"http":{{"clients":{},"streams":{},"dropped_slow":{}}},"dashboard_dropped":{}}})",
+  panel_json_ += fmt::format(R"(],"http":{{"clients":{},"streams":{},"dropped_slow":{}}},"dashboard_dropped":{})",
                              h.open, h.streams, h.dropped_slow, dropped());
+  // The outputs' health: null when an output is off.
+  const OutputsLive& o = st.live;
+  const kafka::PublisherLive& k = o.kafka_live;
+  panel_json_ += o.kafka ? fmt::format(R"(,"kafka":{{"delivered":{},"failed":{},"dropped":{},"in_flight":{},"client_errors":{}}})",
+                                       k.alerts.delivered + k.metrics.delivered + k.daily.delivered,
+                                       k.alerts.failed + k.metrics.failed + k.daily.failed,
+                                       k.alerts.dropped_full + k.metrics.dropped_full + k.daily.dropped_full,
+                                       (k.alerts.produced + k.metrics.produced + k.daily.produced) -
+                                           std::min(k.alerts.produced + k.metrics.produced + k.daily.produced,
+                                                    k.alerts.delivered + k.metrics.delivered + k.daily.delivered +
+                                                        k.alerts.failed + k.metrics.failed + k.daily.failed),
+                                       k.client_errors)
+                         : std::string(R"(,"kafka":null)");
+  panel_json_ += o.postgres ? fmt::format(R"(,"postgresql":{{"connected":{},"written":{},"dropped":{},"lost":{},"reconnects":{}}})",
+                                          o.pg.connected, o.pg.written[0] + o.pg.written[1] + o.pg.written[2],
+                                          o.pg.dropped_full[0] + o.pg.dropped_full[1] + o.pg.dropped_full[2],
+                                          o.pg.lost[0] + o.pg.lost[1] + o.pg.lost[2], o.pg.reconnects)
+                            : std::string(R"(,"postgresql":null)");
+  panel_json_ += o.files ? fmt::format(R"(,"files":{{"alerts":{},"daily":{},"metrics":{},"metrics_dropped":{}}}}})",
+                                       o.alerts_written, o.daily_written, o.metrics_written, o.metrics_dropped)
+                         : std::string(R"(,"files":null})");
 }
 
 void Dashboard::add_point(TickerView& v) {
@@ -476,8 +498,45 @@ web::HttpResponse Dashboard::metrics() const {
   p.histogram("tickforge_process_latency_seconds", "Ingest to tick fully processed (callbacks included).",
               e.process_buckets);
   p.histogram("tickforge_alert_latency_seconds", "Ingest to alert callback.", e.alert_buckets);
-  if (st.kafka && st.stopped) {
-    p.counter("tickforge_kafka_alerts_delivered_total", "Alerts Kafka acknowledged.", st.publisher.alerts.delivered);
+  const OutputsLive& o = st.live;
+  if (o.files) {
+    p.family("tickforge_file_records_total", "counter", "Records the file outputs wrote, by kind.");
+    p.sample("tickforge_file_records_total", "kind=\"alerts\"", static_cast<double>(o.alerts_written));
+    p.sample("tickforge_file_records_total", "kind=\"daily\"", static_cast<double>(o.daily_written));
+    p.sample("tickforge_file_records_total", "kind=\"metrics\"", static_cast<double>(o.metrics_written));
+    p.counter("tickforge_file_metrics_dropped_total", "--metrics-out rows dropped (metrics-full drop).", o.metrics_dropped);
+  }
+  if (o.postgres) {
+    static constexpr const char* kTable[] = {"alerts", "daily_summaries", "metrics"};
+    for (const auto& [name, help, field] :
+         {std::tuple{"tickforge_postgresql_rows_written_total", "Rows inserted or updated in PostgreSQL, by table.", &PgLive::written},
+          std::tuple{"tickforge_postgresql_dropped_total", "Records refused by the sink's full rings, by table.", &PgLive::dropped_full},
+          std::tuple{"tickforge_postgresql_lost_total", "Records given up (rejected batches, flush timeout), by table.", &PgLive::lost}}) {
+      p.family(name, "counter", help);
+      for (std::size_t t = 0; t < 3; ++t) {
+        p.sample(name, fmt::format("table=\"{}\"", kTable[t]), static_cast<double>((o.pg.*field)[t]));
+      }
+    }
+    p.counter("tickforge_postgresql_reconnects_total", "Reconnections to PostgreSQL.", o.pg.reconnects);
+    p.counter("tickforge_postgresql_failed_transactions_total", "Transactions rolled back or cut off.",
+              o.pg.failed_transactions);
+    p.gauge("tickforge_postgresql_connected", "1 while the sink holds a connection.", o.pg.connected ? 1 : 0);
+  }
+  if (o.kafka) {
+    const kafka::PublisherLive& k = o.kafka_live;
+    const std::pair<const char*, const kafka::PublisherLive::Channel*> streams[] = {
+        {"alerts", &k.alerts}, {"metrics", &k.metrics}, {"daily", &k.daily}};
+    for (const auto& [name, help, field] :
+         {std::tuple{"tickforge_kafka_produced_total", "Messages handed to librdkafka, by stream.", &kafka::PublisherLive::Channel::produced},
+          std::tuple{"tickforge_kafka_delivered_total", "Messages the cluster acknowledged, by stream.", &kafka::PublisherLive::Channel::delivered},
+          std::tuple{"tickforge_kafka_failed_total", "Messages librdkafka gave up, by stream.", &kafka::PublisherLive::Channel::failed},
+          std::tuple{"tickforge_kafka_dropped_total", "Records refused by the publisher's full queue, by stream.", &kafka::PublisherLive::Channel::dropped_full}}) {
+      p.family(name, "counter", help);
+      for (const auto& [stream, ch] : streams) {
+        p.sample(name, fmt::format("stream=\"{}\"", stream), static_cast<double>(ch->*field));
+      }
+    }
+    p.counter("tickforge_kafka_client_errors_total", "librdkafka error callbacks (broker down, transport).", k.client_errors);
   }
   const web::HttpStats h = server_->stats();
   p.counter("tickforge_http_requests_total", "HTTP requests answered.", h.requests);

@@ -402,6 +402,21 @@ PipelineStats Pipeline::stats() const {
   if (ph == "created" || ph == "starting") {
     return s;
   }
+  s.live.files = sinks_ != nullptr;
+  if (sinks_) {
+    s.live.alerts_written = sinks_->alerts_written();
+    s.live.daily_written = sinks_->daily_written();
+    s.live.metrics_written = sinks_->metrics_written();
+    s.live.metrics_dropped = metrics_relay_ ? metrics_relay_->dropped() : 0;
+  }
+  s.live.postgres = pg_ != nullptr;
+  if (pg_) {
+    s.live.pg = pg_->live();
+  }
+  s.live.kafka = publisher_ != nullptr;
+  if (publisher_) {
+    s.live.kafka_live = publisher_->live();
+  }
   s.file_sinks = sinks_ != nullptr;
   if (sinks_runner_ && sinks_runner_->finished()) {
     s.alerts_written = sinks_->alerts_written();

@@ -49,6 +49,16 @@ namespace kafka {
 class EmbeddedCluster;
 }
 
+/// The outputs' counters as of now, from any thread while running (the dashboard's /metrics and panel).
+struct OutputsLive {
+  bool files = false;
+  std::uint64_t alerts_written = 0, daily_written = 0, metrics_written = 0, metrics_dropped = 0;
+  bool postgres = false;
+  PgLive pg;
+  bool kafka = false;
+  kafka::PublisherLive kafka_live;
+};
+
 /// Every figure of a run: what the summary prints and --summary-json writes, and what the C API reports.
 struct PipelineStats {
   EngineStats engine;
@@ -68,6 +78,7 @@ struct PipelineStats {
   kafka::PublisherStats publisher;
   bool postgres = false;             ///< a PostgreSQL sink ran; pg is exact once stopped
   PgStats pg;
+  OutputsLive live;                  ///< the outputs as of now (while running; final once stopped)
   bool http = false;                 ///< the dashboard's server ran
   std::string http_url;
   web::HttpStats http_stats;

@@ -133,6 +133,7 @@ void KafkaPublisher::produce(std::uint32_t stream, std::uint32_t shard, const ch
     if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(payload), len, key,
                          key_len, encode(stream, shard, n)) == 0) {
       ++c.produced;
+      bump(live_counts_[stream].produced);
       return;
     }
     const rd_kafka_resp_err_t err = rd_kafka_last_error();
@@ -230,9 +231,11 @@ void KafkaPublisher::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, voi
   ChannelStats& c = self->counts_[stream];
   if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++c.failed;
+    bump(self->live_counts_[stream].failed);
     ++self->failed_by_error_[rd_kafka_err2name(msg->err)];
   } else {
     ++c.delivered;
+    bump(self->live_counts_[stream].delivered);
   }
   self->tracker(stream, shard).finish(bits >> 11);
 }
@@ -282,6 +285,24 @@ PublisherStats KafkaPublisher::stats() const {
   st.client_errors = errors.load(std::memory_order_relaxed);
   st.flush_timed_out = flush_timed_out_;
   return st;
+}
+
+PublisherLive KafkaPublisher::live() const noexcept {
+  PublisherLive l;
+  auto fill = [this](PublisherLive::Channel& c, std::uint32_t stream, const auto* queue) {
+    c.produced = live_counts_[stream].produced.load(std::memory_order_relaxed);
+    c.delivered = live_counts_[stream].delivered.load(std::memory_order_relaxed);
+    c.failed = live_counts_[stream].failed.load(std::memory_order_relaxed);
+    for (std::uint32_t s = 0; queue != nullptr && s < shards_; ++s) {
+      c.queued += queue->enqueued(s);
+      c.dropped_full += queue->dropped(s);
+    }
+  };
+  fill(l.alerts, kAlerts, alerts_.get());
+  fill(l.metrics, kMetrics, metrics_.get());
+  fill(l.daily, kDaily, daily_.get());
+  l.client_errors = errors.load(std::memory_order_relaxed);
+  return l;
 }
 
 }  // namespace tickforge::kafka

@@ -21,6 +21,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -46,6 +47,15 @@ struct ChannelStats {
   std::uint64_t delivered = 0;       ///< acknowledged by the cluster (acks=all)
   std::uint64_t failed = 0;          ///< given up by librdkafka (see PublisherStats::failed_by_error)
   std::uint64_t in_flight = 0;       ///< produced, neither delivered nor failed (at stop: undelivered)
+};
+
+/// What a publisher has done so far, readable from any thread while it runs (relaxed counters).
+struct PublisherLive {
+  struct Channel {
+    std::uint64_t queued = 0, dropped_full = 0, produced = 0, delivered = 0, failed = 0;
+  };
+  Channel alerts, metrics, daily;
+  std::uint64_t client_errors = 0;
 };
 
 struct PublisherStats {
@@ -105,6 +115,8 @@ class KafkaPublisher : public ClientEvents {
   [[nodiscard]] bool finished_through(const std::vector<std::uint64_t>& goal) const noexcept;
 
   [[nodiscard]] PublisherStats stats() const;
+  /// Any thread, any time (the dashboard's /metrics): counters as of now.
+  [[nodiscard]] PublisherLive live() const noexcept;
   [[nodiscard]] const std::string& instance_id() const noexcept { return instance_; }
 
  private:
@@ -131,6 +143,14 @@ class KafkaPublisher : public ClientEvents {
   std::string time_zone_;
   std::vector<std::unique_ptr<DeliveryTracker>> trackers_;  // [stream * shards + shard]: alerts, metrics, daily
   std::vector<ChannelStats> counts_;                        // [stream], publisher thread (queued: unused)
+  // The same produced/delivered/failed as single-writer atomics (the publisher thread), for live().
+  struct LiveCounts {
+    std::atomic<std::uint64_t> produced{0}, delivered{0}, failed{0};
+  };
+  std::array<LiveCounts, 3> live_counts_;
+  static void bump(std::atomic<std::uint64_t>& c) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   std::vector<std::int64_t> last_snapshot_ns_;              // [symbol], written by the symbol's shard only
   std::int64_t metrics_interval_ns_ = 0;
   std::int64_t flush_timeout_ns_ = 0;

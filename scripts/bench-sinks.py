@@ -25,6 +25,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from pg_server import PASSWORD, Server, make_root  # noqa: E402
 
+from benchlib import cpu  # noqa: E402  (scripts/, the script's own folder)
+
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 LATENCY_ROUNDS = int(os.environ.get("LATENCY_ROUNDS", "7"))  # a run has ~300 alerts: their p50 is noisy
 COMMON = ["--feed-cpu", "0", "--engine-cpu", "1", "--print-alerts", "0", "--publish-alerts", "false"]
@@ -39,14 +41,6 @@ def run(binary, args, workdir, name):
         sys.exit(f"{name}: exit {r.returncode}\n{r.stderr}")
     with open(summary) as f:
         return json.load(f)
-
-
-def cpu():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def main():

@@ -2,7 +2,7 @@
 # Runs every benchmark in full on this machine and keeps the raw results under
 # perf/results/<date>-<commit>/ (JSON from Google Benchmark and tickforge-perf, the latency plots).
 # Usage: scripts/run-benchmarks.sh [build-dir]      (default build-bench; configured Release here)
-# Takes about 14 minutes on 2 cores. Nothing else should run meanwhile: every figure is a median of
+# Takes about 16 minutes on 2 cores. Nothing else should run meanwhile: every figure is a median of
 # interleaved repetitions, but a busy machine still moves them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +39,8 @@ perf=$build/perf/tickforge-perf
   --json "$out/perf_stall.json" --plot "$out/perf_stall.png" | tee "$out/perf_stall.txt"
 # The outputs: rows/s into a local PostgreSQL (binary vs text COPY) and the latency with the sinks on/off.
 python3 scripts/bench-sinks.py "$build" | tee "$out/bench_sinks.txt"
+# The dashboard's server: the engine's latency with 0, 50 and 100 event-stream clients; memory per client.
+python3 scripts/bench-http.py "$build" | tee "$out/bench_http.txt"
 {
   echo "commit $(git rev-parse HEAD)"
   echo "date   $(date -u +%FT%TZ)"

@@ -219,7 +219,7 @@ FileSinks::FileSinks(AlertRelay* alerts, DailyRelay* daily, MetricsRelay* metric
 }
 
 void FileSinks::alert(const Alert& a) noexcept {
-  ++alerts_written_;
+  bump(alerts_written_);
   char buf[kAlertJsonCapacity];
   if (json_) {
     std::size_t n = format_alert_json(a, instance_, buf, sizeof(buf) - 1);
@@ -243,7 +243,7 @@ void FileSinks::alert(const Alert& a) noexcept {
 }
 
 void FileSinks::daily(const DailySummary& d) noexcept {
-  ++daily_written_;
+  bump(daily_written_);
   if (!daily_file_) {
     return;
   }
@@ -259,7 +259,7 @@ void FileSinks::daily(const DailySummary& d) noexcept {
 }
 
 void FileSinks::metrics(const MetricsRow& r) noexcept {
-  ++metrics_written_;
+  bump(metrics_written_);
   char row[2048];
   metrics_file_->append(row, format_metrics_csv(r, symbols_.name(r.tick.symbol), row, sizeof(row)), r.tick.event_ns);
 }

@@ -134,9 +134,10 @@ class FileSinks final : public Agent {
   /// The shards have stopped: drain what is left, flush and end. Any thread.
   void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
 
-  [[nodiscard]] std::uint64_t alerts_written() const noexcept { return alerts_written_; }
-  [[nodiscard]] std::uint64_t daily_written() const noexcept { return daily_written_; }
-  [[nodiscard]] std::uint64_t metrics_written() const noexcept { return metrics_written_; }
+  /// Any thread (single-writer relaxed counters: the sinks thread's).
+  [[nodiscard]] std::uint64_t alerts_written() const noexcept { return alerts_written_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t daily_written() const noexcept { return daily_written_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t metrics_written() const noexcept { return metrics_written_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t not_printed() const noexcept { return not_printed_; }
   [[nodiscard]] std::uint64_t write_errors() const noexcept;
   /// Records taken from the relays so far. Any thread (a watchdog's progress count).
@@ -165,9 +166,12 @@ class FileSinks final : public Agent {
   std::int64_t second_ = 0;
   std::uint32_t printed_this_second_ = 0;
   std::uint64_t not_printed_ = 0;
-  std::uint64_t alerts_written_ = 0;
-  std::uint64_t daily_written_ = 0;
-  std::uint64_t metrics_written_ = 0;
+  std::atomic<std::uint64_t> alerts_written_{0};
+  std::atomic<std::uint64_t> daily_written_{0};
+  std::atomic<std::uint64_t> metrics_written_{0};
+  static void bump(std::atomic<std::uint64_t>& c) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   bool text_pending_ = false;
   bool ended_ = false;
   std::atomic<std::uint64_t> taken_{0};  // single writer (the sinks thread), read by a watchdog

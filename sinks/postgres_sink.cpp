@@ -169,6 +169,7 @@ PostgresSink::PostgresSink(const PostgresOptions& opt, ShardIndex shards, const 
   }
   prepare_session();
   guard.armed = false;
+  live_connected_.store(true, std::memory_order_relaxed);
 
   alert_relay_ = std::make_unique<RecordRelay<Alert>>(shards, opt_.queue, RelayFull::kDrop);
   daily_relay_ = std::make_unique<RecordRelay<DailySummary>>(shards, opt_.queue, RelayFull::kDrop);
@@ -434,6 +435,7 @@ bool PostgresSink::write_batch() {
     for (std::size_t t = 0; t < kTables; ++t) {
       stats_.tables[t].copied += rows[t];
       stats_.tables[t].written += merged[t];
+      add(live_written_[t], merged[t]);
     }
     forget_batch(rows[0], rows[1], rows[2]);
     backoff_ns_ = 0;
@@ -442,6 +444,7 @@ bool PostgresSink::write_batch() {
   }
   stats_.last_error = error;
   ++stats_.failed_transactions;
+  add(live_failed_, 1);
   if (PQstatus(conn_) == CONNECTION_OK) {
     // The server refused the rows with the connection intact: retrying cannot help. Drop the batch,
     // counted as lost, rather than retry it forever.
@@ -449,6 +452,7 @@ bool PostgresSink::write_batch() {
     ++stats_.rejected_batches;
     for (std::size_t t = 0; t < kTables; ++t) {
       stats_.tables[t].lost += rows[t];
+      add(live_lost_[t], rows[t]);
     }
     forget_batch(rows[0], rows[1], rows[2]);
     return true;
@@ -462,6 +466,7 @@ bool PostgresSink::write_batch() {
 }
 
 std::size_t PostgresSink::do_work() noexcept {
+  live_connected_.store(conn_ != nullptr, std::memory_order_relaxed);  // as of the last cycle
   // Acquire: once the stop request is seen, every record of the stopped shards is in the relays.
   const bool stopping = stop_.load(std::memory_order_acquire);
   const std::size_t before = alerts_.size() + daily_.size() + metrics_.size();
@@ -488,6 +493,7 @@ std::size_t PostgresSink::do_work() noexcept {
         // Out of time: what is still pending is lost, by table.
         for (std::size_t k = 0; k < kTables; ++k) {
           stats_.tables[k].lost += pending(static_cast<pg::Table>(k));
+          add(live_lost_[k], pending(static_cast<pg::Table>(k)));
         }
         alerts_.clear();
         daily_.clear();
@@ -507,6 +513,7 @@ std::size_t PostgresSink::do_work() noexcept {
       }
       prepare_session();
       ++stats_.reconnects;
+      add(live_reconnects_, 1);
     }
     return drained + (write_batch() ? 1 : 0);
   } catch (const std::exception& e) {  // prepare_session after a reconnect; std::bad_alloc
@@ -526,6 +533,21 @@ void PostgresSink::on_close() noexcept {
     PQfinish(conn_);
     conn_ = nullptr;
   }
+}
+
+PgLive PostgresSink::live() const noexcept {
+  PgLive l;
+  for (std::size_t t = 0; t < kTables; ++t) {
+    l.written[t] = live_written_[t].load(std::memory_order_relaxed);
+    l.lost[t] = live_lost_[t].load(std::memory_order_relaxed);
+  }
+  l.dropped_full[0] = alert_relay_ ? alert_relay_->dropped() : 0;
+  l.dropped_full[1] = daily_relay_ ? daily_relay_->dropped() : 0;
+  l.dropped_full[2] = metrics_relay_ ? metrics_relay_->dropped() : 0;
+  l.reconnects = live_reconnects_.load(std::memory_order_relaxed);
+  l.failed_transactions = live_failed_.load(std::memory_order_relaxed);
+  l.connected = live_connected_.load(std::memory_order_relaxed);
+  return l;
 }
 
 PgStats PostgresSink::stats() const {

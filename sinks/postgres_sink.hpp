@@ -85,6 +85,16 @@ struct PgStats {
   }
 };
 
+/// What the sink has done so far, readable from any thread while it runs.
+struct PgLive {
+  std::uint64_t written[static_cast<std::size_t>(pg::Table::kCount)] = {};
+  std::uint64_t dropped_full[static_cast<std::size_t>(pg::Table::kCount)] = {};
+  std::uint64_t lost[static_cast<std::size_t>(pg::Table::kCount)] = {};
+  std::uint64_t reconnects = 0;
+  std::uint64_t failed_transactions = 0;
+  bool connected = false;
+};
+
 class PostgresSink final : public Agent {
  public:
   PostgresSink(const PostgresOptions& opt, ShardIndex shards, const SymbolTable& symbols);
@@ -105,6 +115,8 @@ class PostgresSink final : public Agent {
   void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
 
   [[nodiscard]] PgStats stats() const;
+  /// Any thread, any time (the dashboard's /metrics).
+  [[nodiscard]] PgLive live() const noexcept;
   /// Records taken from the rings plus rows committed so far. Any thread (a watchdog's progress count).
   [[nodiscard]] std::uint64_t records_taken() const noexcept { return taken_.load(std::memory_order_relaxed); }
   /// user@host:port/db of the connection (never the password).
@@ -150,6 +162,15 @@ class PostgresSink final : public Agent {
   // batch has met a row already there; after a conflict the next kMergeBatches batches are merged.
   static constexpr std::uint32_t kMergeBatches = 64;
   std::uint32_t merge_batches_left_ = 0;
+  // Mirrors of stats_ that any thread may read (the sink thread writes them).
+  std::atomic<std::uint64_t> live_written_[kTables] = {};
+  std::atomic<std::uint64_t> live_lost_[kTables] = {};
+  std::atomic<std::uint64_t> live_reconnects_{0};
+  std::atomic<std::uint64_t> live_failed_{0};
+  std::atomic<bool> live_connected_{false};
+  static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   std::int64_t oldest_pending_ns_ = 0;    // when the first pending row of this batch arrived
   std::int64_t retry_at_ns_ = 0;          // reconnect no sooner than this
   std::int64_t backoff_ns_ = 0;

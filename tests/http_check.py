@@ -33,7 +33,13 @@ from prometheus_client.parser import text_string_to_metric_families
 TOKEN = "t0k3n-Http-Secret"
 
 
+RUNS = []  # every tickforge started: killed when a check fails, so none is left running
+
+
 def fail(msg):
+    for r in RUNS:
+        if r.p.poll() is None:
+            r.p.kill()
     sys.exit("FAIL " + msg)
 
 
@@ -45,6 +51,7 @@ class Run:
         self.p = subprocess.Popen([binary, "run", "--print-alerts", "0", "--publish-alerts", "false", "--duration", "0",
                                    "--summary-json", self.summary] + args,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        RUNS.append(self)
         self.err_lines = []
         self.url = None
         deadline = time.monotonic() + 120  # sanitizer builds start slowly
@@ -109,13 +116,13 @@ def raw(host, port, data, timeout=30):
         return b"".join(chunks).decode(errors="replace")
 
 
-def wait_for(what, predicate, timeout=60):
+def wait_for(what, predicate, timeout=60, interval=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         v = predicate()
         if v:
             return v
-        time.sleep(0.05)  # polling a condition, not waiting a fixed time
+        time.sleep(interval)  # polling a condition, not waiting a fixed time
     fail(f"timed out waiting for {what}")
 
 
@@ -169,6 +176,9 @@ def check_metrics(run):
         for s in fam.samples:
             if "ticker" in s.labels or "symbol" in s.labels:
                 fail(f"a per-ticker label: {s}")
+    files = {s.labels["kind"]: s.value for s in fams2["tickforge_file_records"].samples}
+    if files.get("alerts", 0) <= 0:
+        fail(f"the alert file's records are not on /metrics while running: {files}")
     ticks = fams2["tickforge_ticks"].samples[0].value
     print(f"ok /metrics: {len(fams2)} families parsed by prometheus_client, counters monotone, histograms "
           f"consistent ({int(count)} alert latencies), {int(ticks)} ticks")
@@ -349,7 +359,9 @@ def check_streams(run):
 
 
 def check_slow_client(binary):
-    run = Run(binary, ["--http", "127.0.0.1:0", "--http-write-timeout", "300ms"])
+    # 1 s: short enough for a test, long enough that the reading client (a Python thread sharing the GIL
+    # with the scrapes below, on a loaded sanitizer build) never misses it.
+    run = Run(binary, ["--http", "127.0.0.1:0", "--http-write-timeout", "1s"])
     name = first_ticker(run)
     stuck = Stream(run.host, run.port, "/api/stream?ticker=" + name, read=False)
     live = Stream(run.host, run.port, "/api/stream?ticker=" + name)
@@ -357,9 +369,11 @@ def check_slow_client(binary):
     def dropped():
         fams, _ = scrape(run.url)
         return fams["tickforge_http_clients_dropped_slow"].samples[0].value >= 1
-    wait_for("the stuck client dropped", dropped, timeout=120)
+    wait_for("the stuck client dropped", dropped, timeout=120, interval=0.3)
     before = len(live.events)
-    wait_for("the live client still served", lambda: len(live.events) >= before + 5)
+    wait_for("the live client still served", lambda: len(live.events) >= before + 5 or live.closed)
+    if live.closed:
+        fail("the reading client was dropped too")
     stuck.close()
     live.close()
     code, _, err = run.stop()
@@ -411,9 +425,32 @@ def check_limits_and_token(binary):
     print("ok token: required beyond loopback (exit 2), 401 without or wrong, 200 with (header or ?token=), never printed")
 
 
+def check_kafka(binary):
+    """With the embedded Kafka cluster: the publisher's live counters on /metrics and in the stream's panel."""
+    run = Run(binary, ["--http", "127.0.0.1:0", "--publish-alerts", "true"])
+
+    def delivered():
+        fams, _ = scrape(run.url)
+        if "tickforge_kafka_delivered" not in fams:
+            fail(f"no Kafka counters on /metrics: {sorted(fams)}")
+        return {s.labels["stream"]: s.value for s in fams["tickforge_kafka_delivered"].samples}.get("alerts", 0) > 0
+    wait_for("alerts delivered to Kafka, on /metrics", delivered)
+    stream = Stream(run.host, run.port, "/api/stream")
+    wait_for("the panel's Kafka health", lambda: any(e["engine"] and e["engine"]["kafka"] and
+                                                    e["engine"]["kafka"]["delivered"] > 0 for e in stream.events))
+    stream.close()
+    code, _, err = run.stop()
+    if code != 0:
+        fail(f"Kafka run: exit {code} {err[-2000:]}")
+    print("ok Kafka: delivered alerts counted live on /metrics and in the stream's engine panel")
+
+
 def main():
     binary = sys.argv[1]
-    run = Run(binary, ["--http", "127.0.0.1:0"])
+    if len(sys.argv) > 2 and sys.argv[2] == "--kafka":
+        check_kafka(binary)
+        return
+    run = Run(binary, ["--http", "127.0.0.1:0", "--alerts-out", tempfile.mktemp(suffix=".jsonl")])
     try:
         check_metrics(run)
         check_api(run)
@@ -436,5 +473,15 @@ def main():
     check_limits_and_token(binary)
 
 
+def run_main(fn):
+    """Runs a check's main; whatever happens, no tickforge it started is left running."""
+    try:
+        fn()
+    finally:
+        for r in RUNS:
+            if r.p.poll() is None:
+                r.p.kill()
+
+
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -20,10 +20,14 @@ No Kafka: librdkafka does not run under ThreadSanitizer (tests/CMakeLists.txt), 
 import csv
 import json
 import os
+import re
+import signal
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 
 from pg_server import PASSWORD, USER, Server, fail, free_port, make_root
 
@@ -245,6 +249,48 @@ def main():
                 fail(f"rows lost across the restart: {s3}")
         print(f"ok restart mid-run: {n} alerts, {len(daily_file(out('d3.csv')))} daily summaries, each once; "
               f"reconnects {s3['reconnects']}, failed transactions {s3['failed_transactions']}")
+
+        # ---- the sink's health live on the dashboard's /metrics: connected, rows, away, back ----
+        srv.sql("TRUNCATE alerts, daily_summaries, metrics")
+        dash = ["--feed", "synthetic", "--tickers", "8", "--rate", "4000", "--duration", "0", "--sink", srv.url(),
+                "--pg-flush-interval", "50ms", "--http", "127.0.0.1:0", "--summary-json", out("s5.json"),
+                "--pg-flush-timeout", "60s"]
+        proc = subprocess.Popen([binary, "run", "--print-alerts", "0", "--publish-alerts", "false"] + dash,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        url = None
+        for line in proc.stderr:
+            m = re.search(r"dashboard: (http://127\.0\.0\.1:\d+/)", line)
+            if m:
+                url = m.group(1)
+                break
+        if url is None:
+            fail("the dashboard run printed no URL")
+        threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+
+        def metric(name, labels=""):
+            with urllib.request.urlopen(url + "metrics", timeout=30) as r:
+                text = r.read().decode()
+            m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
+            return float(m.group(1)) if m else None
+
+        def wait(what, pred):
+            deadline = time.time() + 120
+            while not pred():
+                if time.time() > deadline or proc.poll() is not None:
+                    fail(f"/metrics never showed {what}")
+                time.sleep(0.05)
+        wait("the sink connected with rows written", lambda: metric("tickforge_postgresql_connected") == 1 and
+             (metric("tickforge_postgresql_rows_written_total", '{table="metrics"}') or 0) > 0)
+        srv.stop()
+        wait("the sink away", lambda: metric("tickforge_postgresql_connected") == 0)
+        srv.start()
+        wait("the sink back", lambda: metric("tickforge_postgresql_connected") == 1 and
+             (metric("tickforge_postgresql_reconnects_total") or 0) >= 1)
+        proc.send_signal(signal.SIGTERM)
+        if proc.wait(timeout=600) != 0:
+            fail(f"the dashboard run: exit {proc.returncode}")
+        print("ok /metrics shows the sink live: connected with rows written, away while the server is down, "
+              "back (reconnects counted) when it returns")
 
         # ---- the server gone for good: reported lost, exit 1 ----
         srv.sql("TRUNCATE alerts, daily_summaries, metrics")

@@ -224,6 +224,20 @@ function renderEngine(g) {
                 ["latency p50", fmtNs(g.latency_ns.p50)], ["p90", fmtNs(g.latency_ns.p90)],
                 ["p99", fmtNs(g.latency_ns.p99)], ["p99.9", fmtNs(g.latency_ns.p999)], ["max", fmtNs(g.latency_ns.max)],
                 ["HTTP clients", g.http.clients], ["dashboard drops", g.dashboard_dropped]];
+  // The outputs' health (each null when off).
+  if (g.kafka) {
+    rows.push(["Kafka delivered", g.kafka.delivered.toLocaleString()],
+              ["Kafka failed / dropped", `${g.kafka.failed} / ${g.kafka.dropped}`],
+              ["Kafka in flight", g.kafka.in_flight], ["Kafka client errors", g.kafka.client_errors]);
+  }
+  if (g.postgresql) {
+    rows.push(["PostgreSQL", g.postgresql.connected ? "connected" : "away (reconnecting)"],
+              ["PostgreSQL rows written", g.postgresql.written.toLocaleString()],
+              ["PostgreSQL dropped / lost", `${g.postgresql.dropped} / ${g.postgresql.lost}`]);
+  }
+  if (g.files) {
+    rows.push(["files: alerts / daily / metrics", `${g.files.alerts} / ${g.files.daily} / ${g.files.metrics}`]);
+  }
   $("engine").replaceChildren(...rows.flatMap(([k, v]) => {
     const dt = document.createElement("dt"), dd = document.createElement("dd");
     dt.textContent = k;
