@@ -45,11 +45,11 @@ DailyConfig daily(const char* zone = "UTC", const char* session = "") {
   return d;
 }
 
-struct DayHarness {
-  explicit DayHarness(DailyConfig d) : cfg(make(std::move(d))), symbols(64), core(cfg, 64, 0, ShardIndex{1}, symbols) {
+// The shared shard harness (tests/support.hpp) with the daily summaries recorded too.
+struct DayHarness : test::Harness {
+  explicit DayHarness(DailyConfig d) : Harness(make(std::move(d))) {
     core.add_daily_callback([](void* u, const DailySummary* s) { static_cast<DayHarness*>(u)->days.push_back(*s); },
                             this);
-    core.add_alert_callback([](void* u, const Alert* a) { static_cast<DayHarness*>(u)->alerts.push_back(*a); }, this);
   }
   static EngineConfig make(DailyConfig d) {
     EngineConfig c;
@@ -60,21 +60,7 @@ struct DayHarness {
     c.rules.cooldown_ns = 0;
     return c;
   }
-  void tick(SymbolId s, double price, double volume, std::int64_t event_ns) {
-    Tick t{};
-    t.symbol = s;
-    t.price = price;
-    t.volume = volume;
-    t.event_ns = event_ns;
-    t.seq = seq++;
-    core.on_tick(t);
-  }
-  EngineConfig cfg;
-  SymbolTable symbols;
-  ShardCore core;
   std::vector<DailySummary> days;
-  std::vector<Alert> alerts;
-  std::uint64_t seq = 0;
 };
 
 }  // namespace
