@@ -466,13 +466,15 @@ web::HttpResponse Dashboard::metrics() const {
   p.family("tickforge_dropped_total", "counter", "Ticks dropped before the engine, by reason.");
   p.sample("tickforge_dropped_total", "reason=\"ring_full\"", static_cast<double>(e.dropped_ring_full));
   p.sample("tickforge_dropped_total", "reason=\"symbol_table_full\"", static_cast<double>(e.symbol_table_full));
-  p.family("tickforge_rejected_total", "counter", "Input refused, by reason (feed reasons once the feed has ended).");
+  p.family("tickforge_rejected_total", "counter", "Ticks the engine refused, by reason.");
   p.sample("tickforge_rejected_total", "reason=\"time_out_of_range\"", static_cast<double>(e.rejected_time_out_of_range));
-  for (const FeedReport& f : st.feeds) {
-    for (const auto& [name, count] : f.counts) {
-      if (name.rfind("rejected_", 0) == 0 || name.rfind("bad_", 0) == 0) {
-        p.sample("tickforge_rejected_total", fmt::format("reason=\"{}\"", name), static_cast<double>(count));
-      }
+  p.family("tickforge_feed_rejected_total", "counter", "Input a feed refused (rows, messages), by reason, live.");
+  for (std::size_t f = 0; f < st.feeds.size(); ++f) {
+    const std::string& label = st.feeds[f].label;
+    for (const auto& [why, count] : st.feeds[f].rejects) {
+      p.sample("tickforge_feed_rejected_total",
+               fmt::format("feed=\"{}\",kind=\"{}\",reason=\"{}\"", f, label.substr(0, label.find(' ')), why),
+               static_cast<double>(count));
     }
   }
   p.family("tickforge_alerts_total", "counter", "Alerts fired, by rule and direction.");

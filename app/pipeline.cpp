@@ -390,10 +390,14 @@ PipelineStats Pipeline::stats() const {
   for (std::size_t i = 0, n = feeds_built_.load(std::memory_order_acquire); i < n; ++i) {
     const RunningFeed& f = *feeds_[i];
     FeedReport r;
+    f.feed->rejects(r.rejects);  // live, unlike the rest of the report
     if (f.reportable()) {
       f.feed->report(r);
     } else {
       r.label = f.feed->label();
+      for (const auto& [why, count] : r.rejects) {
+        r.rejected += count;
+      }
     }
     r.published = f.port->published();
     s.feed_rejected += r.rejected;

@@ -65,4 +65,10 @@ void CsvFeed::report(FeedReport& out) const {
   out.lines.push_back(std::move(line));
 }
 
+void CsvFeed::rejects(std::vector<std::pair<std::string, std::uint64_t>>& out) const {
+  for (std::size_t k = 0; k < static_cast<std::size_t>(CsvReject::kCount); ++k) {
+    out.emplace_back(to_string(static_cast<CsvReject>(k)), load_.rejects[k]);
+  }
+}
+
 }  // namespace tickforge

@@ -32,6 +32,8 @@ class CsvFeed final : public Feed {
   [[nodiscard]] std::string label() const override;
   [[nodiscard]] std::vector<std::string> notices() const override;
   void report(FeedReport& out) const override;
+  /// The rows the load refused (fixed when the feed was made).
+  void rejects(std::vector<std::pair<std::string, std::uint64_t>>& out) const override;
 
  private:
   CsvFeedOptions opt_;

@@ -29,6 +29,9 @@ struct FeedReport {
   std::string label;             ///< "csv AAPL.csv (1000 rows)", "kafka ticks (group tickforge)"
   std::uint64_t published = 0;   ///< ticks its port accepted (filled by the pipeline from the port)
   std::uint64_t rejected = 0;    ///< input refused, every reason (bad rows, bad messages)
+  /// The input refused by reason, every reason the feed knows, zeros included (filled by the pipeline
+  /// from Feed::rejects(), live while the feed runs: /metrics).
+  std::vector<std::pair<std::string, std::uint64_t>> rejects;
   /// Every figure of the feed by name, in order: the JSON summary writes these.
   std::vector<std::pair<std::string, std::uint64_t>> counts;
   /// The same figures as the text summary prints them, one line each.
@@ -58,8 +61,13 @@ class Feed : public Agent {
   virtual void finish() noexcept {}
   /// Whether finish() still changes the figures report() gives (then they are read only after it).
   [[nodiscard]] virtual bool reports_after_finish() const noexcept { return false; }
-  /// The feed's own figures (published is filled by the caller).
+  /// The feed's own figures (published and rejects are filled by the caller).
   virtual void report(FeedReport& out) const = 0;
+  /// Any thread, at any time (also while the feed runs, unlike report()): the input refused so far by
+  /// reason, appended to `out` for every reason the feed knows, zeros included, so that a scrape sees
+  /// the same series every time. Figures counted as the feed runs are single-writer relaxed atomics;
+  /// figures fixed when the feed was made are read as they are. A feed that refuses nothing adds none.
+  virtual void rejects(std::vector<std::pair<std::string, std::uint64_t>>& out) const { (void)out; }
 
  protected:
   [[nodiscard]] FeedPort& port() const noexcept { return *port_; }

@@ -79,8 +79,7 @@ class JsonLinesFeed final : public Feed {
     std::string line = out.label + ": " + std::to_string(ticks_.size()) + " good";
     for (std::size_t k = 0; k < rejects_.size(); ++k) {
       if (rejects_[k] != 0) {
-        const char* why = k < static_cast<std::size_t>(JsonReject::kCount) ? to_string(static_cast<JsonReject>(k))
-                                                                           : "symbol_table_full";
+        const char* why = reason(k);
         out.rejected += rejects_[k];
         out.counts.emplace_back(why, rejects_[k]);
         line += std::string(", ") + why + " " + std::to_string(rejects_[k]);
@@ -88,8 +87,17 @@ class JsonLinesFeed final : public Feed {
     }
     out.lines.push_back(std::move(line));
   }
+  /// The lines the load refused (fixed when the feed was made).
+  void rejects(std::vector<std::pair<std::string, std::uint64_t>>& out) const override {
+    for (std::size_t k = 0; k < rejects_.size(); ++k) {
+      out.emplace_back(reason(k), rejects_[k]);
+    }
+  }
 
  private:
+  static const char* reason(std::size_t k) noexcept {
+    return k < static_cast<std::size_t>(JsonReject::kCount) ? to_string(static_cast<JsonReject>(k)) : "symbol_table_full";
+  }
   void reject(std::uint64_t line, const char* why, std::size_t k) {
     ++rejects_[k];
     if (messages_.size() < 5) {

@@ -224,13 +224,14 @@ void KafkaFeed::handle(const rd_kafka_message_t* m) noexcept {
   JsonReject why = JsonReject::kInvalidJson;
   const std::string_view payload(static_cast<const char*>(m->payload), m->payload != nullptr ? m->len : 0);
   if (!parser_.parse(payload, jt, why)) [[unlikely]] {
-    ++st_.rejects[static_cast<std::size_t>(why)];
+    std::atomic<std::uint64_t>& live = live_rejects_[static_cast<std::size_t>(why)];
+    live.store(++st_.rejects[static_cast<std::size_t>(why)], std::memory_order_relaxed);  // single writer
     reject(m, to_string(why));
     return;
   }
   const SymbolId id = symbols_.intern(jt.ticker);
   if (id == kNoSymbol) [[unlikely]] {
-    ++st_.symbol_table_full;
+    live_rejects_.back().store(++st_.symbol_table_full, std::memory_order_relaxed);  // single writer
     reject(m, "symbol_table_full");
     return;
   }
@@ -420,6 +421,13 @@ void KafkaFeed::report(FeedReport& out) const {
     out.lines.push_back("  warning: " + std::to_string(s.unfinished_at_exit) +
                         " messages unfinished at exit: not committed, they will be read again");
   }
+}
+
+void KafkaFeed::rejects(std::vector<std::pair<std::string, std::uint64_t>>& out) const {
+  for (std::size_t k = 0; k + 1 < live_rejects_.size(); ++k) {
+    out.emplace_back(to_string(static_cast<JsonReject>(k)), live_rejects_[k].load(std::memory_order_relaxed));
+  }
+  out.emplace_back("symbol_table_full", live_rejects_.back().load(std::memory_order_relaxed));
 }
 
 KafkaFeedStats KafkaFeed::stats() const {

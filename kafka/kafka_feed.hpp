@@ -90,6 +90,8 @@ class KafkaFeed final : public Feed, public ClientEvents {
   [[nodiscard]] bool reports_after_finish() const noexcept override { return true; }
   [[nodiscard]] std::string label() const override;
   void report(FeedReport& out) const override;
+  /// Live: the bad messages so far by reason, and good ones whose ticker could not be registered.
+  void rejects(std::vector<std::pair<std::string, std::uint64_t>>& out) const override;
   [[nodiscard]] KafkaFeedStats stats() const;
   [[nodiscard]] const std::string& topic() const noexcept { return topic_; }
 
@@ -141,6 +143,9 @@ class KafkaFeed final : public Feed, public ClientEvents {
   struct DeadLetter;
   std::unique_ptr<DeadLetter> dlq_;
   KafkaFeedStats st_;
+  // st_.rejects and st_.symbol_table_full again (the last slot), as single-writer relaxed atomics (the
+  // feed thread writes, rejects() reads from any thread while the feed runs: /metrics).
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(JsonReject::kCount) + 1> live_rejects_{};
   std::uint32_t reported_ = 0;  // bad messages printed (the first kReported; all are counted)
   bool finished_ = false;
 };

@@ -16,7 +16,6 @@ Speed targets live here and in BENCHMARKS.md, never in test assertions.
 import json
 import os
 import re
-import selectors
 import socket
 import statistics
 import subprocess
@@ -25,7 +24,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import cpu  # scripts/, the script's own folder
+from benchlib import cpu, read_events  # scripts/, the script's own folder
 
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 # PIN=1: the server thread and this script's clients on CPU 0 with the feed, the shard alone on CPU 1.
@@ -45,26 +44,11 @@ def rss_kib(pid):
 def read_streams(socks, until, counts):
     if PIN:
         os.sched_setaffinity(0, {0})  # this thread only (Linux: 0 = the calling thread)
-    sel = selectors.DefaultSelector()
-    for i, s in enumerate(socks):
-        s.setblocking(False)
-        sel.register(s, selectors.EVENT_READ, i)
-    bufs = [b""] * len(socks)
-    while time.monotonic() < until:
-        for key, _ in sel.select(timeout=0.2):
-            i = key.data
-            try:
-                data = socks[i].recv(1 << 20)
-            except BlockingIOError:
-                continue
-            if not data:
-                sel.unregister(socks[i])
-                continue
-            bufs[i] += data
-            while b"\n\n" in bufs[i]:
-                block, bufs[i] = bufs[i].split(b"\n\n", 1)
-                if b"data: " in block:
-                    counts[i] += 1
+
+    def on_event(i, block, _now):
+        if b"data: " in block:
+            counts[i] += 1
+    read_events(socks, until, on_event)
 
 
 def one_run(binary, clients, workdir, name):

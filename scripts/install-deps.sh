@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git python3
   libmimalloc-dev libconcurrentqueue-dev libreaderwriterqueue-dev librdkafka-dev
   libbenchmark-dev libgtest-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev libfmt-dev
-  libboost-dev gnuplot-nox kcat python3-prometheus-client
+  libboost-dev gnuplot-nox kcat python3-prometheus-client libcpp-httplib-dev
   clang libclang-rt-14-dev
   libcctz-dev tzdata
   postgresql-15 postgresql-client-15 libpq-dev

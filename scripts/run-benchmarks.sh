@@ -41,6 +41,9 @@ perf=$build/perf/tickforge-perf
 python3 scripts/bench-sinks.py "$build" | tee "$out/bench_sinks.txt"
 # The dashboard's server: the engine's latency with 0, 50 and 100 event-stream clients; memory per client.
 python3 scripts/bench-http.py "$build" | tee "$out/bench_http.txt"
+if [ -x "$build/bench/bench_http_servers" ]; then
+  python3 scripts/bench-http-libs.py "$build" | tee "$out/bench_http_libs.txt"
+fi
 {
   echo "commit $(git rev-parse HEAD)"
   echo "date   $(date -u +%FT%TZ)"

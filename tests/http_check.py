@@ -145,6 +145,7 @@ def check_metrics(run):
     fams2, body = scrape(run.url)
     # prometheus_client names a counter family without its _total suffix.
     for name in ("tickforge_ticks", "tickforge_feed_ticks", "tickforge_dropped", "tickforge_rejected",
+                 "tickforge_feed_rejected",
                  "tickforge_alerts", "tickforge_http_requests", "tickforge_process_latency_seconds",
                  "tickforge_alert_latency_seconds", "tickforge_ring_high_water", "tickforge_in_flight_ticks"):
         if name not in fams2:
@@ -425,9 +426,30 @@ def check_limits_and_token(binary):
     print("ok token: required beyond loopback (exit 2), 401 without or wrong, 200 with (header or ?token=), never printed")
 
 
+def kafka_rejects(url):
+    fams, _ = scrape(url)
+    return {s.labels["reason"]: s.value for s in fams["tickforge_feed_rejected"].samples if s.labels["kind"] == "kafka"}
+
+
 def check_kafka(binary):
-    """With the embedded Kafka cluster: the publisher's live counters on /metrics and in the stream's panel."""
-    run = Run(binary, ["--http", "127.0.0.1:0", "--publish-alerts", "true"])
+    """With the embedded Kafka cluster: the publisher's live counters on /metrics and in the stream's panel;
+    bad messages kcat produces to the Kafka feed's topic counted by reason on /metrics while the feed runs."""
+    run = Run(binary, ["--http", "127.0.0.1:0", "--publish-alerts", "true", "--feed", "synthetic", "--feed", "kafka:ticks"])
+    brokers = next(re.search(r"embedded Kafka cluster at (\S+)", l).group(1) for l in run.err_lines
+                   if "embedded Kafka cluster at" in l)
+    before = kafka_rejects(run.url)
+    if not before or any(before.values()):
+        fail(f"the Kafka feed's rejects before any message: {before}")
+    bad = ['{"ticker":"AAPL","price":-3,"timestamp":"2023-06-01 16:00:00"}', "not json at all", "{\"ticker\":",
+           '{"ticker":"MSFT","price":1.5}']
+    subprocess.run(["kcat", "-P", "-b", brokers, "-t", "ticks"], input="\n".join(bad) + "\n", text=True, check=True,
+                   timeout=60)
+    want = {"bad_price": 1, "invalid_json": 2, "missing_timestamp": 1}
+    wait_for(f"the Kafka feed's rejects {want} on /metrics while it runs",
+             lambda: all(kafka_rejects(run.url).get(k) == v for k, v in want.items()))
+    got = kafka_rejects(run.url)
+    if sum(got.values()) != len(bad):
+        fail(f"the Kafka feed's rejects: {got}")
 
     def delivered():
         fams, _ = scrape(run.url)
@@ -442,7 +464,8 @@ def check_kafka(binary):
     code, _, err = run.stop()
     if code != 0:
         fail(f"Kafka run: exit {code} {err[-2000:]}")
-    print("ok Kafka: delivered alerts counted live on /metrics and in the stream's engine panel")
+    print("ok Kafka: delivered alerts counted live on /metrics and in the stream's engine panel; bad messages "
+          f"counted by reason while the feed runs {got}")
 
 
 def main():
