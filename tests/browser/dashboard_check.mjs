@@ -124,6 +124,16 @@ await page.waitForFunction((t) => {
   const row = document.querySelector(`#tickers tbody tr[data-ticker="${t}"]`);
   return row && row.children[1].textContent === document.getElementById("sel-price").textContent;
 }, other, { timeout: 10000 });
+// Its chart is its own: once the history has loaded, the chart's points are the server's history of that
+// ticker (not the previous ticker's lines under the new name).
+await page.waitForFunction((t) => typeof series !== "undefined" && series && series.ticker === t &&
+  priceChart.data[0].length > 2, other, { timeout: 30000 });
+const drawn = await page.evaluate(() => [priceChart.data[0].slice(0, -1), priceChart.data[1].slice(0, -1)]);
+const hist = new Map((await (await fetch(url + "api/ticker/" + other)).json()).history.map((p) => [p[0], p[1]]));
+const compared = drawn[0].filter((t, i) => hist.has(t) && hist.get(t) === drawn[1][i]).length;
+if (compared < drawn[0].length - 1) {  // the history may have shed its oldest second meanwhile
+  await fail(`the chart after selecting ${other} is not its history: ${compared} of ${drawn[0].length} points match`);
+}
 await page.waitForFunction(() => document.querySelectorAll("#engine dd").length > 10, null, { timeout: 10000 });
 await page.screenshot({ path: path.join(outdir, "dashboard.png") });
 

@@ -150,7 +150,10 @@ function addPoint(snap) {
 }
 
 // ---- selection and the stream -------------------------------------------------------------------------
+let selectGen = 0;  // the latest select(): an earlier one whose answers come late leaves the chart alone
+
 async function select(ticker) {
+  const gen = ++selectGen;
   selected = ticker;
   $("sel-name").textContent = ticker;
   const row = liveRows.get(ticker) ?? allTickers.find((t) => t.ticker === ticker);  // until its first event
@@ -159,19 +162,31 @@ async function select(ticker) {
   $("sel-chg").className = row ? cls(row.change_pct) : "";
   history.replaceState(null, "", "?" + new URLSearchParams({ ...Object.fromEntries(params), ticker }));
   renderList();
+  // Never the previous ticker's lines under this one's name while its history loads.
   markers = [];
+  series = null;
+  priceChart.setData([[], [], [], [], [], []]);
+  volumeChart.setData([[], []]);
   try {
     const j = await getJSON("api/ticker/" + encodeURIComponent(ticker));
+    if (gen !== selectGen) return;
     const h = j.history;
-    series = { t: h.map((p) => p[0]), price: h.map((p) => p[1]), sma_short: h.map((p) => p[2]),
-               sma_long: h.map((p) => p[3]), std: h.map((p) => p[4]), volume: h.map((p) => p[5]),
-               cum: j.snapshot.cum_volume };
+    const loaded = { ticker, t: h.map((p) => p[0]), price: h.map((p) => p[1]), sma_short: h.map((p) => p[2]),
+                     sma_long: h.map((p) => p[3]), std: h.map((p) => p[4]), volume: h.map((p) => p[5]),
+                     cum: j.snapshot.cum_volume };
     const recent = await getJSON("api/alerts?since=0&limit=1000");
+    if (gen !== selectGen) return;
+    const earlier = [];
     for (const a of recent.alerts) {
-      if (a.alert.ticker === ticker) markers.push({ t: a.alert.event_ns / 1e9, price: a.alert.price, dir: a.alert.direction });
+      if (a.alert.ticker === ticker) earlier.push({ t: a.alert.event_ns / 1e9, price: a.alert.price, dir: a.alert.direction });
     }
+    markers = earlier.concat(markers);  // and those the stream brought meanwhile
+    series = loaded;
     drawSeries();
-  } catch (e) { series = null; }
+  } catch (e) {
+    if (gen !== selectGen) return;
+    series = null;
+  }
   connect();
 }
 
