@@ -9,10 +9,12 @@
 // also timed alone.
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -110,6 +112,51 @@ void on_tick(benchmark::State& st, Variant v) {
   if (cfg.daily.enabled) {
     st.counters["days"] = static_cast<double>(days);
   }
+}
+
+// The default configuration over a universe of range(0) tickers, range(1) ticks at a time: 1 = on_tick()
+// per tick, more = on_ticks() over a batch (as a shard drains its ring), which prefetches the state of the
+// ticks ahead once the universe's state outgrows the caches. The batch is copied out of the stream in both
+// cases, so the difference is the call and the prefetching alone.
+void universe(benchmark::State& st) {
+  const auto tickers = static_cast<std::uint32_t>(st.range(0));
+  const auto batch = static_cast<std::size_t>(st.range(1));
+  // ~100 ticks per ticker per lap (the windows fill), at most 2^20 ticks.
+  static std::map<std::uint32_t, perf::TickSource> sources;
+  auto it = sources.find(tickers);
+  if (it == sources.end()) {
+    it = sources.emplace(tickers, perf::synthetic_source(tickers, std::min<std::size_t>(std::size_t{tickers} * 128, 1 << 20)))
+             .first;
+  }
+  const perf::TickSource& src = it->second;
+  SymbolTable symbols(std::bit_ceil(tickers * 2));
+  for (const std::string& name : src.names) {
+    (void)symbols.intern(name);
+  }
+  EngineConfig cfg;
+  cfg.max_tickers = std::bit_ceil(tickers * 2);
+  ShardCore core(cfg, cfg.max_tickers, 0, ShardIndex{1}, symbols);
+  core.set_measure_latency(false);
+  perf::Replay replay(src);
+  std::vector<Tick> buf(batch);
+  for (std::size_t k = 0; k < src.ticks.size(); ++k) {  // one lap first: every ticker's windows full
+    core.on_tick(replay.next());
+  }
+  const std::uint64_t before = core.counters().ticks;
+  for (auto _ : st) {
+    for (std::size_t k = 0; k < batch; ++k) {
+      buf[k] = replay.next();
+    }
+    if (batch == 1) {
+      core.on_tick(buf[0]);
+    } else {
+      core.on_ticks(buf.data(), batch);
+    }
+  }
+  if (core.counters().ticks - before != static_cast<std::uint64_t>(st.iterations()) * batch) {
+    tfbench::fail(st, "ticks lost");
+  }
+  st.SetItemsProcessed(st.iterations() * static_cast<benchmark::IterationCount>(batch));
 }
 
 // SMA + variance of one window (the RollingMoments building block) over a price history ring.
@@ -273,6 +320,8 @@ void register_all() {
   tune(benchmark::RegisterBenchmark("OnTick/all+update_callback", [](auto& st) { on_tick(st, kWithUpdateFn); }));
   tune(benchmark::RegisterBenchmark("OnTick/all+daily_summaries", [](auto& st) { on_tick(st, kWithDaily); }));
   tune(benchmark::RegisterBenchmark("OnTick/all+daily_session", [](auto& st) { on_tick(st, kWithDailySession); }));
+  tune(benchmark::RegisterBenchmark("Universe/tickers_batch", universe))
+      ->Args({64, 1})->Args({64, 64})->Args({10'000, 1})->Args({10'000, 64})->Args({100'000, 1})->Args({100'000, 64});
   tune(benchmark::RegisterBenchmark("RollingMoments/sma_variance", rolling_moments))->Arg(5)->Arg(20)->Arg(200);
   tune(benchmark::RegisterBenchmark("AlertPath/rule_record_callback_relay", alert_path));
   tune(benchmark::RegisterBenchmark("SymbolLookup/find", symbol_lookup))->Arg(64)->Arg(10'000)->Arg(1'000'000);

@@ -148,9 +148,10 @@ struct Engine::ShardAgent {
       take_request();
     }
     std::size_t work = 0;
-    auto handle = [this](const Tick& t) noexcept { core.on_tick(t); };
+    // A run of the ring at a time: on_ticks() prefetches the state of the ticks ahead (large universes).
+    auto handle = [this](const Tick* t, std::size_t n) noexcept { core.on_ticks(t, n); };
     for (std::uint32_t i = 0; i < n_rings; ++i) {
-      work += rings[i]->consume(handle, kBatch);
+      work += rings[i]->consume_runs(handle, kBatch);
     }
     if (work != 0) {
       // One clock read per busy duty cycle: when the first and the last tick were processed.
@@ -170,7 +171,7 @@ struct Engine::ShardAgent {
       return 0;
     }
     for (std::uint32_t i = 0; i < n_rings; ++i) {
-      work += rings[i]->consume(handle, SIZE_MAX);
+      work += rings[i]->consume_runs(handle, SIZE_MAX);
     }
     if (work == 0) {
       core.close_days();  // the days still open, marked partial: the shard's last callbacks

@@ -26,7 +26,7 @@ struct RollingMoments {
   double shift = 0.0;    ///< K: values are stored raw, used as y = x - K
   double sum = 0.0;      ///< Σ y over the window
   double m2 = 0.0;       ///< Σ (y - mean_y)² over the window
-  double m2_peak = 0.0;  ///< largest m2 since the last exact recompute
+  double m2_floor = 0.0; ///< kCollapse × the largest m2 since the last exact recompute (its peak)
   double inv_n = 0.0;    ///< 1 / n: no division once the window is full
   double inv_dof = 0.0;  ///< 1 / (n - ddof), NaN while n ≤ ddof
   std::uint32_t n = 0;   ///< values in the window (≤ N)
@@ -36,6 +36,11 @@ struct RollingMoments {
   /// Adds hist[pos & mask] (already stored by the caller) to a window of N values; when the window is
   /// full, hist[(pos - N) & mask] leaves. The ring must hold more than N values (mask + 1 > N).
   void push(const double* hist, std::uint32_t mask, std::uint32_t pos, std::uint32_t window) noexcept {
+    push(hist, mask, pos, window, window > kMinPeriod ? window : kMinPeriod);
+  }
+  /// The same with the recompute period max(N, kMinPeriod) computed once by the caller.
+  void push(const double* hist, std::uint32_t mask, std::uint32_t pos, std::uint32_t window,
+            std::uint32_t period) noexcept {
     const double y = hist[pos & mask] - shift;
     if (n < window) [[unlikely]] {
       grow(hist[pos & mask], y);
@@ -45,10 +50,12 @@ struct RollingMoments {
       sum += y - y_old;
       m2 += (y - y_old) * (y - sum * inv_n + y_old - old_mean);
     }
-    if (m2 > m2_peak) {
-      m2_peak = m2;
+    // The floor moves with the peak (kCollapse × m2 is the product the check compared against), so a
+    // tick pays one multiplication only when m2 reaches a new peak. Both conditions in one branch.
+    if (m2 * kCollapse > m2_floor) {
+      m2_floor = m2 * kCollapse;
     }
-    if (++since >= (window > kMinPeriod ? window : kMinPeriod) || m2 < kCollapse * m2_peak) [[unlikely]] {
+    if ((++since >= period) | (m2 < m2_floor)) [[unlikely]] {
       recompute(hist, mask, pos);
     }
   }
@@ -61,7 +68,7 @@ struct RollingMoments {
   void grow(double x, double y) noexcept {
     if (n == 0) {
       shift = x;
-      sum = m2 = m2_peak = 0.0;
+      sum = m2 = m2_floor = 0.0;
       since = 0;
       set_n(1);
       return;
@@ -99,7 +106,7 @@ struct RollingMoments {
     if (m2 < 0.0) {
       m2 = 0.0;
     }
-    m2_peak = m2;
+    m2_floor = m2 * kCollapse;
     since = 0;
   }
 };

@@ -25,6 +25,14 @@ inline void neumaier_add(double& sum, double& comp, double x) noexcept {
   sum = t;
 }
 
+// Every line of [p, p + bytes), for writing soon (rw = 1), kept in all cache levels (locality 3).
+inline void prefetch_lines(const void* p, std::size_t bytes) noexcept {
+  const char* c = static_cast<const char*>(p);
+  for (std::size_t off = 0; off < bytes; off += kCacheLine) {
+    __builtin_prefetch(c + off, 1, 3);
+  }
+}
+
 inline double pct(double now, double base) noexcept { return (now - base) / base * 100.0; }
 
 }  // namespace
@@ -74,7 +82,10 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       volu_hist_(new double[std::size_t{capacity} * (volu_mask_ + 1)]()),
       max_dq_(new Extreme[std::size_t{capacity} * (ext_mask_ + 1)]()),
       min_dq_(new Extreme[std::size_t{capacity} * (ext_mask_ + 1)]()),
+      ticker_bytes_(sizeof(TickerCore) + sizeof(TickerAux) + n_windows_ * (sizeof(RollingMoments) + sizeof(double)) +
+                    sizeof(double) * (hist_mask_ + ret_mask_ + volu_mask_ + 3) + 2 * sizeof(Extreme) * (ext_mask_ + 1)),
       params_{cfg.rules},
+      gates_{gates_of(cfg.rules, static_cast<std::uint32_t>(cfg.sma_windows.size()))},
       days_(cfg.daily.enabled ? new DayState[capacity]() : nullptr),
       day_alerts_(cfg.daily.enabled ? new std::uint32_t[std::size_t{capacity} * kRuleCount]() : nullptr),
       daily_on_(cfg.daily.enabled),
@@ -87,6 +98,7 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
   calibrate_clock();
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
     windows_[w] = cfg.sma_windows[w];
+    periods_[w] = std::max(windows_[w], RollingMoments::kMinPeriod);
     ema_alpha_[w] = 2.0 / (cfg.sma_windows[w] + 1.0);
   }
   for (std::size_t i = 0; i < std::size_t{capacity} * n_windows_; ++i) {
@@ -140,6 +152,7 @@ void ShardCore::set_ticker_rules(SymbolId symbol, const RuleParams& params) {
     throw std::out_of_range("symbol id beyond shard capacity");
   }
   params_.push_back(params);
+  gates_.push_back(gates_of(params, n_windows_));
   core_[local].params = static_cast<std::uint16_t>(params_.size() - 1);
 }
 
@@ -168,6 +181,76 @@ void ShardCore::on_tick(const Tick& t) noexcept {
   }
 }
 
+template <std::uint32_t kWindows>
+void ShardCore::price_windows(const double* hist, std::uint32_t pos, RollingMoments* mom, double* ema,
+                              double p) noexcept {
+  const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
+  for (std::uint32_t w = 0; w < nw; ++w) {
+    mom[w].push(hist, hist_mask_, pos, windows_[w], periods_[w]);
+    metrics_.sma[w] = mom[w].n == windows_[w] ? mom[w].mean() : kNaN;
+  }
+  if (pos == 0) [[unlikely]] {
+    for (std::uint32_t w = 0; w < nw; ++w) {
+      ema[w] = p;
+    }
+  } else {
+    for (std::uint32_t w = 0; w < nw; ++w) {
+      ema[w] = ema[w] + ema_alpha_[w] * (p - ema[w]);
+    }
+  }
+}
+
+void ShardCore::on_ticks(const Tick* ticks, std::size_t n) noexcept {
+  // The tickers registered so far, this shard's share (one acquire load per batch: a plain load on x86).
+  if (std::size_t{symbols_.size()} / index_.shards() * ticker_bytes_ <= kPrefetchAbove) {
+    for (std::size_t i = 0; i < n; ++i) {
+      on_tick(ticks[i]);
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchFar < n) {
+      prefetch_far(ticks[i + kPrefetchFar].symbol);
+    }
+    if (i + kPrefetchNear < n) {
+      prefetch_near(ticks[i + kPrefetchNear].symbol);
+    }
+    on_tick(ticks[i]);
+  }
+}
+
+// Prefetches for writing (rw = 1), kept in all cache levels (locality 3): every line is written soon.
+void ShardCore::prefetch_far(SymbolId symbol) const noexcept {
+  const std::uint32_t local = index_.local_of(symbol);
+  __builtin_prefetch(&core_[local], 1, 3);
+  prefetch_lines(&aux_[local], sizeof(TickerAux));
+  prefetch_lines(&moments_[std::size_t{local} * n_windows_], sizeof(RollingMoments) * n_windows_);
+  __builtin_prefetch(&ema_[std::size_t{local} * n_windows_], 1, 3);
+  if (daily_on_) {
+    prefetch_lines(&days_[local], sizeof(DayState));
+  }
+}
+
+void ShardCore::prefetch_near(SymbolId symbol) const noexcept {
+  const std::uint32_t local = index_.local_of(symbol);
+  const TickerCore& c = core_[local];  // prefetched far ahead: here it is (usually) in the cache
+  const auto pos = static_cast<std::uint32_t>(c.ticks);
+  // The slots written now and the ones leaving the windows (the longest window's: the others are near).
+  const double* hist = &price_hist_[std::size_t{local} * (hist_mask_ + 1)];
+  __builtin_prefetch(&hist[pos & hist_mask_], 1, 3);
+  __builtin_prefetch(&hist[(pos - windows_[n_windows_ - 1]) & hist_mask_], 0, 3);
+  __builtin_prefetch(&ret_hist_[std::size_t{local} * (ret_mask_ + 1) + (pos & ret_mask_)], 1, 3);
+  __builtin_prefetch(&ret_hist_[std::size_t{local} * (ret_mask_ + 1) + ((pos - vol_window_) & ret_mask_)], 0, 3);
+  __builtin_prefetch(&volu_hist_[std::size_t{local} * (volu_mask_ + 1) + (pos & volu_mask_)], 1, 3);
+  __builtin_prefetch(&volu_hist_[std::size_t{local} * (volu_mask_ + 1) + ((pos - volume_window_) & volu_mask_)], 0, 3);
+  // The deques' ends: the back (popped and pushed) and the front (expired, read).
+  const std::size_t base = std::size_t{local} * (ext_mask_ + 1);
+  __builtin_prefetch(&max_dq_[base + ((c.max_head + c.max_size) & ext_mask_)], 1, 3);
+  __builtin_prefetch(&max_dq_[base + (c.max_head & ext_mask_)], 1, 3);
+  __builtin_prefetch(&min_dq_[base + ((c.min_head + c.min_size) & ext_mask_)], 1, 3);
+  __builtin_prefetch(&min_dq_[base + (c.min_head & ext_mask_)], 1, 3);
+}
+
 void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept {
   TickerCore& c = core_[local];
   TickerAux& a = aux_[local];
@@ -181,10 +264,15 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   ++c.ticks;
   RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
   double* ema = &ema_[std::size_t{local} * n_windows_];
-  for (std::uint32_t w = 0; w < n_windows_; ++w) {
-    mom[w].push(hist, hist_mask_, pos, windows_[w]);
-    m.sma[w] = mom[w].n == windows_[w] ? mom[w].mean() : kNaN;
-    ema[w] = pos == 0 ? p : ema[w] + ema_alpha_[w] * (p - ema[w]);
+  // The usual window counts unrolled at compile time (a predictable branch, no indirect call).
+  if (n_windows_ == 3) [[likely]] {
+    price_windows<3>(hist, pos, mom, ema, p);
+  } else if (n_windows_ == 1) {
+    price_windows<1>(hist, pos, mom, ema, p);
+  } else if (n_windows_ == 2) {
+    price_windows<2>(hist, pos, mom, ema, p);
+  } else {
+    price_windows<0>(hist, pos, mom, ema, p);
   }
 
   // Returns: % change and its rolling std (volatility).
@@ -193,7 +281,7 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
     double* rh = &ret_hist_[std::size_t{local} * (ret_mask_ + 1)];
     const auto rpos = pos - 1;
     rh[rpos & ret_mask_] = m.pct_change;
-    a.returns.push(rh, ret_mask_, rpos, vol_window_);
+    a.returns.push(rh, ret_mask_, rpos, vol_window_, std::max(vol_window_, RollingMoments::kMinPeriod));
     returns_var_ = a.returns.n == vol_window_ ? a.returns.variance() : kNaN;
   } else {
     m.pct_change = kNaN;
@@ -205,7 +293,7 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   c.volume_mean = m.volume_mean;
   double* vh = &volu_hist_[std::size_t{local} * (volu_mask_ + 1)];
   vh[pos & volu_mask_] = t.volume;
-  a.volumes.push(vh, volu_mask_, pos, volume_window_);
+  a.volumes.push(vh, volu_mask_, pos, volume_window_, std::max(volume_window_, RollingMoments::kMinPeriod));
   neumaier_add(a.pv_sum, a.pv_comp, p * t.volume);
   neumaier_add(a.v_sum, a.v_comp, t.volume);
 
@@ -390,51 +478,74 @@ void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
   complete_metrics(local, p, m);
 }
 
+ShardCore::RuleGates ShardCore::gates_of(const RuleParams& rp, std::uint32_t n_windows) noexcept {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  RuleGates g;
+  // The pre-checks by multiplication, loose by 1e-9 (far above rounding), so they never miss a tick the
+  // exact rule (a division) accepts; fire_rules() then decides, boundaries included. The products are
+  // the ones the per-tick code computed before, once per rule set now.
+  const double x = rp.window_move_pct * 0.01;
+  g.up_factor = rp.window_move_pct > 0.0 ? 1.0 + x - 1e-9 : kInf;      // p ≥ low × ∞: never (prices > 0)
+  g.down_factor = rp.window_move_pct > 0.0 ? 1.0 - x + 1e-9 : -kInf;  // p ≤ high × −∞: never
+  g.tick_pct = rp.tick_change_pct > 0.0 ? rp.tick_change_pct : kInf;
+  // Volatility ≥ X pre-checked on the variance (no square root per tick), loose by 1e-9 relative.
+  g.vol_var = rp.volatility_pct > 0.0 ? rp.volatility_pct * rp.volatility_pct * (1.0 - 1e-9) : kInf;
+  g.spike_factor = rp.volume_spike_factor > 0.0 ? rp.volume_spike_factor : kInf;
+  g.cross = rp.sma_cross && n_windows >= 2;
+  return g;
+}
+
 void ShardCore::evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept {
   TickerCore& c = core_[local];
+  const RuleGates& g = gates_[c.params];
+  const TickMetrics& m = metrics_;
+  const double p = t.price;
+  // Every rule's condition without a branch (a rule that is off has a gate no value passes; NaN
+  // passes none), then one unlikely branch when any may fire.
+  const double diff = m.sma[0] - m.sma[n_windows_ - 1];  // NaN until the long window is full
+  const std::int8_t sign = diff > 0.0 ? 1 : diff < 0.0 ? -1 : 0;
+  const bool crossed = g.cross & (sign != 0) & (c.cross_sign != 0) & (sign != c.cross_sign);
+  const bool maybe = (p >= m.window_low * g.up_factor) | (p <= m.window_high * g.down_factor) |
+                     (std::fabs(m.pct_change) >= g.tick_pct) | (returns_var_ >= g.vol_var) |
+                     ((m.volume_mean > 0.0) & (t.volume >= g.spike_factor * m.volume_mean)) | crossed;
+  if (maybe) [[unlikely]] {
+    fire_rules(local, t, event_ns, g, crossed, diff, sign);
+  }
+  c.cross_sign = (g.cross && sign != 0) ? sign : c.cross_sign;  // the last nonzero sign (a cmov)
+}
+
+void ShardCore::fire_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleGates& g,
+                           bool crossed, double diff, std::int8_t sign) noexcept {
+  const TickerCore& c = core_[local];
   const RuleParams& rp = params_[c.params];
   const TickMetrics& m = metrics_;
-
   const double p = t.price;
-  if (rp.window_move_pct > 0.0) {
-    // Pre-checks by multiplication, loose by 1e-9 (far above rounding), so they never miss a tick the
-    // exact rule (a division) accepts; the exact rule then decides, boundaries included.
-    const double x = rp.window_move_pct * 0.01;
-    if (p >= m.window_low * (1.0 + x - 1e-9)) [[unlikely]] {
-      if (const double up = move_up_pct(p); up >= rp.window_move_pct) {
-        maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kUp, up, m.window_low, rp.window_move_pct);
-      }
-    }
-    if (p <= m.window_high * (1.0 - x + 1e-9)) [[unlikely]] {
-      if (const double down = move_down_pct(p); down >= rp.window_move_pct) {
-        maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kDown, down, m.window_high,
-                   rp.window_move_pct);
-      }
+  // In the rules' order (alert ids follow it): each pre-check again, then the exact rule.
+  if (p >= m.window_low * g.up_factor) {
+    if (const double up = move_up_pct(p); up >= rp.window_move_pct) {
+      maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kUp, up, m.window_low, rp.window_move_pct);
     }
   }
-  if (rp.tick_change_pct > 0.0 && std::fabs(m.pct_change) >= rp.tick_change_pct) [[unlikely]] {
+  if (p <= m.window_high * g.down_factor) {
+    if (const double down = move_down_pct(p); down >= rp.window_move_pct) {
+      maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kDown, down, m.window_high,
+                 rp.window_move_pct);
+    }
+  }
+  if (std::fabs(m.pct_change) >= g.tick_pct) {
     maybe_emit(local, t, event_ns, rp, Rule::kTickChange, m.pct_change > 0 ? Direction::kUp : Direction::kDown,
                m.pct_change, c.last_price, rp.tick_change_pct);
   }
-  // Volatility ≥ X pre-checked on the variance (no square root per tick), loose by 1e-9 relative.
-  if (rp.volatility_pct > 0.0 && returns_var_ >= rp.volatility_pct * rp.volatility_pct * (1.0 - 1e-9)) [[unlikely]] {
+  if (returns_var_ >= g.vol_var) {
     if (const double vol = std::sqrt(returns_var_); vol >= rp.volatility_pct) {
       maybe_emit(local, t, event_ns, rp, Rule::kVolatility, Direction::kUp, vol, vol, rp.volatility_pct);
     }
   }
-  if (rp.sma_cross && n_windows_ >= 2) {
-    const double diff = m.sma[0] - m.sma[n_windows_ - 1];  // NaN until the long window is full
-    const std::int8_t sign = diff > 0.0 ? 1 : diff < 0.0 ? -1 : 0;
-    if (sign != 0) {
-      if (c.cross_sign != 0 && sign != c.cross_sign) [[unlikely]] {
-        maybe_emit(local, t, event_ns, rp, Rule::kSmaCross, sign > 0 ? Direction::kUp : Direction::kDown, diff,
-                   m.sma[n_windows_ - 1], 0.0);
-      }
-      c.cross_sign = sign;
-    }
+  if (crossed) {
+    maybe_emit(local, t, event_ns, rp, Rule::kSmaCross, sign > 0 ? Direction::kUp : Direction::kDown, diff,
+               m.sma[n_windows_ - 1], 0.0);
   }
-  if (rp.volume_spike_factor > 0.0 && m.volume_mean > 0.0 &&
-      t.volume >= rp.volume_spike_factor * m.volume_mean) [[unlikely]] {
+  if (m.volume_mean > 0.0 && t.volume >= g.spike_factor * m.volume_mean) {
     maybe_emit(local, t, event_ns, rp, Rule::kVolumeSpike, Direction::kUp, t.volume / m.volume_mean,
                m.volume_mean, rp.volume_spike_factor);
   }

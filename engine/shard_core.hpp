@@ -3,7 +3,9 @@
 // Private header. A ShardCore owns flat arrays sized at construction for `capacity` tickers, indexed by
 // the shard-local id (ShardIndex::local_of). on_tick() is O(1) per tick: it updates every indicator, checks
 // the five rules, and calls the registered callbacks with pointers to preallocated records.
-// Target: all indicators together ≤ 25 ns per tick (measured ~90 ns: BENCHMARKS.md). No allocation, lock,
+// Target: all indicators and rules together ≤ 25 ns per tick (measured 67 ns on an AMD EPYC VM, 624
+// instructions: BENCHMARKS.md, issue 15). on_ticks() serves a run of the ring, prefetching the state of
+// the ticks ahead for large universes. No allocation, lock,
 // syscall, exception or virtual call. The only clock read is the TSC-based latency clock (clock.hpp).
 //
 // Thread contract: one thread calls on_tick(); the constructor, configuration setters and readers of
@@ -59,6 +61,13 @@ class ShardCore {
 
   // ---- hot path ----
   void on_tick(const Tick& t) noexcept;
+  /// Exactly n calls of on_tick() in order, and, when the registered tickers' state outgrows the caches,
+  /// the state of the ticks kPrefetchFar and kPrefetchNear places ahead is prefetched so that their
+  /// misses overlap this tick's work (far: the lines at fixed places; near: the ones the far lines
+  /// locate: the history slots and the deques' ends).
+  void on_ticks(const Tick* ticks, std::size_t n) noexcept;
+  static constexpr std::size_t kPrefetchFar = 8;
+  static constexpr std::size_t kPrefetchNear = 4;
   /// Emits every ticker's open day (marked partial) and forgets it. The shard thread at its end, or
   /// the owner when the shard never ran. Cold.
   void close_days() noexcept;
@@ -124,14 +133,32 @@ class ShardCore {
     std::int64_t last_alert_ns[kRuleCount][2];  // [rule][down, up/none]; INT64_MIN = never
   };
 
-  void update_metrics(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
-  void evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
+  [[gnu::always_inline]] inline void update_metrics(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
+  /// SMA, variance and EMA of every window from the shared price history; kWindows = the window count
+  /// when known at compile time (unrolled), 0 = n_windows_.
+  template <std::uint32_t kWindows>
+  void price_windows(const double* hist, std::uint32_t pos, RollingMoments* mom, double* ema, double p) noexcept;
+  // A rule set's per-tick pre-check constants (params_'s twin, same index).
+  struct RuleGates {
+    double up_factor;     // window move up: p ≥ window low × this (+∞ when the rule is off)
+    double down_factor;   // window move down: p ≤ window high × this (−∞ when off)
+    double tick_pct;      // |tick change %| ≥ this (+∞ when off)
+    double vol_var;       // returns' variance ≥ this (+∞ when off)
+    double spike_factor;  // volume ≥ this × the mean volume (+∞ when off)
+    bool cross;           // SMA cross on (and at least two windows)
+  };
+  static RuleGates gates_of(const RuleParams& rp, std::uint32_t n_windows) noexcept;
+  [[gnu::always_inline]] inline void evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
+  [[gnu::noinline]] void fire_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleGates& g,
+                                    bool crossed, double diff, std::int8_t sign) noexcept;
   void maybe_emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleParams& rp, Rule rule,
                   Direction dir, double value, double reference, double threshold) noexcept;
+  void prefetch_far(SymbolId symbol) const noexcept;
+  void prefetch_near(SymbolId symbol) const noexcept;
   void update_day(std::uint32_t local, double p, double v, std::int64_t event_ns) noexcept;
   [[gnu::noinline, gnu::cold]] void roll_day(std::uint32_t local, std::int64_t event_ns) noexcept;
   void emit_day(std::uint32_t local, bool partial) noexcept;
-  void window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept;
+  [[gnu::always_inline]] inline void window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept;
   /// Fills the metrics the rules do not need per tick (variances and square roots, EMA copies, move %,
   /// VWAP, cumulative volume) from the ticker's state into m, whose per-tick fields (sma, pct_change,
   /// window high/low, volume_mean) are already set. The update callback (via metrics_) and snapshot()
@@ -153,6 +180,7 @@ class ShardCore {
   const std::uint32_t volu_mask_;     // volume ring
   const std::uint32_t ext_mask_;      // extrema deque
   std::array<std::uint32_t, kMaxSmaWindows> windows_{};
+  std::array<std::uint32_t, kMaxSmaWindows> periods_{};  // RollingMoments' recompute period per window
   std::array<double, kMaxSmaWindows> ema_alpha_{};
   const SymbolTable& symbols_;
 
@@ -166,7 +194,12 @@ class ShardCore {
   std::unique_ptr<double[]> volu_hist_;        // × (volu_mask_ + 1)
   std::unique_ptr<Extreme[]> max_dq_;          // × (ext_mask_ + 1)
   std::unique_ptr<Extreme[]> min_dq_;
+  const std::size_t ticker_bytes_;             // one ticker's state in all the arrays
+  // The registered tickers' state beyond which on_ticks() prefetches (~ an L2: below it, prefetching
+  // only costs instructions).
+  static constexpr std::size_t kPrefetchAbove = std::size_t{1} << 20;
   std::vector<RuleParams> params_;             // [0] = global
+  std::vector<RuleGates> gates_;               // [i]: params_[i]'s pre-check constants
   std::unique_ptr<DayState[]> days_;           // daily summaries (empty when off)
   std::unique_ptr<std::uint32_t[]> day_alerts_;  // × kRuleCount: the current day's alerts by rule
 

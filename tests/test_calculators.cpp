@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -238,4 +240,59 @@ TEST(Calculators, ShouldClampLateTicksToTheTickersLastEventTime) {
   EXPECT_EQ(h.core.counters().late_ticks, 1u);
   EXPECT_EQ(h.metrics.back().window_high, 101.0);
   EXPECT_EQ(h.metrics.back().window_low, 100.0);
+}
+
+// A shard drains its ring a run at a time (ShardCore::on_ticks): with a universe whose state outgrows the
+// caches it prefetches the state of the ticks ahead. The metrics and alerts must be those of one
+// on_tick() per tick, bit for bit, whatever the batch sizes.
+TEST(Calculators, ShouldComputeTheSameInBatchesWithPrefetchingAsTickByTick) {
+  EngineConfig cfg;
+  cfg.max_tickers = 8192;  // ~45 MB of per-ticker state: prefetching is on
+  Harness one(cfg);
+  Harness batched(cfg);
+  constexpr int kTickers = 5000;
+  std::vector<SymbolId> ids;
+  for (int k = 0; k < kTickers; ++k) {
+    char name[16];
+    std::snprintf(name, sizeof name, "T%d", k);  // (GCC 12 warns falsely on "T" + std::to_string(k))
+    ids.push_back(one.id(name));
+    ASSERT_EQ(batched.id(name), ids.back());
+  }
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> pick(0, kTickers - 1);
+  std::uniform_int_distribution<int> batch_size(1, 300);
+  std::normal_distribution<double> step(0.0, 0.01);
+  std::bernoulli_distribution jump(0.002);
+  std::uniform_int_distribution<int> vol(1, 5000);
+  std::vector<double> price(kTickers, 100.0);
+  std::vector<Tick> pending;
+  std::int64_t t = 0;
+  for (std::uint64_t i = 0; i < 200'000; ++i) {
+    const int k = pick(rng);
+    price[k] *= std::exp(step(rng) + (jump(rng) ? 0.08 : 0.0));
+    t += 1'000'000;
+    Tick tick{};
+    tick.symbol = ids[k];
+    tick.price = price[k];
+    tick.volume = vol(rng) * (jump(rng) ? 10.0 : 1.0);
+    tick.event_ns = t;
+    tick.seq = i;
+    one.core.on_tick(tick);
+    pending.push_back(tick);
+    if (pending.size() >= static_cast<std::size_t>(batch_size(rng))) {
+      batched.core.on_ticks(pending.data(), pending.size());
+      pending.clear();
+    }
+  }
+  batched.core.on_ticks(pending.data(), pending.size());
+  ASSERT_EQ(one.metrics.size(), 200'000u);
+  ASSERT_EQ(batched.metrics.size(), one.metrics.size());
+  for (std::size_t i = 0; i < one.metrics.size(); ++i) {
+    ASSERT_EQ(std::memcmp(&one.metrics[i], &batched.metrics[i], sizeof(TickMetrics)), 0) << "tick " << i;
+  }
+  ASSERT_GT(one.alerts.size(), 100u);
+  ASSERT_EQ(batched.alerts.size(), one.alerts.size());
+  for (std::size_t i = 0; i < one.alerts.size(); ++i) {
+    ASSERT_EQ(std::memcmp(&one.alerts[i], &batched.alerts[i], sizeof(Alert)), 0) << "alert " << i;
+  }
 }

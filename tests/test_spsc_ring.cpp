@@ -69,6 +69,24 @@ TEST(SpscRing, ShouldPushPartialBatchWhenNearlyFull) {
   EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
+TEST(SpscRing, ShouldHandRunsOnEachSideOfTheWrapInOrder) {
+  SpscRing<int> r(8);
+  const int items[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  ASSERT_EQ(r.try_push_n(items, 6), 6u);
+  EXPECT_EQ(r.consume([](const int&) {}, 6), 6u);
+  ASSERT_EQ(r.try_push_n(items, 5), 5u);  // slots 6, 7, then 0, 1, 2
+  std::vector<std::vector<int>> runs;
+  EXPECT_EQ(r.consume_runs([&](const int* p, std::size_t n) { runs.emplace_back(p, p + n); }, 100), 5u);
+  EXPECT_EQ(runs, (std::vector<std::vector<int>>{{0, 1}, {2, 3, 4}}));
+  EXPECT_TRUE(r.empty_approx());
+  ASSERT_EQ(r.try_push_n(items, 4), 4u);  // slots 3..6: one run, bounded by max
+  runs.clear();
+  EXPECT_EQ(r.consume_runs([&](const int* p, std::size_t n) { runs.emplace_back(p, p + n); }, 3), 3u);
+  EXPECT_EQ(runs, (std::vector<std::vector<int>>{{0, 1, 2}}));
+  EXPECT_EQ(r.consume_runs([](const int*, std::size_t) {}, 100), 1u);
+  EXPECT_EQ(r.consume_runs([](const int*, std::size_t) { ADD_FAILURE() << "called on an empty ring"; }, 100), 0u);
+}
+
 TEST(SpscRing, ShouldReportHighWaterMarkSeenByConsumer) {
   SpscRing<int> r(16);
   for (int i = 0; i < 11; ++i) {

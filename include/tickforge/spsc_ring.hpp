@@ -126,22 +126,31 @@ class SpscRing {
   /// store. Returns how many were consumed. f must not touch this ring.
   template <typename F>
   std::size_t consume(F&& f, std::size_t max) noexcept(noexcept(f(std::declval<const T&>()))) {
+    return consume_runs(
+        [&f](const T* p, std::size_t n) noexcept(noexcept(f(std::declval<const T&>()))) {
+          for (std::size_t i = 0; i < n; ++i) {
+            f(p[i]);
+          }
+        },
+        max);
+  }
+
+  /// The same, a run at a time: f(const T* first, std::size_t n) on the up to two contiguous runs of the
+  /// up to max oldest items (before and after the wrap), so that f sees items ahead of the one it works
+  /// on (a consumer prefetching their data). Then frees them all with one release store.
+  template <typename F>
+  std::size_t consume_runs(F&& f, std::size_t max) noexcept(noexcept(f(std::declval<const T*>(), std::size_t{}))) {
     const std::uint64_t head = cons_.head.load(std::memory_order_relaxed);
     if (head == cons_.cached_tail && !refresh_tail(head)) {
       return 0;
     }
     const std::uint64_t avail = cons_.cached_tail - head;
     const std::size_t k = avail < max ? static_cast<std::size_t>(avail) : max;
-    // At most two contiguous runs (before and after the wrap): plain pointer walks, no masking.
     const std::size_t first = static_cast<std::size_t>(head & mask_);
     const std::size_t run = k < capacity() - first ? k : capacity() - first;
-    const T* p = &slots_[first];
-    for (std::size_t i = 0; i < run; ++i) {
-      f(p[i]);
-    }
-    p = &slots_[0];
-    for (std::size_t i = run; i < k; ++i) {
-      f(p[i - run]);
+    f(&slots_[first], run);
+    if (run < k) {
+      f(&slots_[0], k - run);
     }
     cons_.head.store(head + k, std::memory_order_release);  // partner: producer's acquire of head_
     return k;
