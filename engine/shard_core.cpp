@@ -18,10 +18,13 @@ constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
 
 std::uint32_t ring_mask_for(std::uint32_t window) { return std::bit_ceil(window + 1) - 1; }
 
-// Neumaier's compensated add: sum + comp carries the rounding the plain sum lost.
+// Neumaier's compensated add: sum + comp carries the rounding the plain sum lost. The rounding error of
+// t = sum + x is computed by Knuth's TwoSum, without Neumaier's branch on |sum| ≥ |x|: both compute the
+// exact error (a double), so the result is bit for bit Neumaier's, minus a data-dependent branch.
 inline void neumaier_add(double& sum, double& comp, double x) noexcept {
   const double t = sum + x;
-  comp += std::fabs(sum) >= std::fabs(x) ? (sum - t) + x : (x - t) + sum;
+  const double xv = t - sum;
+  comp += (sum - (t - xv)) + (x - xv);
   sum = t;
 }
 
@@ -68,6 +71,8 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       ddof_(cfg.ddof),
       vol_window_(cfg.effective_volatility_window()),
       volume_window_(cfg.volume_window),
+      ret_period_(std::max(cfg.effective_volatility_window(), RollingMoments::kMinPeriod)),
+      volu_period_(std::max(cfg.volume_window, RollingMoments::kMinPeriod)),
       hist_mask_(ring_mask_for(cfg.sma_windows.back())),
       ret_mask_(ring_mask_for(cfg.effective_volatility_window())),
       volu_mask_(ring_mask_for(cfg.volume_window)),
@@ -281,7 +286,7 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
     double* rh = &ret_hist_[std::size_t{local} * (ret_mask_ + 1)];
     const auto rpos = pos - 1;
     rh[rpos & ret_mask_] = m.pct_change;
-    a.returns.push(rh, ret_mask_, rpos, vol_window_, std::max(vol_window_, RollingMoments::kMinPeriod));
+    a.returns.push(rh, ret_mask_, rpos, vol_window_, ret_period_);
     returns_var_ = a.returns.n == vol_window_ ? a.returns.variance() : kNaN;
   } else {
     m.pct_change = kNaN;
@@ -293,7 +298,7 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   c.volume_mean = m.volume_mean;
   double* vh = &volu_hist_[std::size_t{local} * (volu_mask_ + 1)];
   vh[pos & volu_mask_] = t.volume;
-  a.volumes.push(vh, volu_mask_, pos, volume_window_, std::max(volume_window_, RollingMoments::kMinPeriod));
+  a.volumes.push(vh, volu_mask_, pos, volume_window_, volu_period_);
   neumaier_add(a.pv_sum, a.pv_comp, p * t.volume);
   neumaier_add(a.v_sum, a.v_comp, t.volume);
 

@@ -3,7 +3,7 @@
 // Private header. A ShardCore owns flat arrays sized at construction for `capacity` tickers, indexed by
 // the shard-local id (ShardIndex::local_of). on_tick() is O(1) per tick: it updates every indicator, checks
 // the five rules, and calls the registered callbacks with pointers to preallocated records.
-// Target: all indicators and rules together ≤ 25 ns per tick (measured 67 ns on an AMD EPYC VM, 624
+// Target: all indicators and rules together ≤ 25 ns per tick (measured 67 ns on an AMD EPYC VM, 616
 // instructions: BENCHMARKS.md, issue 15). on_ticks() serves a run of the ring, prefetching the state of
 // the ticks ahead for large universes. No allocation, lock,
 // syscall, exception or virtual call. The only clock read is the TSC-based latency clock (clock.hpp).
@@ -175,6 +175,8 @@ class ShardCore {
   const std::uint32_t ddof_;
   const std::uint32_t vol_window_;
   const std::uint32_t volume_window_;
+  const std::uint32_t ret_period_;    // RollingMoments' recompute periods of the returns and volume windows
+  const std::uint32_t volu_period_;
   const std::uint32_t hist_mask_;     // price history ring per ticker
   const std::uint32_t ret_mask_;      // returns ring
   const std::uint32_t volu_mask_;     // volume ring
