@@ -10,6 +10,8 @@
 //
 // Benchmarks (times are wall-clock, taken only while both threads run):
 //   Throughput/<item>/single/<queue>  one push per item, one pop per item
+//   Throughput/<item>/single_spin/<queue>  the same, retrying at once after a failed poll (no `pause`)
+//   (every throughput run also reports its failed polls per item: empty_polls_per_item, full_polls_per_item)
 //   Throughput/<item>/batch/<queue>   producer pushes arrays of kBatch, consumer drains up to 256 at a time
 //                                     (ours: consume() in place; peers: pop into a buffer)
 //   PingPong/<item>/<queue>           A sends one item, B echoes it back through a second queue;
@@ -19,6 +21,7 @@
 #include <concurrentqueue/concurrentqueue.h>
 #include <readerwriterqueue/readerwriterqueue.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -132,23 +135,42 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// How a side waits after a failed poll (a full or an empty queue): kPause is the engine's own cpu_relax()
+// (x86 `pause`: a few cycles on AMD Zen, ~140 on Intel since Skylake, so a failed poll costs very
+// different times on the two families); kSpin retries at once. The failed polls are counted either way:
+// a single-item run with many failed polls per item measures the waiting as much as the queue.
+enum class Wait { kPause, kSpin };
+
+inline void wait_once(Wait w) noexcept {
+  if (w == Wait::kPause) {
+    cpu_relax();
+  } else {
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // a compiler barrier: re-read the queue
+  }
+}
+
 template <template <typename> class Q, typename T>
-void throughput(benchmark::State& st, bool batch) {
+void throughput(benchmark::State& st, bool batch, Wait wait = Wait::kPause) {
   const std::uint64_t n = tfbench::options().quick ? 50'000 : 5'000'000;
   bool ok = true;
+  std::uint64_t full_polls = 0;   // producer: pushes refused (queue full); read after the join
+  std::uint64_t empty_polls = 0;  // consumer: pops that found nothing
   for (auto _ : st) {
     auto q = std::make_unique<Q<T>>();
     Gate gate;
     std::thread producer([&] {
       tfbench::pin(tfbench::options().cpu_a);
       gate.meet();
+      std::uint64_t full = 0;
       if (!batch) {
         for (std::uint64_t i = 0; i < n; ++i) {
           const T v = make_item<T>(i);
           while (!q->push(v)) {
-            cpu_relax();
+            ++full;
+            wait_once(wait);
           }
         }
+        full_polls += full;  // the consumer reads it after join(): the join orders it
         return;
       }
       T buf[kBatch];
@@ -160,12 +182,14 @@ void throughput(benchmark::State& st, bool batch) {
         for (std::size_t sent = 0; sent < k;) {
           const std::size_t m = q->push_n(buf + sent, k - sent);
           if (m == 0) {
-            cpu_relax();
+            ++full;
+            wait_once(wait);
           }
           sent += m;
         }
         i += k;
       }
+      full_polls += full;
     });
     tfbench::pin(tfbench::options().cpu_b);
     gate.meet();
@@ -178,7 +202,8 @@ void throughput(benchmark::State& st, bool batch) {
           ok = ok && seq_of(v) == expect;
           ++expect;
         } else {
-          cpu_relax();
+          ++empty_polls;
+          wait_once(wait);
         }
       }
     } else {
@@ -188,7 +213,8 @@ void throughput(benchmark::State& st, bool batch) {
       };
       while (expect < n) {
         if (q->pop_n(check) == 0) {
-          cpu_relax();
+          ++empty_polls;
+          wait_once(wait);
         }
       }
     }
@@ -199,6 +225,9 @@ void throughput(benchmark::State& st, bool batch) {
     tfbench::fail(st, "items lost, duplicated or reordered");
   }
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n));
+  const double items = static_cast<double>(st.iterations()) * static_cast<double>(n);
+  st.counters["empty_polls_per_item"] = static_cast<double>(empty_polls) / items;
+  st.counters["full_polls_per_item"] = static_cast<double>(full_polls) / items;
 }
 
 template <template <typename> class Q, typename T>
@@ -254,6 +283,10 @@ void register_queue(const std::string& queue, const std::string& item) {
   using tfbench::tune;
   tune(benchmark::RegisterBenchmark(("Throughput/" + item + "/single/" + queue).c_str(),
                                     [](benchmark::State& st) { throughput<Q, T>(st, false); }))
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
+  tune(benchmark::RegisterBenchmark(("Throughput/" + item + "/single_spin/" + queue).c_str(),
+                                    [](benchmark::State& st) { throughput<Q, T>(st, false, Wait::kSpin); }))
       ->UseManualTime()
       ->Unit(benchmark::kMillisecond);
   if (Q<T>::kHasBatch) {
