@@ -391,13 +391,13 @@ PipelineStats Pipeline::stats() const {
     const RunningFeed& f = *feeds_[i];
     FeedReport r;
     f.feed->rejects(r.rejects);  // live, unlike the rest of the report
+    for (const auto& [why, count] : r.rejects) {
+      r.rejected += count;
+    }
     if (f.reportable()) {
       f.feed->report(r);
     } else {
       r.label = f.feed->label();
-      for (const auto& [why, count] : r.rejects) {
-        r.rejected += count;
-      }
     }
     r.published = f.port->published();
     s.feed_rejected += r.rejected;

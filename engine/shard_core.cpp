@@ -244,10 +244,12 @@ void ShardCore::prefetch_near(SymbolId symbol) const noexcept {
   const double* hist = &price_hist_[std::size_t{local} * (hist_mask_ + 1)];
   __builtin_prefetch(&hist[pos & hist_mask_], 1, 3);
   __builtin_prefetch(&hist[(pos - windows_[n_windows_ - 1]) & hist_mask_], 0, 3);
-  __builtin_prefetch(&ret_hist_[std::size_t{local} * (ret_mask_ + 1) + (pos & ret_mask_)], 1, 3);
-  __builtin_prefetch(&ret_hist_[std::size_t{local} * (ret_mask_ + 1) + ((pos - vol_window_) & ret_mask_)], 0, 3);
-  __builtin_prefetch(&volu_hist_[std::size_t{local} * (volu_mask_ + 1) + (pos & volu_mask_)], 1, 3);
-  __builtin_prefetch(&volu_hist_[std::size_t{local} * (volu_mask_ + 1) + ((pos - volume_window_) & volu_mask_)], 0, 3);
+  const double* rh = &ret_hist_[std::size_t{local} * (ret_mask_ + 1)];  // the returns are written at pos - 1
+  __builtin_prefetch(&rh[(pos - 1) & ret_mask_], 1, 3);
+  __builtin_prefetch(&rh[(pos - 1 - vol_window_) & ret_mask_], 0, 3);
+  const double* vh = &volu_hist_[std::size_t{local} * (volu_mask_ + 1)];
+  __builtin_prefetch(&vh[pos & volu_mask_], 1, 3);
+  __builtin_prefetch(&vh[(pos - volume_window_) & volu_mask_], 0, 3);
   // The deques' ends: the back (popped and pushed) and the front (expired, read).
   const std::size_t base = std::size_t{local} * (ext_mask_ + 1);
   __builtin_prefetch(&max_dq_[base + ((c.max_head + c.max_size) & ext_mask_)], 1, 3);

@@ -55,7 +55,6 @@ void CsvFeed::report(FeedReport& out) const {
   out.counts.emplace_back("good", load_.rows.size());
   out.counts.emplace_back("blank", load_.blank);
   for (std::size_t k = 0; k < static_cast<std::size_t>(CsvReject::kCount); ++k) {
-    out.rejected += load_.rejects[k];
     if (load_.rejects[k] != 0) {
       const char* why = to_string(static_cast<CsvReject>(k));
       line += std::string(", ") + why + " " + std::to_string(load_.rejects[k]);

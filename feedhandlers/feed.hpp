@@ -28,7 +28,7 @@ namespace tickforge {
 struct FeedReport {
   std::string label;             ///< "csv AAPL.csv (1000 rows)", "kafka ticks (group tickforge)"
   std::uint64_t published = 0;   ///< ticks its port accepted (filled by the pipeline from the port)
-  std::uint64_t rejected = 0;    ///< input refused, every reason (bad rows, bad messages)
+  std::uint64_t rejected = 0;    ///< input refused, every reason: the sum of `rejects` (filled by the pipeline)
   /// The input refused by reason, every reason the feed knows, zeros included (filled by the pipeline
   /// from Feed::rejects(), live while the feed runs: /metrics).
   std::vector<std::pair<std::string, std::uint64_t>> rejects;
@@ -61,7 +61,7 @@ class Feed : public Agent {
   virtual void finish() noexcept {}
   /// Whether finish() still changes the figures report() gives (then they are read only after it).
   [[nodiscard]] virtual bool reports_after_finish() const noexcept { return false; }
-  /// The feed's own figures (published and rejects are filled by the caller).
+  /// The feed's own figures (published, rejects and rejected are filled by the caller).
   virtual void report(FeedReport& out) const = 0;
   /// Any thread, at any time (also while the feed runs, unlike report()): the input refused so far by
   /// reason, appended to `out` for every reason the feed knows, zeros included, so that a scrape sees

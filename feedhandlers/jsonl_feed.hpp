@@ -80,7 +80,6 @@ class JsonLinesFeed final : public Feed {
     for (std::size_t k = 0; k < rejects_.size(); ++k) {
       if (rejects_[k] != 0) {
         const char* why = reason(k);
-        out.rejected += rejects_[k];
         out.counts.emplace_back(why, rejects_[k]);
         line += std::string(", ") + why + " " + std::to_string(rejects_[k]);
       }

@@ -224,14 +224,13 @@ void KafkaFeed::handle(const rd_kafka_message_t* m) noexcept {
   JsonReject why = JsonReject::kInvalidJson;
   const std::string_view payload(static_cast<const char*>(m->payload), m->payload != nullptr ? m->len : 0);
   if (!parser_.parse(payload, jt, why)) [[unlikely]] {
-    std::atomic<std::uint64_t>& live = live_rejects_[static_cast<std::size_t>(why)];
-    live.store(++st_.rejects[static_cast<std::size_t>(why)], std::memory_order_relaxed);  // single writer
+    bump(live_rejects_[static_cast<std::size_t>(why)]);
     reject(m, to_string(why));
     return;
   }
   const SymbolId id = symbols_.intern(jt.ticker);
   if (id == kNoSymbol) [[unlikely]] {
-    live_rejects_.back().store(++st_.symbol_table_full, std::memory_order_relaxed);  // single writer
+    bump(live_rejects_.back());
     reject(m, "symbol_table_full");
     return;
   }
@@ -381,7 +380,6 @@ std::string KafkaFeed::label() const { return "kafka " + topic_ + " (group " + s
 void KafkaFeed::report(FeedReport& out) const {
   const KafkaFeedStats s = stats();
   out.label = label();
-  out.rejected = s.rejected();
   std::string line = "kafka feed " + topic_ + ": messages " + std::to_string(s.messages) + "  ticks " +
                      std::to_string(s.ticks) + "  rejected " + std::to_string(s.rejected());
   out.counts = {{"messages", s.messages}, {"ticks", s.ticks}, {"rejected", s.rejected()}};
@@ -432,6 +430,10 @@ void KafkaFeed::rejects(std::vector<std::pair<std::string, std::uint64_t>>& out)
 
 KafkaFeedStats KafkaFeed::stats() const {
   KafkaFeedStats s = st_;
+  for (std::size_t k = 0; k < s.rejects.size(); ++k) {
+    s.rejects[k] = live_rejects_[k].load(std::memory_order_relaxed);
+  }
+  s.symbol_table_full = live_rejects_.back().load(std::memory_order_relaxed);
   s.consumer_errors += errors.load(std::memory_order_relaxed);
   if (dlq_) {
     s.dead_lettered = dlq_->delivered;

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include <tickforge/counter.hpp>
 #include <tickforge/engine.hpp>
 #include <tickforge/symbol_table.hpp>
 
@@ -143,9 +144,11 @@ class KafkaFeed final : public Feed, public ClientEvents {
   struct DeadLetter;
   std::unique_ptr<DeadLetter> dlq_;
   KafkaFeedStats st_;
-  // st_.rejects and st_.symbol_table_full again (the last slot), as single-writer relaxed atomics (the
-  // feed thread writes, rejects() reads from any thread while the feed runs: /metrics).
+  // The bad messages by JsonReject, and symbol_table_full in the last slot: single-writer relaxed atomics
+  // (the feed thread counts, rejects() and stats() read from any thread while the feed runs: /metrics);
+  // st_ leaves its reject fields at zero, stats() fills them from here.
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(JsonReject::kCount) + 1> live_rejects_{};
+
   std::uint32_t reported_ = 0;  // bad messages printed (the first kReported; all are counted)
   bool finished_ = false;
 };

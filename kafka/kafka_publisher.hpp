@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include <tickforge/counter.hpp>
 #include <tickforge/records.hpp>
 #include <tickforge/symbol_table.hpp>
 
@@ -148,9 +149,6 @@ class KafkaPublisher : public ClientEvents {
     std::atomic<std::uint64_t> produced{0}, delivered{0}, failed{0};
   };
   std::array<LiveCounts, 3> live_counts_;
-  static void bump(std::atomic<std::uint64_t>& c) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
   std::vector<std::int64_t> last_snapshot_ns_;              // [symbol], written by the symbol's shard only
   std::int64_t metrics_interval_ns_ = 0;
   std::int64_t flush_timeout_ns_ = 0;

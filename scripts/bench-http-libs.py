@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 
-from benchlib import cpu, read_events  # scripts/, the script's own folder
+from benchlib import cpu, proc_status, read_events  # scripts/, the script's own folder
 
 QUICK = os.environ.get("QUICK") == "1"
 ROUNDS = 1 if QUICK else int(os.environ.get("ROUNDS", "5"))
@@ -39,14 +39,6 @@ VARIANTS = {
     "httplib-sized": ["httplib", "--pool", str(CLIENTS + 4)],
     "httplib-default": ["httplib"],
 }
-
-
-def proc_status(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 def cpu_seconds(pid):

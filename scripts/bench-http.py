@@ -24,21 +24,13 @@ import tempfile
 import threading
 import time
 
-from benchlib import cpu, read_events  # scripts/, the script's own folder
+from benchlib import cpu, proc_status, read_events  # scripts/, the script's own folder
 
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 # PIN=1: the server thread and this script's clients on CPU 0 with the feed, the shard alone on CPU 1.
 PIN = os.environ.get("PIN") == "1"
 SECONDS = 8
 VARIANTS = (0, 50, 100)
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def read_streams(socks, until, counts):
@@ -66,7 +58,7 @@ def one_run(binary, clients, workdir, name):
         sys.exit(f"{name}: no dashboard line")
     threading.Thread(target=lambda: [None for _ in p.stderr], daemon=True).start()
     time.sleep(0.5)  # a benchmark phase: let the run settle before the clients come
-    before = rss_kib(p.pid)
+    before = proc_status(p.pid, "VmRSS")
     socks = []
     for _ in range(clients):
         s = socket.create_connection(("127.0.0.1", port), timeout=30)
@@ -77,7 +69,7 @@ def one_run(binary, clients, workdir, name):
     reader = threading.Thread(target=read_streams, args=(socks, until, counts))
     reader.start()
     time.sleep(2)
-    with_clients = rss_kib(p.pid)
+    with_clients = proc_status(p.pid, "VmRSS")
     reader.join()
     for s in socks:
         s.close()

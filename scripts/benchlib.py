@@ -9,6 +9,15 @@ def cpu():
     return "unknown CPU"
 
 
+def proc_status(pid, key):
+    """A figure of /proc/PID/status in its unit (VmRSS in KiB, Threads), 0 when absent."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 def read_events(socks, until, on_event):
     """Reads event streams (server-sent events) from `socks` with one selector until time.monotonic() passes
     `until`; calls on_event(i, block, now_ns) for every event block (its lines, without the blank line)

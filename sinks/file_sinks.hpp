@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include <tickforge/counter.hpp>
 #include <tickforge/engine.hpp>  // ShardIndex
 #include <tickforge/records.hpp>
 #include <tickforge/symbol_table.hpp>
@@ -169,9 +170,6 @@ class FileSinks final : public Agent {
   std::atomic<std::uint64_t> alerts_written_{0};
   std::atomic<std::uint64_t> daily_written_{0};
   std::atomic<std::uint64_t> metrics_written_{0};
-  static void bump(std::atomic<std::uint64_t>& c) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
   bool text_pending_ = false;
   bool ended_ = false;
   std::atomic<std::uint64_t> taken_{0};  // single writer (the sinks thread), read by a watchdog

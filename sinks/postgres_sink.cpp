@@ -435,7 +435,7 @@ bool PostgresSink::write_batch() {
     for (std::size_t t = 0; t < kTables; ++t) {
       stats_.tables[t].copied += rows[t];
       stats_.tables[t].written += merged[t];
-      add(live_written_[t], merged[t]);
+      bump(live_written_[t], merged[t]);
     }
     forget_batch(rows[0], rows[1], rows[2]);
     backoff_ns_ = 0;
@@ -444,7 +444,7 @@ bool PostgresSink::write_batch() {
   }
   stats_.last_error = error;
   ++stats_.failed_transactions;
-  add(live_failed_, 1);
+  bump(live_failed_, 1);
   if (PQstatus(conn_) == CONNECTION_OK) {
     // The server refused the rows with the connection intact: retrying cannot help. Drop the batch,
     // counted as lost, rather than retry it forever.
@@ -452,7 +452,7 @@ bool PostgresSink::write_batch() {
     ++stats_.rejected_batches;
     for (std::size_t t = 0; t < kTables; ++t) {
       stats_.tables[t].lost += rows[t];
-      add(live_lost_[t], rows[t]);
+      bump(live_lost_[t], rows[t]);
     }
     forget_batch(rows[0], rows[1], rows[2]);
     return true;
@@ -493,7 +493,7 @@ std::size_t PostgresSink::do_work() noexcept {
         // Out of time: what is still pending is lost, by table.
         for (std::size_t k = 0; k < kTables; ++k) {
           stats_.tables[k].lost += pending(static_cast<pg::Table>(k));
-          add(live_lost_[k], pending(static_cast<pg::Table>(k)));
+          bump(live_lost_[k], pending(static_cast<pg::Table>(k)));
         }
         alerts_.clear();
         daily_.clear();
@@ -513,7 +513,7 @@ std::size_t PostgresSink::do_work() noexcept {
       }
       prepare_session();
       ++stats_.reconnects;
-      add(live_reconnects_, 1);
+      bump(live_reconnects_, 1);
     }
     return drained + (write_batch() ? 1 : 0);
   } catch (const std::exception& e) {  // prepare_session after a reconnect; std::bad_alloc

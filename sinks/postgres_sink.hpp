@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include <tickforge/counter.hpp>
 #include <tickforge/engine.hpp>
 #include <tickforge/records.hpp>
 #include <tickforge/symbol_table.hpp>
@@ -168,9 +169,6 @@ class PostgresSink final : public Agent {
   std::atomic<std::uint64_t> live_reconnects_{0};
   std::atomic<std::uint64_t> live_failed_{0};
   std::atomic<bool> live_connected_{false};
-  static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
   std::int64_t oldest_pending_ns_ = 0;    // when the first pending row of this batch arrived
   std::int64_t retry_at_ns_ = 0;          // reconnect no sooner than this
   std::int64_t backoff_ns_ = 0;

@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include <tickforge/counter.hpp>
 #include <tickforge/engine.hpp>  // ShardIndex
 #include <tickforge/records.hpp>
 #include <tickforge/spsc_ring.hpp>
@@ -78,9 +79,6 @@ class RecordRelay {
     std::atomic<std::uint64_t> waits{0};
     std::atomic<std::uint64_t> dropped{0};
   };
-  static void bump(std::atomic<std::uint64_t>& c) noexcept {  // one writer: a plain add on x86
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
   [[nodiscard]] std::uint64_t sum(std::atomic<std::uint64_t> Counts::*field) const noexcept {
     std::uint64_t n = 0;
     for (const Counts& c : counts_) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <tickforge/config.hpp>
+#include <tickforge/counter.hpp>
 #include <tickforge/latency.hpp>
 #include <tickforge/platform.hpp>
 #include <tickforge/records.hpp>
@@ -149,9 +150,6 @@ class FeedPort {
   FeedPort(std::uint32_t index, ShardIndex shards, FullPolicy policy, std::uint32_t ring_capacity);
   [[gnu::noinline, gnu::cold]] Push publish_full(SpscRing<Tick>& ring, const Tick& t) noexcept;
   [[gnu::noinline, gnu::cold]] Push reject_time() noexcept;
-  /// Single-writer counter: a relaxed load and store (a plain add on x86), readable from any thread.
-  static void bump(std::atomic<std::uint64_t>& c) noexcept { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
-  static void unbump(std::atomic<std::uint64_t>& c) noexcept { c.store(c.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed); }
 
   const std::uint32_t index_;
   const ShardIndex index_of_;
