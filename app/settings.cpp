@@ -243,8 +243,11 @@ void rows(RunOptions& o, V& v) {
     v.uint32("volume-window", e.volume_window, 1, kMaxWindowLength, {s, kEngineScopes, "ticks in the rolling mean volume", "ticks"});
     v.uint32("max-tickers", e.max_tickers, 1, kMaxTickers, {s, kEngineScopes, "symbol table capacity", "tickers"});
     v.uint32("extrema-capacity", e.extrema_capacity, kMinExtremaCapacity, kMaxExtremaCapacity,
-             {s, kEngineScopes, "entries per ticker in each window high/low deque (beyond: the oldest is dropped and "
+             {s, kEngineScopes, "most entries of one window high/low deque (beyond: the oldest is dropped and "
                                 "counted)"});
+    v.uint32("extrema-pool", e.extrema_pool, kMinExtremaPool, kMaxExtremaPool,
+             {s, kEngineScopes, "the high/low deques' shared storage, entries per deque on average (max-tickers × 2 × "
+                                "this × 16 bytes); a deque that cannot grow drops its oldest entry (counted)"});
     v.uint32("ring-capacity", e.ring_capacity, kMinRingCapacity, kMaxRingCapacity,
              {s, kEngineScopes, "slots per (feed, shard) ring, rounded up to a power of two", "ticks"});
     v.choice("full-policy", e.full_policy, {{"block", FullPolicy::kBlock}, {"drop", FullPolicy::kDropNewest}},

@@ -126,7 +126,8 @@ std::string summary_text(const PipelineStats& st, const char* reason) {
   for (std::size_t r = 0; r < static_cast<std::size_t>(Rule::kCount); ++r) {
     put_to(out, " {} {}", to_string(static_cast<Rule>(r)), e.alerts_of(static_cast<Rule>(r)));
   }
-  put_to(out, "\n  late ticks {}  window high/low evictions {}  tickers {}\n", e.late_ticks, e.extrema_evictions, e.symbols);
+  put_to(out, "\n  late ticks {}  window high/low evictions {} (pool full {})  tickers {}\n", e.late_ticks,
+         e.extrema_evictions, e.extrema_pool_full, e.symbols);
   if (e.pin_failures != 0) {
     put_to(out, "  warning: {} engine thread(s) could not be pinned and ran unpinned\n", e.pin_failures);
   }
@@ -194,8 +195,8 @@ std::string summary_json(const PipelineStats& st, const char* reason) {
       e.dropped_ring_full, e.symbol_table_full, e.rejected_time_out_of_range, st.feed_rejected);
   put_to(out, R"("in_flight":{},"ring_capacity":{},"ring_high_water":{},"blocked_waits":{},"producers":{},"shards":{},)",
       e.in_flight, e.ring_capacity, e.ring_high_water, e.blocked_waits, e.producers, e.shards);
-  put_to(out, R"("late_ticks":{},"extrema_evictions":{},"symbols":{},"pin_failures":{},)", e.late_ticks, e.extrema_evictions,
-      e.symbols, e.pin_failures);
+  put_to(out, R"("late_ticks":{},"extrema_evictions":{},"extrema_pool_full":{},"symbols":{},"pin_failures":{},)",
+      e.late_ticks, e.extrema_evictions, e.extrema_pool_full, e.symbols, e.pin_failures);
   put_to(out, R"("alerts":{},"suppressed":{},"alerts_by_rule":{{)", e.alerts, e.suppressed);
   for (std::size_t r = 0; r < static_cast<std::size_t>(Rule::kCount); ++r) {
     const auto& d = e.alerts_by_rule_direction[r];

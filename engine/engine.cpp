@@ -69,6 +69,11 @@ void EngineConfig::validate() const {
     throw std::invalid_argument(fmt_error("ddof must be 0 (population) or 1 (sample), got ", ddof));
   }
   in("extrema_capacity", extrema_capacity, kMinExtremaCapacity, kMaxExtremaCapacity);
+  in("extrema_pool", extrema_pool, kMinExtremaPool, kMaxExtremaPool);
+  if (std::uint64_t{max_tickers} * 2 * extrema_pool >= kMaxExtremaPoolEntries) {
+    throw std::invalid_argument(fmt_error("max_tickers × 2 × extrema_pool must stay below 2^31 entries, got ",
+                                          static_cast<long>(std::uint64_t{max_tickers} * 2 * extrema_pool)));
+  }
   in("ring_capacity", ring_capacity, kMinRingCapacity, kMaxRingCapacity);
   in("shards", shards, 1, kMaxShards);
   check_rules(rules, "");
@@ -451,6 +456,7 @@ EngineStats Engine::stats() const {
     st.ticks += c.ticks;
     st.late_ticks += c.late_ticks;
     st.extrema_evictions += c.extrema_evictions;
+    st.extrema_pool_full += c.extrema_pool_full;
     st.alerts += c.alerts;
     st.suppressed += c.suppressed;
     for (std::size_t r = 0; r < st.alerts_by_rule_direction.size(); ++r) {

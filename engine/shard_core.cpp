@@ -76,7 +76,6 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       hist_mask_(ring_mask_for(cfg.sma_windows.back())),
       ret_mask_(ring_mask_for(cfg.effective_volatility_window())),
       volu_mask_(ring_mask_for(cfg.volume_window)),
-      ext_mask_(std::bit_ceil(cfg.extrema_capacity) - 1),
       symbols_(symbols),
       core_(new TickerCore[capacity]()),
       aux_(new TickerAux[capacity]()),
@@ -85,10 +84,13 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       price_hist_(new double[std::size_t{capacity} * (hist_mask_ + 1)]()),
       ret_hist_(new double[std::size_t{capacity} * (ret_mask_ + 1)]()),
       volu_hist_(new double[std::size_t{capacity} * (volu_mask_ + 1)]()),
-      max_dq_(new Extreme[std::size_t{capacity} * (ext_mask_ + 1)]()),
-      min_dq_(new Extreme[std::size_t{capacity} * (ext_mask_ + 1)]()),
+      ext_(std::uint64_t{capacity} * 2 * cfg.extrema_pool, std::min(4u, std::bit_ceil(cfg.extrema_capacity)),
+           std::bit_ceil(cfg.extrema_capacity)),
+      ext_unit_(ext_.entries_of(0)),
+      ext_top_(ext_.top_class()),
+      ext_reserve_(std::uint64_t{capacity} * 2 * ext_unit_),
       ticker_bytes_(sizeof(TickerCore) + sizeof(TickerAux) + n_windows_ * (sizeof(RollingMoments) + sizeof(double)) +
-                    sizeof(double) * (hist_mask_ + ret_mask_ + volu_mask_ + 3) + 2 * sizeof(Extreme) * (ext_mask_ + 1)),
+                    sizeof(double) * (hist_mask_ + ret_mask_ + volu_mask_ + 3) + 2 * sizeof(Extreme) * cfg.extrema_pool),
       params_{cfg.rules},
       gates_{gates_of(cfg.rules, static_cast<std::uint32_t>(cfg.sma_windows.size()))},
       days_(cfg.daily.enabled ? new DayState[capacity]() : nullptr),
@@ -251,11 +253,15 @@ void ShardCore::prefetch_near(SymbolId symbol) const noexcept {
   __builtin_prefetch(&vh[pos & volu_mask_], 1, 3);
   __builtin_prefetch(&vh[(pos - volume_window_) & volu_mask_], 0, 3);
   // The deques' ends: the back (popped and pushed) and the front (expired, read).
-  const std::size_t base = std::size_t{local} * (ext_mask_ + 1);
-  __builtin_prefetch(&max_dq_[base + ((c.max_head + c.max_size) & ext_mask_)], 1, 3);
-  __builtin_prefetch(&max_dq_[base + (c.max_head & ext_mask_)], 1, 3);
-  __builtin_prefetch(&min_dq_[base + ((c.min_head + c.min_size) & ext_mask_)], 1, 3);
-  __builtin_prefetch(&min_dq_[base + (c.min_head & ext_mask_)], 1, 3);
+  // (Before a ticker's first tick its deques point at block 0: a harmless prefetch.)
+  const Extreme* mx = ext_.at(c.max.block);
+  const std::uint32_t max_mask = c.max_mask;
+  __builtin_prefetch(&mx[(c.max.head + c.max.size) & max_mask], 1, 3);
+  __builtin_prefetch(&mx[c.max.head & max_mask], 1, 3);
+  const Extreme* mn = ext_.at(c.min.block);
+  const std::uint32_t min_mask = c.min_mask;
+  __builtin_prefetch(&mn[(c.min.head + c.min.size) & min_mask], 1, 3);
+  __builtin_prefetch(&mn[c.min.head & min_mask], 1, 3);
 }
 
 void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept {
@@ -267,6 +273,9 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   // Prices: SMA, variance, EMA over each window, from one shared history ring.
   double* hist = &price_hist_[std::size_t{local} * (hist_mask_ + 1)];
   const auto pos = static_cast<std::uint32_t>(c.ticks);
+  if (c.ticks == 0) [[unlikely]] {
+    first_blocks(local);
+  }
   hist[pos & hist_mask_] = p;
   ++c.ticks;
   RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
@@ -397,32 +406,132 @@ void ShardCore::close_days() noexcept {
 
 void ShardCore::window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept {
   TickerCore& c = core_[local];
-  const std::uint32_t cap = ext_mask_ + 1;
-  Extreme* mx = &max_dq_[std::size_t{local} * cap];
-  Extreme* mn = &min_dq_[std::size_t{local} * cap];
   const std::int64_t oldest = time_minus(t, window_ns);  // entries with time < t - T have left [t - T, t]
 
   // Monotonic deques: max holds decreasing prices front→back, min increasing. Each entry is pushed
-  // and popped once, so the work is amortised O(1); a full deque drops its oldest entry (counted).
-  auto step = [&](Extreme* dq, std::uint32_t& head, std::uint32_t& size, auto dominated) {
-    while (size != 0 && dominated(dq[(head + size - 1) & ext_mask_].p)) {
-      --size;
+  // and popped once, so the work is amortised O(1). A full deque moves to a larger block of the pool;
+  // at extrema_capacity (or with the pool full) it drops its oldest entry instead (counted).
+  auto step = [&](Deque& d, std::uint16_t& ring_mask, auto dominated) {
+    Extreme* dq = ext_.at(d.block);
+    std::uint32_t mask = ring_mask;
+    while (d.size != 0 && dominated(dq[(d.head + d.size - 1) & mask].p)) {
+      --d.size;
     }
-    if (size == cap) [[unlikely]] {
-      ++head;
-      --size;
-      ++counters_.extrema_evictions;
+    if (d.size > mask) [[unlikely]] {
+      if (grow(d, ring_mask)) {
+        dq = ext_.at(d.block);
+        mask = ring_mask;
+      } else {
+        ++d.head;
+        --d.size;
+        ++counters_.extrema_evictions;
+      }
     }
-    dq[(head + size) & ext_mask_] = Extreme{t, p};
-    ++size;
-    while (dq[head & ext_mask_].t < oldest) {  // never the entry just pushed: its t ≥ oldest
-      ++head;
-      --size;
+    dq[(d.head + d.size) & mask] = Extreme{t, p};
+    ++d.size;
+    while (dq[d.head & mask].t < oldest) {  // never the entry just pushed: its t ≥ oldest
+      ++d.head;
+      --d.size;
     }
-    return dq[head & ext_mask_].p;
+    return dq[d.head & mask].p;
   };
-  metrics_.window_high = step(mx, c.max_head, c.max_size, [p](double q) { return q <= p; });
-  metrics_.window_low = step(mn, c.min_head, c.min_size, [p](double q) { return q >= p; });
+  metrics_.window_high = step(c.max, c.max_mask, [p](double q) { return q <= p; });
+  metrics_.window_low = step(c.min, c.min_mask, [p](double q) { return q >= p; });
+  // Deques shrink only while the pool runs short: a random walk's new high empties the max deque at
+  // once, and shrinking then regrowing through the classes on each one cost ~10 % of a tick (measured).
+  if (ext_tight_) [[unlikely]] {
+    shrink_if_sparse(c);
+  }
+}
+
+void ShardCore::shrink_if_sparse(TickerCore& c) noexcept {
+  if (c.max_mask + 1u > ext_unit_ && c.max.size * 4 <= c.max_mask + 1u) {
+    shrink(c.max, c.max_mask);
+  }
+  if (c.min_mask + 1u > ext_unit_ && c.min.size * 4 <= c.min_mask + 1u) {
+    shrink(c.min, c.min_mask);
+  }
+}
+
+void ShardCore::first_blocks(std::uint32_t local) noexcept {
+  TickerCore& c = core_[local];
+  // The reserve kept one smallest block for each of these two deques, so neither alloc fails.
+  c.max = Deque{0, 0, ext_.alloc(0)};
+  c.min = Deque{0, 0, ext_.alloc(0)};
+  c.max_mask = c.min_mask = static_cast<std::uint16_t>(ext_unit_ - 1);
+  ext_reserve_ -= 2 * ext_unit_;
+  note_pool();
+}
+
+void ShardCore::note_pool() noexcept {
+  // Hysteresis: tight below 1/16 of the pool spare (beyond the reserve), relaxed again above 1/4.
+  const std::uint64_t free = ext_.free_entries();
+  const std::uint64_t spare = free > ext_reserve_ ? free - ext_reserve_ : 0;
+  if (spare < ext_.capacity() / 16) {
+    ext_tight_ = true;
+  } else if (spare >= ext_.capacity() / 4) {
+    ext_tight_ = false;
+  }
+}
+
+bool ShardCore::grow(Deque& d, std::uint16_t& mask) noexcept {
+  const std::uint32_t cls = ext_.class_for(mask + 1u);
+  if (cls == ext_top_) {
+    return false;  // at extrema_capacity: the documented eviction
+  }
+  // Only from what the reserve of the tickers not seen yet leaves (the old block comes back after).
+  const std::uint32_t to = cls + 1u;
+  if (ext_.free_entries() < ext_reserve_ + ext_.entries_of(to)) {
+    ++counters_.extrema_pool_full;
+    ext_tight_ = true;  // the deques that can give memory back do so on their next ticks
+    return false;
+  }
+  if (ext_.extend(d.block, cls)) {
+    // In place: the ring (full, its front at h) doubles; the h entries that had wrapped to the block's
+    // start follow the others into the new upper half. No block moves, so no buddy pair is split.
+    const std::uint32_t n = ext_.entries_of(cls);
+    const std::uint32_t h = d.head & (n - 1);
+    Extreme* dq = ext_.at(d.block);
+    std::copy(dq, dq + h, dq + n);
+    d.head = h;
+    mask = static_cast<std::uint16_t>(2 * n - 1);
+    note_pool();
+    return true;
+  }
+  const std::uint32_t block = ext_.alloc(to);
+  if (block == ExtremaPool::kNone) {  // free entries scattered in smaller blocks than this one
+    ++counters_.extrema_pool_full;
+    ext_tight_ = true;
+    return false;
+  }
+  move_deque(d, mask, block, to);
+  return true;
+}
+
+void ShardCore::shrink(Deque& d, std::uint16_t& mask) noexcept {
+  const std::uint32_t cls = ext_.class_for(mask + 1u);
+  // The smallest block with room for twice the entries (so the next grow is far), else the next ones
+  // up: a freed large block may be the pool's only one of its size. It frees more than it takes, so
+  // no reserve check; with no smaller block free at all it stays, and tries again on the next tick.
+  for (std::uint32_t to = ext_.class_for(std::max(2 * d.size, 1u)); to < cls; ++to) {
+    if (const std::uint32_t block = ext_.alloc(to); block != ExtremaPool::kNone) {
+      move_deque(d, mask, block, to);
+      return;
+    }
+  }
+}
+
+void ShardCore::move_deque(Deque& d, std::uint16_t& mask, std::uint32_t to_block, std::uint32_t to_cls) noexcept {
+  const Extreme* from = ext_.at(d.block);
+  Extreme* to = ext_.at(to_block);
+  for (std::uint32_t i = 0; i < d.size; ++i) {
+    to[i] = from[(d.head + i) & mask];
+  }
+  ext_.release(d.block, ext_.class_for(mask + 1u));
+  d.head = 0;
+  d.block = to_block;
+  mask = static_cast<std::uint16_t>(ext_.entries_of(to_cls) - 1);
+  note_pool();
 }
 
 double ShardCore::move_up_pct(double p) const noexcept { return pct(p, metrics_.window_low); }
@@ -478,9 +587,9 @@ void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
     m.sma[w] = mom[w].n == windows_[w] ? mom[w].mean() : kNaN;
   }
   m.pct_change = last == 0 ? kNaN : ret_hist_[std::size_t{local} * (ret_mask_ + 1) + ((last - 1) & ret_mask_)];
-  const std::size_t base = std::size_t{local} * (ext_mask_ + 1);  // the deque fronts: the window's extremes
-  m.window_high = max_dq_[base + (c.max_head & ext_mask_)].p;
-  m.window_low = min_dq_[base + (c.min_head & ext_mask_)].p;
+  // The deque fronts: the window's extremes.
+  m.window_high = ext_.at(c.max.block)[c.max.head & c.max_mask].p;
+  m.window_low = ext_.at(c.min.block)[c.min.head & c.min_mask].p;
   m.volume_mean = c.volume_mean;
   complete_metrics(local, p, m);
 }

@@ -25,6 +25,7 @@
 #include <tickforge/tick.hpp>
 
 #include "day_calendar.hpp"
+#include "extrema_pool.hpp"
 #include "latency_histogram.hpp"
 #include "rolling_moments.hpp"
 
@@ -37,6 +38,7 @@ struct ShardCounters {
   std::uint64_t ticks = 0;
   std::uint64_t late_ticks = 0;          ///< event time older than the ticker's previous tick (clamped)
   std::uint64_t extrema_evictions = 0;   ///< window high/low deque full: oldest entry dropped
+  std::uint64_t extrema_pool_full = 0;   ///< of those, the deque was below extrema_capacity but the pool was full
   std::uint64_t alerts = 0;
   std::uint64_t suppressed = 0;          ///< rule met but inside the cooldown
   std::array<std::array<std::uint64_t, 3>, kRuleCount> by_rule{};  ///< [rule][direction + 1]
@@ -92,19 +94,22 @@ class ShardCore {
   }
 
  private:
-  struct Extreme {
-    std::int64_t t;
-    double p;
+  // One window high/low deque: a ring of `entries_of(cls)` entries at `block` of the shard's pool.
+  struct Deque {
+    std::uint32_t head;   // front at (head & mask), back at ((head + size - 1) & mask)
+    std::uint32_t size;
+    std::uint32_t block;  // offset in ext_ (0 and unused before the ticker's first tick)
   };
   // What every tick of a ticker reads and writes first: one cache line, line-aligned in its array.
   struct alignas(kCacheLine) TickerCore {
     double last_price;
     std::int64_t last_event_ns;
     std::uint64_t ticks;            // prices seen; newest price at hist[(ticks - 1) & mask]
-    std::uint32_t max_head, max_size, min_head, min_size;
+    Deque max, min;                 // window high (prices decreasing front to back) and low (increasing)
     double volume_mean;             // mean volume of the previous volume_window ticks, as the last tick saw it
     std::uint16_t params;
     std::int8_t cross_sign;         // last nonzero sign of (short SMA - long SMA)
+    std::uint16_t max_mask, min_mask;  // the deques' block sizes in ext_, minus one
   };
   static_assert(sizeof(TickerCore) == kCacheLine, "TickerCore is one cache line");
   // Daily summary of the ticker's current day: what every tick reads and writes, two cache lines.
@@ -159,6 +164,21 @@ class ShardCore {
   [[gnu::noinline, gnu::cold]] void roll_day(std::uint32_t local, std::int64_t event_ns) noexcept;
   void emit_day(std::uint32_t local, bool partial) noexcept;
   [[gnu::always_inline]] inline void window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept;
+  /// The ticker's first tick: both deques take a smallest block (always there: see ext_reserve_).
+  [[gnu::noinline, gnu::cold]] void first_blocks(std::uint32_t local) noexcept;
+  /// A full deque moves to a block twice as large; false when it is at extrema_capacity or the pool
+  /// cannot give one (then the caller evicts the oldest entry, as before the pool).
+  [[gnu::noinline]] bool grow(Deque& d, std::uint16_t& mask) noexcept;
+  /// While the pool is tight (ext_tight_), a deque of the ticker down to a quarter of its block moves to
+  /// the smallest free block with room for twice its entries.
+  [[gnu::noinline, gnu::cold]] void shrink_if_sparse(TickerCore& c) noexcept;
+  void shrink(Deque& d, std::uint16_t& mask) noexcept;
+  /// Copies d's entries to the front of a new block of class to_cls and releases the old one (of
+  /// mask + 1 entries).
+  void move_deque(Deque& d, std::uint16_t& mask, std::uint32_t to_block, std::uint32_t to_cls) noexcept;
+  /// After the pool changed: tight when less than 1/16 of it is spare beyond the reserve (or a deque
+  /// could not grow), no longer tight once 1/4 is.
+  void note_pool() noexcept;
   /// Fills the metrics the rules do not need per tick (variances and square roots, EMA copies, move %,
   /// VWAP, cumulative volume) from the ticker's state into m, whose per-tick fields (sma, pct_change,
   /// window high/low, volume_mean) are already set. The update callback (via metrics_) and snapshot()
@@ -180,7 +200,6 @@ class ShardCore {
   const std::uint32_t hist_mask_;     // price history ring per ticker
   const std::uint32_t ret_mask_;      // returns ring
   const std::uint32_t volu_mask_;     // volume ring
-  const std::uint32_t ext_mask_;      // extrema deque
   std::array<std::uint32_t, kMaxSmaWindows> windows_{};
   std::array<std::uint32_t, kMaxSmaWindows> periods_{};  // RollingMoments' recompute period per window
   std::array<double, kMaxSmaWindows> ema_alpha_{};
@@ -194,8 +213,13 @@ class ShardCore {
   std::unique_ptr<double[]> price_hist_;       // × (hist_mask_ + 1)
   std::unique_ptr<double[]> ret_hist_;         // × (ret_mask_ + 1)
   std::unique_ptr<double[]> volu_hist_;        // × (volu_mask_ + 1)
-  std::unique_ptr<Extreme[]> max_dq_;          // × (ext_mask_ + 1)
-  std::unique_ptr<Extreme[]> min_dq_;
+  ExtremaPool ext_;                            // every ticker's window high/low deques
+  const std::uint32_t ext_unit_;               // entries of the smallest block (class 0)
+  const std::uint32_t ext_top_;                // the class of extrema_capacity entries
+  // Entries kept free for the deques of tickers not seen yet (one smallest block each): a deque grows
+  // only while the pool keeps them, so a new ticker always gets its first blocks.
+  std::uint64_t ext_reserve_;
+  bool ext_tight_ = false;                     // deques shrink only then (note_pool())
   const std::size_t ticker_bytes_;             // one ticker's state in all the arrays
   // The registered tickers' state beyond which on_ticks() prefetches (~ an L2: below it, prefetching
   // only costs instructions).

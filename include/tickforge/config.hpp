@@ -49,6 +49,10 @@ inline constexpr std::uint32_t kMaxRingCapacity = 1u << 30;
 inline constexpr std::uint32_t kMaxShards = 256;
 inline constexpr std::uint32_t kMinExtremaCapacity = 2;
 inline constexpr std::uint32_t kMaxExtremaCapacity = 65536;
+inline constexpr std::uint32_t kMinExtremaPool = 4;
+inline constexpr std::uint32_t kMaxExtremaPool = 65536;
+/// A shard's high/low pool holds fewer entries than this (max_tickers × 2 × extrema_pool is checked).
+inline constexpr std::uint64_t kMaxExtremaPoolEntries = std::uint64_t{1} << 31;
 
 /// A time zone as the engine needs it: the UTC offset and the instants it changes, for the whole
 /// supported event-time range. Built from the system tz database by the app layer (app/time_zone.hpp);
@@ -78,7 +82,8 @@ struct EngineConfig {
   std::uint32_t volatility_window = 0;                ///< ticks of returns; 0 = the longest SMA window
   std::uint32_t volume_window = 20;                   ///< ticks in the rolling mean volume (rule e)
   std::uint32_t ddof = 1;                             ///< 1: sample (pandas, Spark); 0: population (TA-Lib)
-  std::uint32_t extrema_capacity = 128;               ///< entries per ticker in each window high/low deque
+  std::uint32_t extrema_capacity = 4096;              ///< most entries of one window high/low deque
+  std::uint32_t extrema_pool = 8;                     ///< the shards' shared deque storage: entries per deque, on average
   std::uint32_t ring_capacity = 65536;                ///< slots per (feed, shard) ring, rounded up to 2^k
   FullPolicy full_policy = FullPolicy::kBlock;
   std::uint32_t shards = 1;                           ///< engine shard threads; tickers split by id % shards

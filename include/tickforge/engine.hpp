@@ -172,6 +172,7 @@ struct EngineStats {
   std::uint64_t in_flight = 0;          ///< pushed, not processed yet (0 once stopped and drained)
   std::uint64_t late_ticks = 0;
   std::uint64_t extrema_evictions = 0;
+  std::uint64_t extrema_pool_full = 0;  ///< evictions because the shard's high/low pool was full
   std::uint64_t alerts = 0;
   std::array<std::array<std::uint64_t, 3>, static_cast<std::size_t>(Rule::kCount)>
       alerts_by_rule_direction{};       ///< [rule][direction + 1]
