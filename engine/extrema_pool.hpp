@@ -1,9 +1,9 @@
 // tickforge — the shared, preallocated storage of the window high/low deques (a buddy allocator).
 //
 // Private header. A shard's tickers share one arena of (time, price) entries sized at start-up; a deque
-// takes a block of 2^k entries and moves to a block twice as large when it fills (and to one half as
-// large when it falls to a quarter), so memory follows the candidates a ticker actually has instead of
-// reserving the largest deque for every ticker (issue 15: 4 KiB per ticker before).
+// takes a block of 2^k entries and doubles it when it fills (ShardCore: in place when the buddy is free,
+// and back to a smaller block while the pool is short), so memory follows the candidates a ticker has
+// instead of reserving the largest deque for every ticker (issue 15: 4 KiB per ticker before).
 //
 // Blocks are buddies (Knuth, TAOCP vol. 1, 2.5): block sizes are unit << k for k = 0 .. top, a block of
 // class k starts at a multiple of its size, its buddy is at offset ^ size, and a freed block merges with a
@@ -55,13 +55,12 @@ class ExtremaPool {
   ExtremaPool(const ExtremaPool&) = delete;
   ExtremaPool& operator=(const ExtremaPool&) = delete;
 
-  /// The class whose blocks hold at least n entries (n ≤ largest()).
+  /// The class whose blocks hold at least n entries (n ≤ the largest block).
   [[nodiscard]] std::uint32_t class_for(std::uint32_t n) const noexcept {
     return n <= unit_ ? 0 : static_cast<std::uint32_t>(std::bit_width(n - 1)) - shift_;
   }
   [[nodiscard]] std::uint32_t entries_of(std::uint32_t cls) const noexcept { return unit_ << cls; }
   [[nodiscard]] std::uint32_t top_class() const noexcept { return top_; }
-  [[nodiscard]] std::uint32_t largest() const noexcept { return unit_ << top_; }
   [[nodiscard]] std::uint64_t capacity() const noexcept { return std::uint64_t{units_} * unit_; }
   [[nodiscard]] std::uint64_t free_entries() const noexcept { return std::uint64_t{free_units_} * unit_; }
 

@@ -64,7 +64,7 @@ const char* to_string(Direction d) noexcept {
 
 ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint32_t shard_index, ShardIndex shards,
                      const SymbolTable& symbols)
-    : capacity_(capacity),
+    : capacity_((cfg.validate(), capacity)),  // a bad setting throws before any array is allocated
       index_(shards),
       shard_(shard_index),
       n_windows_(static_cast<std::uint32_t>(cfg.sma_windows.size())),
@@ -86,9 +86,7 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       volu_hist_(new double[std::size_t{capacity} * (volu_mask_ + 1)]()),
       ext_(std::uint64_t{capacity} * 2 * cfg.extrema_pool, std::min(4u, std::bit_ceil(cfg.extrema_capacity)),
            std::bit_ceil(cfg.extrema_capacity)),
-      ext_unit_(ext_.entries_of(0)),
-      ext_top_(ext_.top_class()),
-      ext_reserve_(std::uint64_t{capacity} * 2 * ext_unit_),
+      ext_reserve_(std::uint64_t{capacity} * 2 * ext_.entries_of(0)),
       ticker_bytes_(sizeof(TickerCore) + sizeof(TickerAux) + n_windows_ * (sizeof(RollingMoments) + sizeof(double)) +
                     sizeof(double) * (hist_mask_ + ret_mask_ + volu_mask_ + 3) + 2 * sizeof(Extreme) * cfg.extrema_pool),
       params_{cfg.rules},
@@ -101,7 +99,6 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       move_down_factor_(1.0 - cfg.daily.move_pct * 0.01 + 1e-9),
       move_pct_(cfg.daily.move_pct),
       next_alert_id_(shard_index + 1) {
-  cfg.validate();
   calibrate_clock();
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
     windows_[w] = cfg.sma_windows[w];
@@ -445,10 +442,11 @@ void ShardCore::window_extremes(std::uint32_t local, std::int64_t t, double p, s
 }
 
 void ShardCore::shrink_if_sparse(TickerCore& c) noexcept {
-  if (c.max_mask + 1u > ext_unit_ && c.max.size * 4 <= c.max_mask + 1u) {
+  const std::uint32_t smallest = ext_.entries_of(0);
+  if (c.max_mask + 1u > smallest && c.max.size * 4 <= c.max_mask + 1u) {
     shrink(c.max, c.max_mask);
   }
-  if (c.min_mask + 1u > ext_unit_ && c.min.size * 4 <= c.min_mask + 1u) {
+  if (c.min_mask + 1u > smallest && c.min.size * 4 <= c.min_mask + 1u) {
     shrink(c.min, c.min_mask);
   }
 }
@@ -458,8 +456,8 @@ void ShardCore::first_blocks(std::uint32_t local) noexcept {
   // The reserve kept one smallest block for each of these two deques, so neither alloc fails.
   c.max = Deque{0, 0, ext_.alloc(0)};
   c.min = Deque{0, 0, ext_.alloc(0)};
-  c.max_mask = c.min_mask = static_cast<std::uint16_t>(ext_unit_ - 1);
-  ext_reserve_ -= 2 * ext_unit_;
+  c.max_mask = c.min_mask = static_cast<std::uint16_t>(ext_.entries_of(0) - 1);
+  ext_reserve_ -= 2 * ext_.entries_of(0);
   note_pool();
 }
 
@@ -476,7 +474,7 @@ void ShardCore::note_pool() noexcept {
 
 bool ShardCore::grow(Deque& d, std::uint16_t& mask) noexcept {
   const std::uint32_t cls = ext_.class_for(mask + 1u);
-  if (cls == ext_top_) {
+  if (cls == ext_.top_class()) {
     return false;  // at extrema_capacity: the documented eviction
   }
   // Only from what the reserve of the tickers not seen yet leaves (the old block comes back after).

@@ -214,8 +214,6 @@ class ShardCore {
   std::unique_ptr<double[]> ret_hist_;         // × (ret_mask_ + 1)
   std::unique_ptr<double[]> volu_hist_;        // × (volu_mask_ + 1)
   ExtremaPool ext_;                            // every ticker's window high/low deques
-  const std::uint32_t ext_unit_;               // entries of the smallest block (class 0)
-  const std::uint32_t ext_top_;                // the class of extrema_capacity entries
   // Entries kept free for the deques of tickers not seen yet (one smallest block each): a deque grows
   // only while the pool keeps them, so a new ticker always gets its first blocks.
   std::uint64_t ext_reserve_;

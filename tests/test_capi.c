@@ -1859,6 +1859,7 @@ static void test_feed_wait_timeout(void) {
   /* Readiness, not a fixed time: on a loaded machine the paced feed's first tick may come later. */
   t0 = now_s();
   while (stats_of(e).ticks == 0 && now_s() - t0 < 10.0) {
+    sleep_ms(1);
   }
   t0 = now_s();
   CHECK_RC(tf_engine_stop(e), TF_OK);

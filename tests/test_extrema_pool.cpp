@@ -158,8 +158,9 @@ TEST(ExtremaDeques, ShouldGrowThroughEveryClassAndKeepTheExactHighAndLow) {
   Series ref;
   std::int64_t t = 0;
   // 3,000 falling prices (each a candidate high: the max deque grows through every class), then 3,000
-  // rising ones: each is a candidate low (the min deque grows) and pops the highs below it, so the max
-  // deque empties down to 10,000 and the newest price, shrinking through the classes.
+  // rising ones: each is a candidate low (the min deque grows the same way) and pops the highs below it,
+  // so the max deque empties down to 10,000 and the newest price. (The pool is not short here, so
+  // nothing shrinks: the last test covers that.)
   auto feed = [&](double price) {
     h.tick(s, price, 1, t);
     ref.add(price, t);
