@@ -16,7 +16,7 @@
 //                                     (ours: consume() in place; peers: pop into a buffer)
 //   PingPong/<item>/<queue>           A sends one item, B echoes it back through a second queue;
 //                                     rtt_ns = one round trip
-// Items: U64 (8 bytes) and Tick (the engine's 48-byte tick).
+// Items: U64 (8 bytes) and Tick (the engine's tick: 48 bytes of fields padded to one 64-byte line).
 #include <boost/lockfree/spsc_queue.hpp>
 #include <concurrentqueue/concurrentqueue.h>
 #include <readerwriterqueue/readerwriterqueue.h>
