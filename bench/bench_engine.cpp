@@ -165,14 +165,15 @@ void rolling_moments(benchmark::State& st) {
   const Stream& s = stream();
   const std::uint32_t mask = std::bit_ceil(window + 1) - 1;
   std::vector<double> hist(mask + 1);
+  const auto w = tickforge::MomentWindow::of(window, 1);
   RollingMoments m;
   std::uint32_t pos = 0;
   std::size_t i = 0;
   double sink = 0;
   for (auto _ : st) {
     hist[pos & mask] = s.ticks[i].price;
-    m.push(hist.data(), mask, pos, window);
-    sink += m.mean() + m.variance();
+    m.push(hist.data(), mask, pos, w);
+    sink += m.mean_full(w) + m.variance_full(w);
     ++pos;
     i = (i + 1) & (kStream - 1);
   }

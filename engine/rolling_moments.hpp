@@ -17,78 +17,95 @@
 
 namespace tickforge {
 
+/// One window's constants, shared by every ticker that uses the window (the caller owns one per
+/// window): RollingMoments keeps only the running state, 40 bytes per ticker and window.
+struct MomentWindow {
+  /// Exact recompute at least this often (in updates), and at least every N.
+  static constexpr std::uint32_t kMinPeriod = 64;
+
+  std::uint32_t size = 1;        ///< N: values in a full window
+  std::uint32_t period = kMinPeriod;  ///< exact recompute every max(N, kMinPeriod) updates
+  std::uint32_t ddof = 1;        ///< delta degrees of freedom of the variance
+  double inv_n = 1.0;            ///< 1 / N
+  double inv_dof = 0.0;          ///< 1 / (N - ddof), NaN when N ≤ ddof
+
+  [[nodiscard]] static MomentWindow of(std::uint32_t n, std::uint32_t ddof) noexcept {
+    MomentWindow w;
+    w.size = n;
+    w.period = n > kMinPeriod ? n : kMinPeriod;
+    w.ddof = ddof;
+    w.inv_n = 1.0 / n;
+    w.inv_dof = inv_dof_of(n, ddof);
+    return w;
+  }
+  /// 1 / (n - ddof), NaN while n ≤ ddof (the same double whether computed here or once per window).
+  [[nodiscard]] static double inv_dof_of(std::uint32_t n, std::uint32_t ddof) noexcept {
+    return n > ddof ? 1.0 / (n - ddof) : std::numeric_limits<double>::quiet_NaN();
+  }
+};
+
 struct RollingMoments {
   /// M2 below this fraction of its recent peak is treated as cancellation and recomputed exactly.
   static constexpr double kCollapse = 1e-3;
-  /// Exact recompute at least this often (in updates), and at least every N.
-  static constexpr std::uint32_t kMinPeriod = 64;
+  static constexpr std::uint32_t kMinPeriod = MomentWindow::kMinPeriod;
 
   double shift = 0.0;    ///< K: values are stored raw, used as y = x - K
   double sum = 0.0;      ///< Σ y over the window
   double m2 = 0.0;       ///< Σ (y - mean_y)² over the window
   double m2_floor = 0.0; ///< kCollapse × the largest m2 since the last exact recompute (its peak)
-  double inv_n = 0.0;    ///< 1 / n: no division once the window is full
-  double inv_dof = 0.0;  ///< 1 / (n - ddof), NaN while n ≤ ddof
   std::uint32_t n = 0;   ///< values in the window (≤ N)
   std::uint32_t since = 0;  ///< updates since the last exact recompute
-  std::uint32_t ddof = 1;   ///< delta degrees of freedom of variance()
 
-  /// Adds hist[pos & mask] (already stored by the caller) to a window of N values; when the window is
-  /// full, hist[(pos - N) & mask] leaves. The ring must hold more than N values (mask + 1 > N).
-  void push(const double* hist, std::uint32_t mask, std::uint32_t pos, std::uint32_t window) noexcept {
-    push(hist, mask, pos, window, window > kMinPeriod ? window : kMinPeriod);
-  }
-  /// The same with the recompute period max(N, kMinPeriod) computed once by the caller.
-  void push(const double* hist, std::uint32_t mask, std::uint32_t pos, std::uint32_t window,
-            std::uint32_t period) noexcept {
+  /// Adds hist[pos & mask] (already stored by the caller) to window w; when the window is full,
+  /// hist[(pos - N) & mask] leaves. The ring must hold more than N values (mask + 1 > N).
+  void push(const double* hist, std::uint32_t mask, std::uint32_t pos, const MomentWindow& w) noexcept {
     const double y = hist[pos & mask] - shift;
-    if (n < window) [[unlikely]] {
+    if (n < w.size) [[unlikely]] {
       grow(hist[pos & mask], y);
     } else {
-      const double y_old = hist[(pos - window) & mask] - shift;
-      const double old_mean = sum * inv_n;
+      const double y_old = hist[(pos - w.size) & mask] - shift;
+      const double old_mean = sum * w.inv_n;
       sum += y - y_old;
-      m2 += (y - y_old) * (y - sum * inv_n + y_old - old_mean);
+      m2 += (y - y_old) * (y - sum * w.inv_n + y_old - old_mean);
     }
     // The floor moves with the peak (kCollapse × m2 is the product the check compared against), so a
     // tick pays one multiplication only when m2 reaches a new peak. Both conditions in one branch.
     if (m2 * kCollapse > m2_floor) {
       m2_floor = m2 * kCollapse;
     }
-    if ((++since >= period) | (m2 < m2_floor)) [[unlikely]] {
+    if ((++since >= w.period) | (m2 < m2_floor)) [[unlikely]] {
       recompute(hist, mask, pos);
     }
   }
 
-  [[nodiscard]] double mean() const noexcept { return shift + sum * inv_n; }
-  /// Variance with `ddof` delta degrees of freedom (1 = sample, 0 = population); NaN while n ≤ ddof.
-  [[nodiscard]] double variance() const noexcept { return m2 * inv_dof; }
+  /// Mean and variance of a full window (n == w.size): no division.
+  [[nodiscard]] double mean_full(const MomentWindow& w) const noexcept { return shift + sum * w.inv_n; }
+  [[nodiscard]] double variance_full(const MomentWindow& w) const noexcept { return m2 * w.inv_dof; }
+  /// The same for any n ≥ 1 (a window still filling): one division each. NaN while n ≤ ddof.
+  [[nodiscard]] double mean() const noexcept { return shift + sum * (1.0 / n); }
+  [[nodiscard]] double variance(std::uint32_t ddof) const noexcept { return m2 * MomentWindow::inv_dof_of(n, ddof); }
 
-  /// Warm-up: the window is not full yet, so n grows (the only place that divides).
+  /// Warm-up: the window is not full yet, so n grows (the only place that divides per update). The
+  /// factors are 1.0 / n exactly as a full window's 1 / N, so the results are the same doubles.
   void grow(double x, double y) noexcept {
     if (n == 0) {
       shift = x;
       sum = m2 = m2_floor = 0.0;
       since = 0;
-      set_n(1);
+      n = 1;
       return;
     }
-    const double old_mean = sum * inv_n;
+    const double old_mean = sum * (1.0 / n);
     sum += y;
-    set_n(n + 1);
-    m2 += (y - old_mean) * (y - sum * inv_n);
-  }
-
-  void set_n(std::uint32_t count) noexcept {
-    n = count;
-    inv_n = 1.0 / count;
-    inv_dof = count > ddof ? 1.0 / (count - ddof) : std::numeric_limits<double>::quiet_NaN();
+    ++n;
+    m2 += (y - old_mean) * (y - sum * (1.0 / n));
   }
 
   /// Exact (corrected two-pass) recompute over the n values ending at pos. Cold, O(n).
   [[gnu::noinline]] void recompute(const double* hist, std::uint32_t mask, std::uint32_t pos) noexcept {
     shift = hist[pos & mask];
     const std::uint32_t first = pos - n + 1;
+    const double inv_n = 1.0 / n;
     double s = 0.0;
     for (std::uint32_t i = 0; i < n; ++i) {
       s += hist[(first + i) & mask] - shift;
@@ -110,5 +127,7 @@ struct RollingMoments {
     since = 0;
   }
 };
+
+static_assert(sizeof(RollingMoments) == 40, "per-ticker running state only: the window constants live in MomentWindow");
 
 }  // namespace tickforge

@@ -71,8 +71,8 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       ddof_(cfg.ddof),
       vol_window_(cfg.effective_volatility_window()),
       volume_window_(cfg.volume_window),
-      ret_period_(std::max(cfg.effective_volatility_window(), RollingMoments::kMinPeriod)),
-      volu_period_(std::max(cfg.volume_window, RollingMoments::kMinPeriod)),
+      ret_w_(MomentWindow::of(cfg.effective_volatility_window(), cfg.ddof)),
+      volu_w_(MomentWindow::of(cfg.volume_window, cfg.ddof)),
       hist_mask_(ring_mask_for(cfg.sma_windows.back())),
       ret_mask_(ring_mask_for(cfg.effective_volatility_window())),
       volu_mask_(ring_mask_for(cfg.volume_window)),
@@ -102,14 +102,10 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
   calibrate_clock();
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
     windows_[w] = cfg.sma_windows[w];
-    periods_[w] = std::max(windows_[w], RollingMoments::kMinPeriod);
+    mwin_[w] = MomentWindow::of(windows_[w], ddof_);
     ema_alpha_[w] = 2.0 / (cfg.sma_windows[w] + 1.0);
   }
-  for (std::size_t i = 0; i < std::size_t{capacity} * n_windows_; ++i) {
-    moments_[i].ddof = ddof_;
-  }
   for (std::uint32_t i = 0; i < capacity; ++i) {
-    aux_[i].returns.ddof = ddof_;
     core_[i].last_price = kNaN;
     core_[i].last_event_ns = kNever;
     core_[i].volume_mean = kNaN;
@@ -190,8 +186,8 @@ void ShardCore::price_windows(const double* hist, std::uint32_t pos, RollingMome
                               double p) noexcept {
   const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
   for (std::uint32_t w = 0; w < nw; ++w) {
-    mom[w].push(hist, hist_mask_, pos, windows_[w], periods_[w]);
-    metrics_.sma[w] = mom[w].n == windows_[w] ? mom[w].mean() : kNaN;
+    mom[w].push(hist, hist_mask_, pos, mwin_[w]);
+    metrics_.sma[w] = mom[w].n == windows_[w] ? mom[w].mean_full(mwin_[w]) : kNaN;
   }
   if (pos == 0) [[unlikely]] {
     for (std::uint32_t w = 0; w < nw; ++w) {
@@ -294,19 +290,19 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
     double* rh = &ret_hist_[std::size_t{local} * (ret_mask_ + 1)];
     const auto rpos = pos - 1;
     rh[rpos & ret_mask_] = m.pct_change;
-    a.returns.push(rh, ret_mask_, rpos, vol_window_, ret_period_);
-    returns_var_ = a.returns.n == vol_window_ ? a.returns.variance() : kNaN;
+    a.returns.push(rh, ret_mask_, rpos, ret_w_);
+    returns_var_ = a.returns.n == vol_window_ ? a.returns.variance_full(ret_w_) : kNaN;
   } else {
     m.pct_change = kNaN;
     returns_var_ = kNaN;
   }
 
   // Volume: mean of the previous ticks (before this one joins), VWAP and cumulative volume.
-  m.volume_mean = a.volumes.n == volume_window_ ? a.volumes.mean() : kNaN;
+  m.volume_mean = a.volumes.n == volume_window_ ? a.volumes.mean_full(volu_w_) : kNaN;
   c.volume_mean = m.volume_mean;
   double* vh = &volu_hist_[std::size_t{local} * (volu_mask_ + 1)];
   vh[pos & volu_mask_] = t.volume;
-  a.volumes.push(vh, volu_mask_, pos, volume_window_, volu_period_);
+  a.volumes.push(vh, volu_mask_, pos, volu_w_);
   neumaier_add(a.pv_sum, a.pv_comp, p * t.volume);
   neumaier_add(a.v_sum, a.v_comp, t.volume);
 
@@ -542,11 +538,11 @@ void ShardCore::complete_metrics(std::uint32_t local, double p, TickMetrics& m) 
   const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
   const double* ema = &ema_[std::size_t{local} * n_windows_];
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
-    m.variance[w] = mom[w].n == windows_[w] ? mom[w].variance() : kNaN;
+    m.variance[w] = mom[w].n == windows_[w] ? mom[w].variance_full(mwin_[w]) : kNaN;
     m.stddev[w] = std::sqrt(m.variance[w]);
     m.ema[w] = ema[w];
   }
-  m.volatility = a.returns.n == vol_window_ ? std::sqrt(a.returns.variance()) : kNaN;
+  m.volatility = a.returns.n == vol_window_ ? std::sqrt(a.returns.variance_full(ret_w_)) : kNaN;
   m.move_up_pct = pct(p, m.window_low);
   m.move_down_pct = (m.window_high - p) / m.window_high * 100.0;
   m.cum_volume = a.v_sum + a.v_comp;
@@ -582,7 +578,7 @@ void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
   s.last_volume = volu_hist_[std::size_t{local} * (volu_mask_ + 1) + (last & volu_mask_)];
   const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
-    m.sma[w] = mom[w].n == windows_[w] ? mom[w].mean() : kNaN;
+    m.sma[w] = mom[w].n == windows_[w] ? mom[w].mean_full(mwin_[w]) : kNaN;
   }
   m.pct_change = last == 0 ? kNaN : ret_hist_[std::size_t{local} * (ret_mask_ + 1) + ((last - 1) & ret_mask_)];
   // The deque fronts: the window's extremes.

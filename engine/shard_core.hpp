@@ -195,13 +195,13 @@ class ShardCore {
   const std::uint32_t ddof_;
   const std::uint32_t vol_window_;
   const std::uint32_t volume_window_;
-  const std::uint32_t ret_period_;    // RollingMoments' recompute periods of the returns and volume windows
-  const std::uint32_t volu_period_;
+  const MomentWindow ret_w_;          // the returns' and the volume's window constants
+  const MomentWindow volu_w_;
   const std::uint32_t hist_mask_;     // price history ring per ticker
   const std::uint32_t ret_mask_;      // returns ring
   const std::uint32_t volu_mask_;     // volume ring
   std::array<std::uint32_t, kMaxSmaWindows> windows_{};
-  std::array<std::uint32_t, kMaxSmaWindows> periods_{};  // RollingMoments' recompute period per window
+  std::array<MomentWindow, kMaxSmaWindows> mwin_{};     // each price window's constants (1/N, period, …)
   std::array<double, kMaxSmaWindows> ema_alpha_{};
   const SymbolTable& symbols_;
 

@@ -34,19 +34,23 @@ struct Checked {
 Checked run_series(const std::vector<double>& x, std::uint32_t window, unsigned ddof, double floor) {
   const std::uint32_t mask = std::bit_ceil(window + 1) - 1;
   std::vector<double> hist(mask + 1);
+  const auto w = tickforge::MomentWindow::of(window, ddof);
   RollingMoments m;
-  m.ddof = ddof;
   Checked c;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto pos = static_cast<std::uint32_t>(i);
     hist[pos & mask] = x[i];
-    m.push(hist.data(), mask, pos, window);
+    m.push(hist.data(), mask, pos, w);
     if (i + 1 < window) {
       continue;
     }
     const auto e = exact_window(x, i + 1, window, ddof);
-    const double sd = std::sqrt(m.variance());
-    c.worst_mean = std::max(c.worst_mean, rel_err(m.mean(), e.mean, floor));
+    const double sd = std::sqrt(m.variance_full(w));
+    c.worst_mean = std::max(c.worst_mean, rel_err(m.mean_full(w), e.mean, floor));
+    if (i + 1 == window) {  // the forms for a filling window give the same doubles once it is full
+      EXPECT_EQ(m.mean(), m.mean_full(w));
+      EXPECT_EQ(m.variance(ddof), m.variance_full(w));
+    }
     const long double exact_sd = std::sqrt(std::max<long double>(e.var, 0));
     if (exact_sd == 0) {
       EXPECT_EQ(sd, 0.0) << "at " << i;
@@ -159,13 +163,13 @@ TEST(RollingMoments, ShouldPassThePublishedPathologicalCases) {
     }
     const std::uint32_t mask = std::bit_ceil(window + 1) - 1;
     std::vector<double> hist(mask + 1);
+    const auto w = tickforge::MomentWindow::of(window, ddof);
     RollingMoments m;
-    m.ddof = ddof;
     std::vector<double> got;
     for (std::size_t i = 0; i < input.size(); ++i) {
       hist[i & mask] = input[i];
-      m.push(hist.data(), mask, static_cast<std::uint32_t>(i), window);
-      got.push_back(m.n == window ? std::sqrt(m.variance()) : NAN);
+      m.push(hist.data(), mask, static_cast<std::uint32_t>(i), w);
+      got.push_back(m.n == window ? std::sqrt(m.variance_full(w)) : NAN);
     }
     // Compare the tail: pandas' last outputs ↔ ours. Where pandas used min_periods on a window that
     // still held the NaN, our (NaN-free) window is not full yet: only those may be missing.
