@@ -172,7 +172,7 @@ void rolling_moments(benchmark::State& st) {
   double sink = 0;
   for (auto _ : st) {
     hist[pos & mask] = s.ticks[i].price;
-    m.push(hist.data(), mask, pos, w);
+    m.push(tickforge::HistRing{hist.data(), mask + 1, pos & mask}, w);
     sink += m.mean_full(w) + m.variance_full(w);
     ++pos;
     i = (i + 1) & (kStream - 1);

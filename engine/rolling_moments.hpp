@@ -44,6 +44,21 @@ struct MomentWindow {
   }
 };
 
+/// A window's values in a caller-owned ring of `len` slots (len greater than every window read from it;
+/// any length, not only a power of two); `newest` is the slot of the value just stored. Slots wrap with
+/// a compare, never a division.
+struct HistRing {
+  const double* base;
+  std::uint32_t len;
+  std::uint32_t newest;
+
+  /// The slot k places before the newest, k < len.
+  [[nodiscard]] std::uint32_t slot_back(std::uint32_t k) const noexcept {
+    return newest >= k ? newest - k : newest + len - k;
+  }
+  [[nodiscard]] double back(std::uint32_t k) const noexcept { return base[slot_back(k)]; }
+};
+
 struct RollingMoments {
   /// M2 below this fraction of its recent peak is treated as cancellation and recomputed exactly.
   static constexpr double kCollapse = 1e-3;
@@ -56,14 +71,17 @@ struct RollingMoments {
   std::uint32_t n = 0;   ///< values in the window (≤ N)
   std::uint32_t since = 0;  ///< updates since the last exact recompute
 
-  /// Adds hist[pos & mask] (already stored by the caller) to window w; when the window is full,
-  /// hist[(pos - N) & mask] leaves. The ring must hold more than N values (mask + 1 > N).
-  void push(const double* hist, std::uint32_t mask, std::uint32_t pos, const MomentWindow& w) noexcept {
-    const double y = hist[pos & mask] - shift;
+  /// Adds h's newest value h.back(0) (already stored by the caller) to window w; when the window is
+  /// full, h.back(w.size) leaves. Src is a HistRing, or any view with the same back(k) (the engine's
+  /// returns are computed from the price ring instead of being stored).
+  template <typename Src>
+  void push(const Src& h, const MomentWindow& w) noexcept {
+    const double x = h.back(0);
+    const double y = x - shift;
     if (n < w.size) [[unlikely]] {
-      grow(hist[pos & mask], y);
+      grow(x, y);
     } else {
-      const double y_old = hist[(pos - w.size) & mask] - shift;
+      const double y_old = h.back(w.size) - shift;
       const double old_mean = sum * w.inv_n;
       sum += y - y_old;
       m2 += (y - y_old) * (y - sum * w.inv_n + y_old - old_mean);
@@ -74,7 +92,7 @@ struct RollingMoments {
       m2_floor = m2 * kCollapse;
     }
     if ((++since >= w.period) | (m2 < m2_floor)) [[unlikely]] {
-      recompute(hist, mask, pos);
+      recompute(h);
     }
   }
 
@@ -101,20 +119,20 @@ struct RollingMoments {
     m2 += (y - old_mean) * (y - sum * (1.0 / n));
   }
 
-  /// Exact (corrected two-pass) recompute over the n values ending at pos. Cold, O(n).
-  [[gnu::noinline]] void recompute(const double* hist, std::uint32_t mask, std::uint32_t pos) noexcept {
-    shift = hist[pos & mask];
-    const std::uint32_t first = pos - n + 1;
+  /// Exact (corrected two-pass) recompute over the n values ending at h's newest, oldest first. Cold, O(n).
+  template <typename Src>
+  [[gnu::noinline]] void recompute(const Src& h) noexcept {
+    shift = h.back(0);
     const double inv_n = 1.0 / n;
     double s = 0.0;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      s += hist[(first + i) & mask] - shift;
+    for (std::uint32_t k = n; k-- > 0;) {
+      s += h.back(k) - shift;
     }
     const double mean_y = s * inv_n;
     double d = 0.0;
     double q = 0.0;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const double e = hist[(first + i) & mask] - shift - mean_y;
+    for (std::uint32_t k = n; k-- > 0;) {
+      const double e = h.back(k) - shift - mean_y;
       d += e;
       q += e * e;
     }

@@ -16,7 +16,12 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
 
-std::uint32_t ring_mask_for(std::uint32_t window) { return std::bit_ceil(window + 1) - 1; }
+// A window of N values reads the newest and the one N places before it: N + 1 slots, exactly.
+std::uint32_t ring_len_for(std::uint32_t window) { return window + 1; }
+// The slot after `slot` in a ring of `len`.
+std::uint16_t next_slot(std::uint32_t slot, std::uint32_t len) {
+  return static_cast<std::uint16_t>(slot + 1 == len ? 0 : slot + 1);
+}
 
 // Neumaier's compensated add: sum + comp carries the rounding the plain sum lost. The rounding error of
 // t = sum + x is computed by Knuth's TwoSum, without Neumaier's branch on |sum| ≥ |x|: both compute the
@@ -37,6 +42,14 @@ inline void prefetch_lines(const void* p, std::size_t bytes) noexcept {
 }
 
 inline double pct(double now, double base) noexcept { return (now - base) / base * 100.0; }
+
+// The returns window reads its values from the price ring: return k places back is the % change between
+// the prices k and k + 1 places back, the same double the tick computed (pct of the same two prices), so
+// no returns ring is stored. The price ring holds the volatility window + 2 prices at least.
+struct ReturnsView {
+  const HistRing& prices;
+  [[nodiscard]] double back(std::uint32_t k) const noexcept { return pct(prices.back(k), prices.back(k + 1)); }
+};
 
 }  // namespace
 
@@ -73,22 +86,20 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       volume_window_(cfg.volume_window),
       ret_w_(MomentWindow::of(cfg.effective_volatility_window(), cfg.ddof)),
       volu_w_(MomentWindow::of(cfg.volume_window, cfg.ddof)),
-      hist_mask_(ring_mask_for(cfg.sma_windows.back())),
-      ret_mask_(ring_mask_for(cfg.effective_volatility_window())),
-      volu_mask_(ring_mask_for(cfg.volume_window)),
+      hist_len_(std::max(ring_len_for(cfg.sma_windows.back()), ring_len_for(cfg.effective_volatility_window() + 1))),
+      volu_len_(ring_len_for(cfg.volume_window)),
       symbols_(symbols),
       core_(new TickerCore[capacity]()),
       aux_(new TickerAux[capacity]()),
       moments_(new RollingMoments[std::size_t{capacity} * n_windows_]()),
       ema_(new double[std::size_t{capacity} * n_windows_]()),
-      price_hist_(new double[std::size_t{capacity} * (hist_mask_ + 1)]()),
-      ret_hist_(new double[std::size_t{capacity} * (ret_mask_ + 1)]()),
-      volu_hist_(new double[std::size_t{capacity} * (volu_mask_ + 1)]()),
+      price_hist_(new double[std::size_t{capacity} * hist_len_]()),
+      volu_hist_(new double[std::size_t{capacity} * volu_len_]()),
       ext_(std::uint64_t{capacity} * 2 * cfg.extrema_pool, std::min(4u, std::bit_ceil(cfg.extrema_capacity)),
            std::bit_ceil(cfg.extrema_capacity)),
       ext_reserve_(std::uint64_t{capacity} * 2 * ext_.entries_of(0)),
       ticker_bytes_(sizeof(TickerCore) + sizeof(TickerAux) + n_windows_ * (sizeof(RollingMoments) + sizeof(double)) +
-                    sizeof(double) * (hist_mask_ + ret_mask_ + volu_mask_ + 3) + 2 * sizeof(Extreme) * cfg.extrema_pool),
+                    sizeof(double) * (hist_len_ + volu_len_) + 2 * sizeof(Extreme) * cfg.extrema_pool),
       params_{cfg.rules},
       gates_{gates_of(cfg.rules, static_cast<std::uint32_t>(cfg.sma_windows.size()))},
       days_(cfg.daily.enabled ? new DayState[capacity]() : nullptr),
@@ -108,7 +119,7 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
   for (std::uint32_t i = 0; i < capacity; ++i) {
     core_[i].last_price = kNaN;
     core_[i].last_event_ns = kNever;
-    core_[i].volume_mean = kNaN;
+    aux_[i].volume_mean = kNaN;
     for (auto& by_dir : aux_[i].last_alert_ns) {
       by_dir[0] = by_dir[1] = kNever;
     }
@@ -182,11 +193,11 @@ void ShardCore::on_tick(const Tick& t) noexcept {
 }
 
 template <std::uint32_t kWindows>
-void ShardCore::price_windows(const double* hist, std::uint32_t pos, RollingMoments* mom, double* ema,
+void ShardCore::price_windows(const HistRing& hist, std::uint32_t pos, RollingMoments* mom, double* ema,
                               double p) noexcept {
   const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
   for (std::uint32_t w = 0; w < nw; ++w) {
-    mom[w].push(hist, hist_mask_, pos, mwin_[w]);
+    mom[w].push(hist, mwin_[w]);
     metrics_.sma[w] = mom[w].n == windows_[w] ? mom[w].mean_full(mwin_[w]) : kNaN;
   }
   if (pos == 0) [[unlikely]] {
@@ -234,17 +245,14 @@ void ShardCore::prefetch_far(SymbolId symbol) const noexcept {
 void ShardCore::prefetch_near(SymbolId symbol) const noexcept {
   const std::uint32_t local = index_.local_of(symbol);
   const TickerCore& c = core_[local];  // prefetched far ahead: here it is (usually) in the cache
-  const auto pos = static_cast<std::uint32_t>(c.ticks);
-  // The slots written now and the ones leaving the windows (the longest window's: the others are near).
-  const double* hist = &price_hist_[std::size_t{local} * (hist_mask_ + 1)];
-  __builtin_prefetch(&hist[pos & hist_mask_], 1, 3);
-  __builtin_prefetch(&hist[(pos - windows_[n_windows_ - 1]) & hist_mask_], 0, 3);
-  const double* rh = &ret_hist_[std::size_t{local} * (ret_mask_ + 1)];  // the returns are written at pos - 1
-  __builtin_prefetch(&rh[(pos - 1) & ret_mask_], 1, 3);
-  __builtin_prefetch(&rh[(pos - 1 - vol_window_) & ret_mask_], 0, 3);
-  const double* vh = &volu_hist_[std::size_t{local} * (volu_mask_ + 1)];
-  __builtin_prefetch(&vh[pos & volu_mask_], 1, 3);
-  __builtin_prefetch(&vh[(pos - volume_window_) & volu_mask_], 0, 3);
+  // The slots written now and the oldest ones, read as they leave the longest window and the returns'
+  // window (the ring holds just those: they follow the slot written; the shorter windows' are nearer).
+  const double* hist = &price_hist_[std::size_t{local} * hist_len_];
+  __builtin_prefetch(&hist[c.hist_slot], 1, 3);
+  __builtin_prefetch(&hist[next_slot(c.hist_slot, hist_len_)], 0, 3);
+  const double* vh = &volu_hist_[std::size_t{local} * volu_len_];
+  __builtin_prefetch(&vh[c.volu_slot], 1, 3);
+  __builtin_prefetch(&vh[next_slot(c.volu_slot, volu_len_)], 0, 3);
   // The deques' ends: the back (popped and pushed) and the front (expired, read).
   // (Before a ticker's first tick its deques point at block 0: a harmless prefetch.)
   const Extreme* mx = ext_.at(c.max.block);
@@ -264,12 +272,14 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   const double p = t.price;
 
   // Prices: SMA, variance, EMA over each window, from one shared history ring.
-  double* hist = &price_hist_[std::size_t{local} * (hist_mask_ + 1)];
+  double* hist_base = &price_hist_[std::size_t{local} * hist_len_];
   const auto pos = static_cast<std::uint32_t>(c.ticks);
   if (c.ticks == 0) [[unlikely]] {
     first_blocks(local);
   }
-  hist[pos & hist_mask_] = p;
+  const HistRing hist{hist_base, hist_len_, c.hist_slot};
+  hist_base[hist.newest] = p;
+  c.hist_slot = next_slot(hist.newest, hist_len_);
   ++c.ticks;
   RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
   double* ema = &ema_[std::size_t{local} * n_windows_];
@@ -287,10 +297,7 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   // Returns: % change and its rolling std (volatility).
   if (pos != 0) {
     m.pct_change = pct(p, c.last_price);
-    double* rh = &ret_hist_[std::size_t{local} * (ret_mask_ + 1)];
-    const auto rpos = pos - 1;
-    rh[rpos & ret_mask_] = m.pct_change;
-    a.returns.push(rh, ret_mask_, rpos, ret_w_);
+    a.returns.push(ReturnsView{hist}, ret_w_);
     returns_var_ = a.returns.n == vol_window_ ? a.returns.variance_full(ret_w_) : kNaN;
   } else {
     m.pct_change = kNaN;
@@ -299,10 +306,12 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
 
   // Volume: mean of the previous ticks (before this one joins), VWAP and cumulative volume.
   m.volume_mean = a.volumes.n == volume_window_ ? a.volumes.mean_full(volu_w_) : kNaN;
-  c.volume_mean = m.volume_mean;
-  double* vh = &volu_hist_[std::size_t{local} * (volu_mask_ + 1)];
-  vh[pos & volu_mask_] = t.volume;
-  a.volumes.push(vh, volu_mask_, pos, volu_w_);
+  a.volume_mean = m.volume_mean;
+  double* vh = &volu_hist_[std::size_t{local} * volu_len_];
+  const HistRing vols{vh, volu_len_, c.volu_slot};
+  vh[vols.newest] = t.volume;
+  c.volu_slot = next_slot(vols.newest, volu_len_);
+  a.volumes.push(vols, volu_w_);
   neumaier_add(a.pv_sum, a.pv_comp, p * t.volume);
   neumaier_add(a.v_sum, a.v_comp, t.volume);
 
@@ -575,16 +584,18 @@ void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
   const double p = c.last_price;
   s.last_event_ns = c.last_event_ns;
   s.last_price = p;
-  s.last_volume = volu_hist_[std::size_t{local} * (volu_mask_ + 1) + (last & volu_mask_)];
+  s.last_volume = volu_hist_[std::size_t{local} * volu_len_ + HistRing{nullptr, volu_len_, c.volu_slot}.slot_back(1)];
   const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
     m.sma[w] = mom[w].n == windows_[w] ? mom[w].mean_full(mwin_[w]) : kNaN;
   }
-  m.pct_change = last == 0 ? kNaN : ret_hist_[std::size_t{local} * (ret_mask_ + 1) + ((last - 1) & ret_mask_)];
+  const HistRing prices{&price_hist_[std::size_t{local} * hist_len_], hist_len_,
+                       HistRing{nullptr, hist_len_, c.hist_slot}.slot_back(1)};
+  m.pct_change = last == 0 ? kNaN : ReturnsView{prices}.back(0);
   // The deque fronts: the window's extremes.
   m.window_high = ext_.at(c.max.block)[c.max.head & c.max_mask].p;
   m.window_low = ext_.at(c.min.block)[c.min.head & c.min_mask].p;
-  m.volume_mean = c.volume_mean;
+  m.volume_mean = aux_[local].volume_mean;
   complete_metrics(local, p, m);
 }
 

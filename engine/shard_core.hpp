@@ -104,14 +104,15 @@ class ShardCore {
   struct alignas(kCacheLine) TickerCore {
     double last_price;
     std::int64_t last_event_ns;
-    std::uint64_t ticks;            // prices seen; newest price at hist[(ticks - 1) & mask]
+    std::uint64_t ticks;            // prices seen
     Deque max, min;                 // window high (prices decreasing front to back) and low (increasing)
-    double volume_mean;             // mean volume of the previous volume_window ticks, as the last tick saw it
     std::uint16_t params;
     std::int8_t cross_sign;         // last nonzero sign of (short SMA - long SMA)
     std::uint16_t max_mask, min_mask;  // the deques' block sizes in ext_, minus one
+    std::uint16_t hist_slot, volu_slot;  // where the next price and volume go
   };
   static_assert(sizeof(TickerCore) == kCacheLine, "TickerCore is one cache line");
+  static_assert(kMaxWindowLength + 1 <= UINT16_MAX, "a history ring's slot fits TickerCore's 16-bit slot indices");
   // Daily summary of the ticker's current day: what every tick reads and writes, two cache lines.
   struct alignas(kCacheLine) DayState {
     // line 1: the bounds checked and the sums updated per tick
@@ -136,13 +137,14 @@ class ShardCore {
     RollingMoments volumes;
     double pv_sum, pv_comp, v_sum, v_comp;      // Neumaier-compensated VWAP sums
     std::int64_t last_alert_ns[kRuleCount][2];  // [rule][down, up/none]; INT64_MIN = never
+    double volume_mean;                         // mean volume of the previous volume_window ticks, as the last tick saw it
   };
 
   [[gnu::always_inline]] inline void update_metrics(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
   /// SMA, variance and EMA of every window from the shared price history; kWindows = the window count
   /// when known at compile time (unrolled), 0 = n_windows_.
   template <std::uint32_t kWindows>
-  void price_windows(const double* hist, std::uint32_t pos, RollingMoments* mom, double* ema, double p) noexcept;
+  void price_windows(const HistRing& hist, std::uint32_t pos, RollingMoments* mom, double* ema, double p) noexcept;
   // A rule set's per-tick pre-check constants (params_'s twin, same index).
   struct RuleGates {
     double up_factor;     // window move up: p ≥ window low × this (+∞ when the rule is off)
@@ -197,9 +199,10 @@ class ShardCore {
   const std::uint32_t volume_window_;
   const MomentWindow ret_w_;          // the returns' and the volume's window constants
   const MomentWindow volu_w_;
-  const std::uint32_t hist_mask_;     // price history ring per ticker
-  const std::uint32_t ret_mask_;      // returns ring
-  const std::uint32_t volu_mask_;     // volume ring
+  // Price history ring per ticker: the longest window + 1 slots, and the volatility window + 2 (its
+  // returns are computed from the prices).
+  const std::uint32_t hist_len_;
+  const std::uint32_t volu_len_;      // volume ring: volume window + 1
   std::array<std::uint32_t, kMaxSmaWindows> windows_{};
   std::array<MomentWindow, kMaxSmaWindows> mwin_{};     // each price window's constants (1/N, period, …)
   std::array<double, kMaxSmaWindows> ema_alpha_{};
@@ -210,9 +213,8 @@ class ShardCore {
   std::unique_ptr<TickerAux[]> aux_;
   std::unique_ptr<RollingMoments[]> moments_;  // × n_windows_
   std::unique_ptr<double[]> ema_;              // × n_windows_
-  std::unique_ptr<double[]> price_hist_;       // × (hist_mask_ + 1)
-  std::unique_ptr<double[]> ret_hist_;         // × (ret_mask_ + 1)
-  std::unique_ptr<double[]> volu_hist_;        // × (volu_mask_ + 1)
+  std::unique_ptr<double[]> price_hist_;       // × hist_len_
+  std::unique_ptr<double[]> volu_hist_;        // × volu_len_
   ExtremaPool ext_;                            // every ticker's window high/low deques
   // Entries kept free for the deques of tickers not seen yet (one smallest block each): a deque grows
   // only while the pool keeps them, so a new ticker always gets its first blocks.

@@ -32,15 +32,15 @@ struct Checked {
 // at every full window. Zero-spread windows must give exactly zero; `floor` is the absolute scale under
 // which the std is compared absolutely (the "near zero" case).
 Checked run_series(const std::vector<double>& x, std::uint32_t window, unsigned ddof, double floor) {
-  const std::uint32_t mask = std::bit_ceil(window + 1) - 1;
-  std::vector<double> hist(mask + 1);
+  const std::uint32_t len = window + 1;  // the engine's ring: exactly N + 1 slots
+  std::vector<double> hist(len);
   const auto w = tickforge::MomentWindow::of(window, ddof);
   RollingMoments m;
   Checked c;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto pos = static_cast<std::uint32_t>(i);
-    hist[pos & mask] = x[i];
-    m.push(hist.data(), mask, pos, w);
+    hist[pos % len] = x[i];
+    m.push(tickforge::HistRing{hist.data(), len, pos % len}, w);
     if (i + 1 < window) {
       continue;
     }
@@ -161,14 +161,15 @@ TEST(RollingMoments, ShouldPassThePublishedPathologicalCases) {
     for (auto v : c["exact_std_last6"].get_array()) {
       expected.push_back(v.is_null() ? NAN : double(v));
     }
-    const std::uint32_t mask = std::bit_ceil(window + 1) - 1;
-    std::vector<double> hist(mask + 1);
+    const std::uint32_t len = window + 7;  // a ring longer than N + 1 works the same
+    std::vector<double> hist(len);
     const auto w = tickforge::MomentWindow::of(window, ddof);
     RollingMoments m;
     std::vector<double> got;
     for (std::size_t i = 0; i < input.size(); ++i) {
-      hist[i & mask] = input[i];
-      m.push(hist.data(), mask, static_cast<std::uint32_t>(i), w);
+      const auto slot = static_cast<std::uint32_t>(i % len);
+      hist[slot] = input[i];
+      m.push(tickforge::HistRing{hist.data(), len, slot}, w);
       got.push_back(m.n == window ? std::sqrt(m.variance_full(w)) : NAN);
     }
     // Compare the tail: pandas' last outputs ↔ ours. Where pandas used min_periods on a window that
