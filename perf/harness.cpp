@@ -320,7 +320,8 @@ HarnessResult run_rwq(const HarnessConfig& cfg, const TickSource& src) {
   });
   std::thread feed([&] {
     feed_pinned = cfg.feed_cpu < 0 || pin_current_thread(cfg.feed_cpu, nullptr);
-    sent = run_feed(cfg, src, start, sink->measure_from, [&](Tick t, std::int64_t origin) {
+    sent = run_feed(cfg, src, start, sink->measure_from, [&](const Tick& in, std::int64_t origin) {
+      Tick t = in;
       t.ingest_ns = origin;
       if (!queue.try_enqueue(t)) [[unlikely]] {
         ++full_waits;

@@ -87,12 +87,15 @@ class FeedPort {
   /// An event time outside [kMinEventNs, kMaxEventNs] is refused (kRejectedTime) and counted: feeds
   /// check it themselves to report where the tick came from; this is the last line that no producer
   /// passes. Budget: one clock read (vDSO) + one range compare + one ring push.
-  Push publish(Tick t) noexcept { return publish_at(t, now_ns()); }
+  Push publish(const Tick& t) noexcept { return publish_at(t, now_ns()); }
 
   /// publish() with a given latency origin: an open-loop feed passes the tick's *scheduled* send time,
   /// so a stall anywhere (feed, ring, engine) shows in the latency of every tick it delayed instead
   /// of being hidden by a late send stamp (coordinated omission).
-  Push publish_at(Tick t, std::int64_t origin_ns) noexcept {
+  // (The tick is taken by reference and copied here: a 64-byte-aligned Tick passed by value makes GCC
+  // print an ABI note in every file that includes this one.)
+  Push publish_at(const Tick& in, std::int64_t origin_ns) noexcept {
+    Tick t = in;
     if (!event_time_in_range(t.event_ns)) [[unlikely]] {
       return reject_time();
     }
@@ -108,7 +111,8 @@ class FeedPort {
 
   /// publish_at() without the full policy: a full ring returns kFull at once and the tick is not
   /// taken (nor counted): back-pressure for a caller that keeps the tick and decides itself.
-  Push try_publish_at(Tick t, std::int64_t origin_ns) noexcept {
+  Push try_publish_at(const Tick& in, std::int64_t origin_ns) noexcept {
+    Tick t = in;
     if (!event_time_in_range(t.event_ns)) [[unlikely]] {
       return reject_time();
     }
