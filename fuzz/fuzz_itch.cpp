@@ -1,0 +1,54 @@
+// The ITCH 5.0 decoder and BinaryFILE framer (parsers/itch.hpp) on any bytes: no crash, no UB, no read
+// outside the input (ASan); the framer accounts for every byte (messages + prefixes + what it could not
+// frame), each message it returns lies inside the input, and decode() calls the handler exactly when it
+// says kOk or kLonger, with the type byte it was given.
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz_support.hpp"
+#include "itch.hpp"
+
+namespace itch = tickforge::itch;
+
+namespace {
+struct Check {
+  char type = 0;
+  int calls = 0;
+  template <typename M>
+  void on(const M& m) noexcept {
+    FUZZ_ASSERT(m.h.type == type);
+    ++calls;
+  }
+  void on(const itch::AddOrder& m) noexcept {
+    FUZZ_ASSERT(m.h.type == type && (m.has_mpid == (type == 'F')));
+    FUZZ_ASSERT(m.stock.size() <= 8);
+    ++calls;
+  }
+};
+
+void decode_one(const std::uint8_t* p, std::size_t n) {
+  Check c;
+  c.type = n != 0 ? static_cast<char>(p[0]) : 0;
+  const itch::Status s = itch::decode(p, n, c);
+  const bool decoded = s == itch::Status::kOk || s == itch::Status::kLonger;
+  FUZZ_ASSERT(c.calls == (decoded ? 1 : 0));
+  if (decoded) {
+    const std::size_t need = itch::message_length(p[0]);
+    FUZZ_ASSERT(need >= itch::kHeaderLength && n >= need && (s == itch::Status::kOk) == (n == need));
+  }
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  decode_one(data, size);  // the input as one message
+  itch::FileFramer f(data, size);
+  std::size_t framed = 0;
+  for (auto m = f.next(); m.data != nullptr; m = f.next()) {
+    FUZZ_ASSERT(m.data >= data + 2 && m.data + m.size <= data + size && m.size != 0);
+    framed += 2 + m.size;
+    decode_one(m.data, m.size);
+  }
+  FUZZ_ASSERT(framed + f.unframed_bytes() == size);
+  FUZZ_ASSERT((*f.error() == '\0') == (f.unframed_bytes() == 0));
+  return 0;
+}
