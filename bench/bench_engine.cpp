@@ -29,6 +29,7 @@
 #include "csv_reader.hpp"
 #include "harness.hpp"
 #include "itch.hpp"
+#include "itch_book.hpp"
 #include "json_tick.hpp"
 #include "rolling_moments.hpp"
 #include "shard_core.hpp"
@@ -327,6 +328,12 @@ struct ItchSum {
   void on(const itch::Trade& m) noexcept { acc += m.price + m.shares; }
 };
 
+// A print consumer that keeps the prints observable.
+struct PrintSum {
+  std::uint64_t* acc;
+  void operator()(const ItchPrint& p) const noexcept { *acc += p.price * p.shares; }
+};
+
 // ITCH 5.0: BinaryFILE framing + decode of every message of the real-format sample file (12,012
 // messages, 465 KB: it stays in the cache, so this is the decoder's own cost), per message.
 void itch_decode(benchmark::State& st) {
@@ -349,10 +356,48 @@ void itch_decode(benchmark::State& st) {
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * file.size()));
 }
 
+// ITCH 5.0: framing + decoding + the order table → trade prints (feedhandlers/itch_book.hpp), per message,
+// with the table sized for range(0) live orders (2^14: in the cache; 2^22: a day's scale, 96 MB of
+// table, so lookups miss).
+void itch_book(benchmark::State& st) {
+  std::ifstream in(std::string(TICKFORGE_SOURCE_DIR) + "/tests/data/itch/ex20101224.TEST_ITCH_50.lenfixed",
+                   std::ios::binary);
+  const std::vector<std::uint8_t> file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::uint64_t messages = 0;
+  std::uint64_t acc = 0;
+  std::uint64_t prints = 0;
+  std::unique_ptr<ItchBook<PrintSum>> book;
+  for (auto _ : st) {
+    st.PauseTiming();  // a fresh book per pass over the file (the same orders arrive again), untimed
+    book.reset();
+    book = std::make_unique<ItchBook<PrintSum>>(static_cast<std::size_t>(st.range(0)), PrintSum{&acc});
+    st.ResumeTiming();
+    itch::FileFramer f(file.data(), file.size());
+    for (auto m = f.next(); m.data != nullptr; m = f.next()) {
+      messages += itch::decode(m.data, m.size, *book) == itch::Status::kOk;
+    }
+    prints += book->counters().prints_e + book->counters().prints_p;
+    benchmark::DoNotOptimize(acc);
+  }
+  if (messages != static_cast<std::uint64_t>(st.iterations()) * 12'012 ||
+      prints != static_cast<std::uint64_t>(st.iterations()) * 5'180) {
+    tfbench::fail(st, "the sample file did not give its 12,012 messages and 5,180 prints");
+  }
+  st.SetItemsProcessed(static_cast<std::int64_t>(messages));
+}
+
 void register_all() {
   using tfbench::tune;
   tune(benchmark::RegisterBenchmark("OnTick/all_indicators_and_rules", [](auto& st) { on_tick(st, kAll); }));
   tune(benchmark::RegisterBenchmark("Itch/decode_sample_file", itch_decode));
+  tune(benchmark::RegisterBenchmark("Itch/decode_and_book_sample_file", itch_book))->Arg(1 << 14);
+  // The day-sized table takes ~30 ms (untimed) to build per pass: a fixed number of passes (not tune():
+  // a fixed count excludes a minimum time).
+  benchmark::RegisterBenchmark("Itch/decode_and_book_sample_file", itch_book)
+      ->Arg(1 << 22)
+      ->Iterations(tfbench::options().quick ? 1 : 30)
+      ->Repetitions(tfbench::options().quick ? 1 : tfbench::kRepetitions)
+      ->ReportAggregatesOnly(!tfbench::options().quick);
   tune(benchmark::RegisterBenchmark("OnTick/one_window_20", [](auto& st) { on_tick(st, kOneWindow); }));
   tune(benchmark::RegisterBenchmark("OnTick/all_indicators_no_rules", [](auto& st) { on_tick(st, kNoRules); }));
   tune(benchmark::RegisterBenchmark("OnTick/all+latency_clock", [](auto& st) { on_tick(st, kWithLatency); }));
