@@ -71,6 +71,9 @@ class ItchOrderTable {
 
   /// The order with this reference, or nullptr.
   [[nodiscard]] Order* find(std::uint64_t ref) noexcept {
+    if (ref == kEmpty) [[unlikely]] {  // it would match the first free slot (found by the fuzzer)
+      return nullptr;
+    }
     for (std::size_t i = home(ref);; i = (i + 1) & mask_) {
       if (slots_[i].ref == ref) {
         return &slots_[i];
@@ -147,7 +150,7 @@ struct ItchBookCounters {
   std::uint64_t unknown_cancel = 0;     ///< X
   std::uint64_t unknown_delete = 0;     ///< D
   std::uint64_t unknown_replace = 0;    ///< U: the new order is entered all the same
-  std::uint64_t duplicate_add = 0;      ///< an add of a reference already live: the first is kept
+  std::uint64_t duplicate_add = 0;      ///< an add of a reference already live (the first is kept), or of 2^64 - 1
   std::uint64_t table_full = 0;         ///< an add the table had no room for
   std::uint64_t over_execute = 0;       ///< E/C/X of more shares than the order had left (it is removed)
 };

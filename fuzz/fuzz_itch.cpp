@@ -7,6 +7,7 @@
 
 #include "fuzz_support.hpp"
 #include "itch.hpp"
+#include "itch_book.hpp"
 
 namespace itch = tickforge::itch;
 
@@ -43,11 +44,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   decode_one(data, size);  // the input as one message
   itch::FileFramer f(data, size);
   std::size_t framed = 0;
+  std::uint64_t prints = 0;
+  auto count = [&prints](const tickforge::ItchPrint& p) noexcept {
+    FUZZ_ASSERT(p.kind == 'E' || p.kind == 'C' || p.kind == 'P' || (p.kind == 'Q' && p.shares != 0));
+    ++prints;
+  };
+  tickforge::ItchBook<decltype(count)> book(8, count);
   for (auto m = f.next(); m.data != nullptr; m = f.next()) {
     FUZZ_ASSERT(m.data >= data + 2 && m.data + m.size <= data + size && m.size != 0);
     framed += 2 + m.size;
     decode_one(m.data, m.size);
+    (void)itch::decode(m.data, m.size, book);
+    FUZZ_ASSERT(book.orders().size() <= 8);
   }
+  const tickforge::ItchBookCounters& c = book.counters();
+  FUZZ_ASSERT(prints == c.prints_e + c.prints_c + c.prints_p + c.prints_q);
   FUZZ_ASSERT(framed + f.unframed_bytes() == size);
   FUZZ_ASSERT((*f.error() == '\0') == (f.unframed_bytes() == 0));
   return 0;

@@ -231,4 +231,28 @@ TEST(ItchOrderTable, ShouldAgreeWithAMapUnderRandomInsertsAndErases) {
   }
   ItchOrderTable t(4);
   EXPECT_EQ(t.insert({ItchOrderTable::kEmpty, 1, 1, 1, 'B'}), ItchOrderTable::Insert::kBadRef);
+  EXPECT_EQ(t.find(ItchOrderTable::kEmpty), nullptr);
+}
+
+// The reference the table uses for a free slot arrives in messages (found by fuzz_itch: an execution
+// of it once "found" a free slot and erased it, and the order count went below zero).
+TEST(ItchBook, ShouldTreatTheFreeSlotMarkerAsAnUnknownOrder) {
+  std::vector<ItchPrint> prints;
+  ItchBook<Collect> book(4, Collect{&prints});
+  constexpr std::uint64_t kMarker = ItchOrderTable::kEmpty;
+  book.on(itch::AddOrder{hdr('A', 1, 1), 5, 'B', 10, {}, 100, {}, false});
+  book.on(itch::AddOrder{hdr('A', 1, 1), kMarker, 'B', 10, {}, 100, {}, false});
+  book.on(itch::OrderExecuted{hdr('E', 1, 2), kMarker, 10, 1});
+  book.on(itch::OrderCancel{hdr('X', 1, 3), kMarker, 10});
+  book.on(itch::OrderDelete{hdr('D', 1, 4), kMarker});
+  book.on(itch::OrderReplace{hdr('U', 1, 5), kMarker, kMarker, 10, 100});
+  EXPECT_EQ(book.orders().size(), 1u);
+  EXPECT_NE(book.order(5), nullptr);
+  EXPECT_TRUE(prints.empty());
+  const auto& c = book.counters();
+  EXPECT_EQ(c.unknown_execute, 1u);
+  EXPECT_EQ(c.unknown_cancel, 1u);
+  EXPECT_EQ(c.unknown_delete, 1u);
+  EXPECT_EQ(c.unknown_replace, 1u);
+  EXPECT_EQ(c.duplicate_add, 2u);  // the add and the replace's new order: refused
 }
