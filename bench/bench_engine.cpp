@@ -328,6 +328,13 @@ struct ItchSum {
   void on(const itch::Trade& m) noexcept { acc += m.price + m.shares; }
 };
 
+// The real-format ITCH sample (tests/data/itch), 12,012 messages in BinaryFILE framing.
+std::vector<std::uint8_t> itch_sample_file() {
+  std::ifstream in(std::string(TICKFORGE_SOURCE_DIR) + "/tests/data/itch/ex20101224.TEST_ITCH_50.lenfixed",
+                   std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 // A print consumer that keeps the prints observable.
 struct PrintSum {
   std::uint64_t* acc;
@@ -337,9 +344,7 @@ struct PrintSum {
 // ITCH 5.0: BinaryFILE framing + decode of every message of the real-format sample file (12,012
 // messages, 465 KB: it stays in the cache, so this is the decoder's own cost), per message.
 void itch_decode(benchmark::State& st) {
-  std::ifstream in(std::string(TICKFORGE_SOURCE_DIR) + "/tests/data/itch/ex20101224.TEST_ITCH_50.lenfixed",
-                   std::ios::binary);
-  const std::vector<std::uint8_t> file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::vector<std::uint8_t> file = itch_sample_file();
   ItchSum sum;
   std::uint64_t messages = 0;
   for (auto _ : st) {
@@ -360,9 +365,7 @@ void itch_decode(benchmark::State& st) {
 // with the table sized for range(0) live orders (2^14: in the cache; 2^22: a day's scale, 96 MB of
 // table, so lookups miss).
 void itch_book(benchmark::State& st) {
-  std::ifstream in(std::string(TICKFORGE_SOURCE_DIR) + "/tests/data/itch/ex20101224.TEST_ITCH_50.lenfixed",
-                   std::ios::binary);
-  const std::vector<std::uint8_t> file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::vector<std::uint8_t> file = itch_sample_file();
   std::uint64_t messages = 0;
   std::uint64_t acc = 0;
   std::uint64_t prints = 0;

@@ -25,7 +25,6 @@ struct MomentWindow {
 
   std::uint32_t size = 1;        ///< N: values in a full window
   std::uint32_t period = kMinPeriod;  ///< exact recompute every max(N, kMinPeriod) updates
-  std::uint32_t ddof = 1;        ///< delta degrees of freedom of the variance
   double inv_n = 1.0;            ///< 1 / N
   double inv_dof = 0.0;          ///< 1 / (N - ddof), NaN when N ≤ ddof
 
@@ -33,14 +32,9 @@ struct MomentWindow {
     MomentWindow w;
     w.size = n;
     w.period = n > kMinPeriod ? n : kMinPeriod;
-    w.ddof = ddof;
     w.inv_n = 1.0 / n;
-    w.inv_dof = inv_dof_of(n, ddof);
+    w.inv_dof = n > ddof ? 1.0 / (n - ddof) : std::numeric_limits<double>::quiet_NaN();
     return w;
-  }
-  /// 1 / (n - ddof), NaN while n ≤ ddof (the same double whether computed here or once per window).
-  [[nodiscard]] static double inv_dof_of(std::uint32_t n, std::uint32_t ddof) noexcept {
-    return n > ddof ? 1.0 / (n - ddof) : std::numeric_limits<double>::quiet_NaN();
   }
 };
 
@@ -62,7 +56,6 @@ struct HistRing {
 struct RollingMoments {
   /// M2 below this fraction of its recent peak is treated as cancellation and recomputed exactly.
   static constexpr double kCollapse = 1e-3;
-  static constexpr std::uint32_t kMinPeriod = MomentWindow::kMinPeriod;
 
   double shift = 0.0;    ///< K: values are stored raw, used as y = x - K
   double sum = 0.0;      ///< Σ y over the window
@@ -99,9 +92,6 @@ struct RollingMoments {
   /// Mean and variance of a full window (n == w.size): no division.
   [[nodiscard]] double mean_full(const MomentWindow& w) const noexcept { return shift + sum * w.inv_n; }
   [[nodiscard]] double variance_full(const MomentWindow& w) const noexcept { return m2 * w.inv_dof; }
-  /// The same for any n ≥ 1 (a window still filling): one division each. NaN while n ≤ ddof.
-  [[nodiscard]] double mean() const noexcept { return shift + sum * (1.0 / n); }
-  [[nodiscard]] double variance(std::uint32_t ddof) const noexcept { return m2 * MomentWindow::inv_dof_of(n, ddof); }
 
   /// Warm-up: the window is not full yet, so n grows (the only place that divides per update). The
   /// factors are 1.0 / n exactly as a full window's 1 / N, so the results are the same doubles.

@@ -18,10 +18,11 @@ constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
 
 // A window of N values reads the newest and the one N places before it: N + 1 slots, exactly.
 std::uint32_t ring_len_for(std::uint32_t window) { return window + 1; }
-// The slot after `slot` in a ring of `len`.
+// The slot after / before `slot` in a ring of `len`.
 std::uint16_t next_slot(std::uint32_t slot, std::uint32_t len) {
   return static_cast<std::uint16_t>(slot + 1 == len ? 0 : slot + 1);
 }
+std::uint32_t prev_slot(std::uint32_t slot, std::uint32_t len) { return slot == 0 ? len - 1 : slot - 1; }
 
 // Neumaier's compensated add: sum + comp carries the rounding the plain sum lost. The rounding error of
 // t = sum + x is computed by Knuth's TwoSum, without Neumaier's branch on |sum| ≥ |x|: both compute the
@@ -46,9 +47,13 @@ inline double pct(double now, double base) noexcept { return (now - base) / base
 // The returns window reads its values from the price ring: return k places back is the % change between
 // the prices k and k + 1 places back, the same double the tick computed (pct of the same two prices), so
 // no returns ring is stored. The price ring holds the volatility window + 2 prices at least.
+double return_back(const HistRing& prices, std::uint32_t k) noexcept { return pct(prices.back(k), prices.back(k + 1)); }
+// The returns window's view for RollingMoments: the newest return is the one the tick just computed
+// (not divided again), the older ones come from the prices.
 struct ReturnsView {
   const HistRing& prices;
-  [[nodiscard]] double back(std::uint32_t k) const noexcept { return pct(prices.back(k), prices.back(k + 1)); }
+  double newest;
+  [[nodiscard]] double back(std::uint32_t k) const noexcept { return k == 0 ? newest : return_back(prices, k); }
 };
 
 }  // namespace
@@ -81,9 +86,6 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       index_(shards),
       shard_(shard_index),
       n_windows_(static_cast<std::uint32_t>(cfg.sma_windows.size())),
-      ddof_(cfg.ddof),
-      vol_window_(cfg.effective_volatility_window()),
-      volume_window_(cfg.volume_window),
       ret_w_(MomentWindow::of(cfg.effective_volatility_window(), cfg.ddof)),
       volu_w_(MomentWindow::of(cfg.volume_window, cfg.ddof)),
       hist_len_(std::max(ring_len_for(cfg.sma_windows.back()), ring_len_for(cfg.effective_volatility_window() + 1))),
@@ -113,7 +115,7 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
   calibrate_clock();
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
     windows_[w] = cfg.sma_windows[w];
-    mwin_[w] = MomentWindow::of(windows_[w], ddof_);
+    mwin_[w] = MomentWindow::of(windows_[w], cfg.ddof);
     ema_alpha_[w] = 2.0 / (cfg.sma_windows[w] + 1.0);
   }
   for (std::uint32_t i = 0; i < capacity; ++i) {
@@ -297,15 +299,15 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   // Returns: % change and its rolling std (volatility).
   if (pos != 0) {
     m.pct_change = pct(p, c.last_price);
-    a.returns.push(ReturnsView{hist}, ret_w_);
-    returns_var_ = a.returns.n == vol_window_ ? a.returns.variance_full(ret_w_) : kNaN;
+    a.returns.push(ReturnsView{hist, m.pct_change}, ret_w_);
+    returns_var_ = a.returns.n == ret_w_.size ? a.returns.variance_full(ret_w_) : kNaN;
   } else {
     m.pct_change = kNaN;
     returns_var_ = kNaN;
   }
 
   // Volume: mean of the previous ticks (before this one joins), VWAP and cumulative volume.
-  m.volume_mean = a.volumes.n == volume_window_ ? a.volumes.mean_full(volu_w_) : kNaN;
+  m.volume_mean = a.volumes.n == volu_w_.size ? a.volumes.mean_full(volu_w_) : kNaN;
   a.volume_mean = m.volume_mean;
   double* vh = &volu_hist_[std::size_t{local} * volu_len_];
   const HistRing vols{vh, volu_len_, c.volu_slot};
@@ -551,7 +553,7 @@ void ShardCore::complete_metrics(std::uint32_t local, double p, TickMetrics& m) 
     m.stddev[w] = std::sqrt(m.variance[w]);
     m.ema[w] = ema[w];
   }
-  m.volatility = a.returns.n == vol_window_ ? std::sqrt(a.returns.variance_full(ret_w_)) : kNaN;
+  m.volatility = a.returns.n == ret_w_.size ? std::sqrt(a.returns.variance_full(ret_w_)) : kNaN;
   m.move_up_pct = pct(p, m.window_low);
   m.move_down_pct = (m.window_high - p) / m.window_high * 100.0;
   m.cum_volume = a.v_sum + a.v_comp;
@@ -580,18 +582,16 @@ void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
     return;
   }
   // The per-tick fields as the last tick computed them, from the state it left.
-  const auto last = static_cast<std::uint32_t>(c.ticks - 1);
   const double p = c.last_price;
   s.last_event_ns = c.last_event_ns;
   s.last_price = p;
-  s.last_volume = volu_hist_[std::size_t{local} * volu_len_ + HistRing{nullptr, volu_len_, c.volu_slot}.slot_back(1)];
+  s.last_volume = volu_hist_[std::size_t{local} * volu_len_ + prev_slot(c.volu_slot, volu_len_)];
   const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
     m.sma[w] = mom[w].n == windows_[w] ? mom[w].mean_full(mwin_[w]) : kNaN;
   }
-  const HistRing prices{&price_hist_[std::size_t{local} * hist_len_], hist_len_,
-                       HistRing{nullptr, hist_len_, c.hist_slot}.slot_back(1)};
-  m.pct_change = last == 0 ? kNaN : ReturnsView{prices}.back(0);
+  const HistRing prices{&price_hist_[std::size_t{local} * hist_len_], hist_len_, prev_slot(c.hist_slot, hist_len_)};
+  m.pct_change = c.ticks == 1 ? kNaN : return_back(prices, 0);
   // The deque fronts: the window's extremes.
   m.window_high = ext_.at(c.max.block)[c.max.head & c.max_mask].p;
   m.window_low = ext_.at(c.min.block)[c.min.head & c.min_mask].p;

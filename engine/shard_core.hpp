@@ -194,10 +194,7 @@ class ShardCore {
   const ShardIndex index_;
   const std::uint32_t shard_;
   const std::uint32_t n_windows_;
-  const std::uint32_t ddof_;
-  const std::uint32_t vol_window_;
-  const std::uint32_t volume_window_;
-  const MomentWindow ret_w_;          // the returns' and the volume's window constants
+  const MomentWindow ret_w_;          // the returns' (volatility) and the volume's window constants
   const MomentWindow volu_w_;
   // Price history ring per ticker: the longest window + 1 slots, and the volatility window + 2 (its
   // returns are computed from the prices).

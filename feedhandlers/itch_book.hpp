@@ -150,9 +150,10 @@ struct ItchBookCounters {
   std::uint64_t unknown_cancel = 0;     ///< X
   std::uint64_t unknown_delete = 0;     ///< D
   std::uint64_t unknown_replace = 0;    ///< U: the new order is entered all the same
-  std::uint64_t duplicate_add = 0;      ///< an add of a reference already live (the first is kept), or of 2^64 - 1
-  std::uint64_t table_full = 0;         ///< an add the table had no room for
-  std::uint64_t over_execute = 0;       ///< E/C/X of more shares than the order had left (it is removed)
+  std::uint64_t duplicate_add =
+      0;                           ///< an add of a reference already live (the first is kept), or of 2^64 - 1
+  std::uint64_t table_full = 0;    ///< an add the table had no room for
+  std::uint64_t over_execute = 0;  ///< E/C/X of more shares than the order had left (it is removed)
 };
 
 template <typename OnPrint>
@@ -164,17 +165,7 @@ class ItchBook : public itch::IgnoreRest {
 
   void on(const itch::AddOrder& m) noexcept {
     ++c_.adds;
-    switch (orders_.insert({m.ref, m.shares, m.price, m.h.locate, m.side})) {
-      case ItchOrderTable::Insert::kOk:
-        break;
-      case ItchOrderTable::Insert::kFull:
-        ++c_.table_full;
-        break;
-      case ItchOrderTable::Insert::kDuplicate:
-      case ItchOrderTable::Insert::kBadRef:
-        ++c_.duplicate_add;
-        break;
-    }
+    enter({m.ref, m.shares, m.price, m.h.locate, m.side});
   }
   void on(const itch::OrderExecuted& m) noexcept {
     ItchOrderTable::Order* o = orders_.find(m.ref);
@@ -221,8 +212,7 @@ class ItchBook : public itch::IgnoreRest {
     } else {
       ++c_.unknown_replace;
     }
-    on(itch::AddOrder{m.h, m.new_ref, side, m.shares, {}, m.price, {}, false});
-    --c_.adds;  // a replace, not an add
+    enter({m.new_ref, m.shares, m.price, m.h.locate, side});
   }
   void on(const itch::Trade& m) noexcept {
     ++c_.prints_p;
@@ -244,6 +234,20 @@ class ItchBook : public itch::IgnoreRest {
   [[nodiscard]] const ItchOrderTable::Order* order(std::uint64_t ref) noexcept { return orders_.find(ref); }
 
  private:
+  // An add's or a replace's new order.
+  void enter(const ItchOrderTable::Order& o) noexcept {
+    switch (orders_.insert(o)) {
+      case ItchOrderTable::Insert::kOk:
+        break;
+      case ItchOrderTable::Insert::kFull:
+        ++c_.table_full;
+        break;
+      case ItchOrderTable::Insert::kDuplicate:
+      case ItchOrderTable::Insert::kBadRef:
+        ++c_.duplicate_add;
+        break;
+    }
+  }
   void reduce(ItchOrderTable::Order* o, std::uint32_t shares) noexcept {
     if (shares >= o->shares) {
       c_.over_execute += shares > o->shares;

@@ -351,19 +351,12 @@ Status decode(const std::uint8_t* p, std::size_t len, Handler& h) noexcept {
       h.on(OperationalHalt{hd, stock(p + 11), ch(p + 19), ch(p + 20)});
       break;
     case 'A':
-      h.on(AddOrder{hd,
-                    be64(p + 11),
-                    ch(p + 19),
-                    be32(p + 20),
-                    stock(p + 24),
-                    be32(p + 32),
-                    {' ', ' ', ' ', ' '},
-                    false});
+    case 'F': {  // F is A with the attribution appended
+      const bool mpid = p[0] == 'F';
+      h.on(AddOrder{hd, be64(p + 11), ch(p + 19), be32(p + 20), stock(p + 24), be32(p + 32),
+                    mpid ? alpha<4>(p + 36) : std::array<char, 4>{' ', ' ', ' ', ' '}, mpid});
       break;
-    case 'F':
-      h.on(AddOrder{hd, be64(p + 11), ch(p + 19), be32(p + 20), stock(p + 24), be32(p + 32), alpha<4>(p + 36),
-                    true});
-      break;
+    }
     case 'E':
       h.on(OrderExecuted{hd, be64(p + 11), be32(p + 19), be64(p + 23)});
       break;
