@@ -1,11 +1,14 @@
 #include "feed_registry.hpp"
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "csv_feed.hpp"
+#include "itch_feed.hpp"
 #include "jsonl_feed.hpp"
 #include "kafka_feed.hpp"
 #include "synthetic.hpp"
+#include "time_zone.hpp"
 
 namespace tickforge {
 
@@ -59,6 +62,44 @@ std::unique_ptr<Feed> make_kafka(const FeedContext& c, const FeedSpec& spec) {
   }
 }
 
+// The session date: --itch-date, else the file's name. Its midnight in --itch-zone is the origin of the
+// file's timestamps.
+std::unique_ptr<Feed> make_itch(const FeedContext& c, const FeedSpec& spec) {
+  const ItchFeedOptions& io = c.opt.itch;
+  int y = 0, m = 0, d = 0;
+  if (!io.date.empty()) {
+    char dash1 = 0, dash2 = 0;
+    int used = 0;
+    if (std::sscanf(io.date.c_str(), "%4d%c%2d%c%2d%n", &y, &dash1, &m, &dash2, &d, &used) != 5 || dash1 != '-' ||
+        dash2 != '-' || used != static_cast<int>(io.date.size()) || io.date.size() != 10) {
+      throw RunError(RunError::Kind::kConfig, "--itch-date '" + io.date + "': expected YYYY-MM-DD");
+    }
+  } else if (!itch_date_from_file_name(spec.arg, y, m, d)) {
+    throw RunError(RunError::Kind::kConfig, "itch:" + spec.arg +
+                                                ": the file name carries no session date (YYYYMMDD or MMDDYYYY): "
+                                                "give it with --itch-date YYYY-MM-DD");
+  }
+  ItchFileSpec is;
+  is.path = spec.arg;
+  try {
+    is.midnight_utc_ns = local_midnight_utc_ns(io.zone, y, m, d);
+  } catch (const std::invalid_argument& e) {
+    throw RunError(RunError::Kind::kConfig, std::string("itch:") + spec.arg + ": " + e.what());
+  }
+  char date[16];
+  std::snprintf(date, sizeof date, "%04d-%02d-%02d", y, m, d);
+  is.date = date;
+  is.max_orders = io.max_orders;
+  is.tickers = c.opt.tickers;
+  is.speed = c.opt.csv.speed;
+  is.max_ticks = c.opt.max_ticks;
+  try {
+    return std::make_unique<ItchFileFeed>(is, c.symbols);
+  } catch (const std::runtime_error& e) {
+    throw RunError(RunError::Kind::kIo, e.what());
+  }
+}
+
 }  // namespace
 
 const std::vector<FeedKind>& feed_kinds() {
@@ -68,6 +109,7 @@ const std::vector<FeedKind>& feed_kinds() {
       {"csv", "csv:PATH", true, false, "a CSV history or tick file, replayed in time order (--speed)", &make_csv},
       {"kafka", "kafka:TOPIC", true, true, "JSON ticks from a Kafka topic, in a consumer group (at-least-once)", &make_kafka},
       {"jsonl", "jsonl:PATH", true, false, "JSON tick messages, one per line (a Kafka topic's dump), replayed in file order (--speed)", [](const FeedContext& c, const FeedSpec& s) -> std::unique_ptr<Feed> { try { return std::make_unique<JsonLinesFeed>(s.arg, c.opt.kafka.fields, c.opt.csv.speed, c.opt.max_ticks, c.symbols); } catch (const std::runtime_error& e) { throw RunError(RunError::Kind::kIo, e.what()); } }},
+      {"itch", "itch:PATH", true, false, "a NASDAQ TotalView-ITCH 5.0 file (BinaryFILE): its trades, replayed (--speed; --itch-date)", &make_itch},
   };
   return kinds;
 }

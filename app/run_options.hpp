@@ -16,6 +16,7 @@
 
 #include "csv_feed.hpp"
 #include "file_sinks.hpp"  // Rotation, RelayFull
+#include "itch_feed.hpp"
 #include "kafka_settings.hpp"
 #include "postgres_sink.hpp"
 #include "synthetic.hpp"
@@ -52,6 +53,7 @@ struct RunOptions {
   std::vector<std::string> tickers;       // synthetic ticker list / forced ticker of a CSV file
   SyntheticOptions synthetic;             // count, rate, saturate, seed, step, jump probability
   CsvFeedOptions csv;                     // speed and column names (csv.csv.path comes from the feed spec)
+  ItchFeedOptions itch;                   // session date, zone and order table of itch: feeds
   std::uint64_t max_ticks = 0;            // per feed; 0 = unlimited
 
   // ---- outputs ----

@@ -201,7 +201,8 @@ void rows(RunOptions& o, V& v) {
                                      "not pinned"});
     v.text_list("ticker", o.tickers,
                 {s, kFeedScopes, "ticker list (comma-separated, repeatable): the synthetic feeds' tickers (split "
-                                 "between several), or the ticker of a single-ticker CSV file",
+                                 "between several), the ticker of a single-ticker CSV file, or the stocks an itch "
+                                 "feed keeps",
                  "", "the defaults"});
     v.uint64("max-ticks", o.max_ticks, 0, UINT64_MAX, {s, kFeedScopes, "stop each feed after this many ticks; 0 = no limit", "ticks"});
   }
@@ -222,14 +223,26 @@ void rows(RunOptions& o, V& v) {
     const char* s = "CSV replay";
     CsvFeedOptions& c = o.csv;
     v.real("speed", c.speed, 0, 1e12,
-           {s, kFeedScopes, "replay speed of csv and jsonl feeds against event time (2 = twice as fast); 0 = as "
-                            "fast as possible", "×"});
+           {s, kFeedScopes, "replay speed of csv, jsonl and itch feeds against event time (2 = twice as fast); 0 = "
+                            "as fast as possible", "×"});
     v.text("price-col", c.csv.price_column, false, {s, kFeedScopes, "price column (falls back to a column named price)"});
     v.text("date-col", c.csv.date_column, false,
            {s, kFeedScopes, "date column", "", "auto: Date, Datetime, timestamp, time or ts"});
     v.text("ticker-col", c.csv.ticker_column, false,
            {s, kFeedScopes, "ticker column", "", "auto: ticker, symbol, Index, Stock or Name (optional)"});
     v.text("volume-col", c.csv.volume_column, false, {s, kFeedScopes, "volume column", "", "auto: Volume, size or qty (optional)"});
+  }
+  // ---- ITCH replay ----
+  {
+    const char* s = "ITCH replay";
+    ItchFeedOptions& i = o.itch;
+    v.text("itch-date", i.date, false,
+           {s, kFeedScopes, "session date of itch: files, YYYY-MM-DD", "", "from the file name (YYYYMMDD or MMDDYYYY)"});
+    v.text("itch-zone", i.zone, false,
+           {s, kFeedScopes, "time zone whose midnight ITCH timestamps count from (UTC or a tz database name)"});
+    v.uint64("itch-max-orders", i.max_orders, 1, std::uint64_t{1} << 31,
+             {s, kFeedScopes, "live orders the ITCH order table holds (48 bytes each); adds beyond are counted",
+              "orders"});
   }
   // ---- engine ----
   {

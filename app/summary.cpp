@@ -187,6 +187,10 @@ std::string summary_json(const PipelineStats& st, const char* reason) {
     for (std::size_t k = 0; k < f.counts.size(); ++k) {
       put_to(out, "{}{}:{}", k == 0 ? "" : ",", js(f.counts[k].first), f.counts[k].second);
     }
+    put_to(out, R"(}},"rejects":{{)");
+    for (std::size_t k = 0; k < f.rejects.size(); ++k) {
+      put_to(out, "{}{}:{}", k == 0 ? "" : ",", js(f.rejects[k].first), f.rejects[k].second);
+    }
     put_to(out, "}}}}");
   }
   put_to(out, R"(],"engine":{{"pushed":{},"ticks":{},"processing_seconds":{},"ticks_per_second":{},"elapsed_seconds":{},)",

@@ -12,13 +12,10 @@
 
 namespace tickforge {
 
-UtcOffsets load_utc_offsets(const std::string& name) {
-  UtcOffsets z;
-  z.name = name;
-  if (name == "UTC") {
-    return z;
-  }
-  // A tz database name, never a path: cctz would read any file it is given (/dev/zero, ../../etc/…).
+namespace {
+
+// A tz database name, never a path: cctz would read any file it is given (/dev/zero, ../../etc/…).
+cctz::time_zone load_zone(const std::string& name) {
   const bool safe = !name.empty() && name.size() <= 64 && name.front() != '/' && name.find("..") == std::string::npos &&
                     name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") ==
                         std::string::npos;
@@ -29,10 +26,22 @@ UtcOffsets load_utc_offsets(const std::string& name) {
   cctz::time_zone tz;
   // cctz falls back to UTC and returns false for a name it cannot load; refuse that rather than run on
   // the wrong calendar.
-  if (name.empty() || !cctz::load_time_zone(name, &tz)) {
+  if (!cctz::load_time_zone(name, &tz)) {
     throw std::invalid_argument("unknown time zone '" + name +
                                 "': give a tz database name such as America/New_York or Europe/London, or UTC");
   }
+  return tz;
+}
+
+}  // namespace
+
+UtcOffsets load_utc_offsets(const std::string& name) {
+  UtcOffsets z;
+  z.name = name;
+  if (name == "UTC") {
+    return z;
+  }
+  const cctz::time_zone tz = load_zone(name);
   using seconds = std::chrono::seconds;
   using tp_t = cctz::time_point<seconds>;
   const tp_t first{seconds{kMinEventNs / kNsPerSecond}};
@@ -57,6 +66,18 @@ UtcOffsets load_utc_offsets(const std::string& name) {
     current = offset;
   }
   return z;
+}
+
+std::int64_t local_midnight_utc_ns(const std::string& zone, int year, int month, int day) {
+  const cctz::civil_day d(year, month, day);
+  if (d.year() != year || d.month() != month || d.day() != day) {
+    throw std::invalid_argument(fmt::format("no such date: {:04}-{:02}-{:02}", year, month, day));
+  }
+  const cctz::time_zone tz = zone == "UTC" ? cctz::utc_time_zone() : load_zone(zone);
+  // A zone whose clocks jump over midnight has no local midnight that day: the first instant of the day
+  // (the transition) is taken, as cctz's pre-transition reading gives.
+  const auto tp = cctz::convert(cctz::civil_second(d), tz);
+  return static_cast<std::int64_t>(tp.time_since_epoch().count()) * kNsPerSecond;
 }
 
 namespace {

@@ -16,6 +16,11 @@ namespace tickforge {
 /// no tz database. Throws std::invalid_argument for a name the tz database does not know.
 UtcOffsets load_utc_offsets(const std::string& name);
 
+/// The instant (UTC ns since the epoch) of midnight at the start of a date in a zone ("UTC" or a tz
+/// database name): America/New_York 2019-07-30 → 2019-07-30T04:00:00Z. Throws std::invalid_argument for
+/// an unknown zone or a date that does not exist.
+std::int64_t local_midnight_utc_ns(const std::string& zone, int year, int month, int day);
+
 /// "HH:MM-HH:MM" (or with :SS) as local times of day into open/close; "", "all" or "whole day" = the
 /// whole day.
 /// Throws std::invalid_argument with what is wrong.

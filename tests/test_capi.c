@@ -1872,6 +1872,17 @@ static void test_feed_wait_timeout(void) {
   tf_engine_destroy(e);
 }
 
+/* Adds one built-in feed, starts, waits for its input to end, stops: the final stats. */
+static tf_stats_t run_feed_to_end(tf_engine_t *e, const char *spec) {
+  char err[512];
+  CHECK_RC(tf_engine_add_feed(e, spec, err, sizeof(err)), TF_OK);
+  err[0] = '\0';
+  CHECK_RC(tf_engine_start(e, err, sizeof(err)), TF_OK);
+  CHECK_RC(tf_engine_wait_feeds(e, 30000), TF_OK);
+  CHECK_RC(tf_engine_stop(e), TF_OK);
+  return stats_of(e);
+}
+
 static void test_csv_feed(void) {
   char err[512];
   /* a missing file: add_feed accepts the spec, start reads the file and fails naming it */
@@ -1908,12 +1919,7 @@ static void test_csv_feed(void) {
     }
     tf_engine_t *e = ENGINE_FROM(NULL);
     if (e != NULL) {
-      CHECK_RC(tf_engine_add_feed(e, spec, err, sizeof(err)), TF_OK);
-      err[0] = '\0';
-      CHECK_RC(tf_engine_start(e, err, sizeof(err)), TF_OK);
-      CHECK_RC(tf_engine_wait_feeds(e, 30000), TF_OK);
-      CHECK_RC(tf_engine_stop(e), TF_OK);
-      const tf_stats_t st = stats_of(e);
+      const tf_stats_t st = run_feed_to_end(e, spec);
       CHECK_EQ_U(st.ticks, 3);
       CHECK_EQ_U(st.pushed, 3);
       CHECK_EQ_U(st.feed_rejected, 1);
@@ -1993,6 +1999,40 @@ static void test_reentry_from_callback(void) {
     fn();                                         \
   } while (0)
 
+/* An ITCH 5.0 file as a built-in feed: the same spec as --feed, the same settings as the flags. */
+static void test_itch_feed(void) {
+  char err[512];
+  char spec[512];
+  snprintf(spec, sizeof(spec), "itch:%s/itch/ex20101224.TEST_ITCH_50.lenfixed", TICKFORGE_TEST_DATA_DIR);
+  static const char *const kv[] = {"ticker", "BOB", NULL};
+  tf_engine_t *e = ENGINE_FROM(kv);
+  if (e == NULL) {
+    return;
+  }
+  const tf_stats_t st = run_feed_to_end(e, spec);
+  CHECK_EQ_U(st.ticks, 1794);        /* BOB's prints (tests/itch_reference.py) */
+  CHECK_EQ_U(st.feed_rejected, 18);  /* executions of orders the file never added */
+  tf_snapshot_t s;
+  if (CHECK_RC(tf_engine_snapshot_ticker(e, "BOB", &s), TF_OK)) {
+    CHECK_EQ_U(s.ticks, 1794);
+    CHECK_NEAR(s.metrics.cum_volume, 579962.0);
+  }
+  CHECK_RC(tf_engine_snapshot_ticker(e, "ALC", &s), TF_ERR_UNKNOWN_SYMBOL); /* not selected: never registered */
+  tf_engine_destroy(e);
+
+  /* a session date that does not exist: start fails and says why */
+  static const char *const bad[] = {"itch-date", "2010-02-30", NULL};
+  e = ENGINE_FROM(bad);
+  if (e != NULL) {
+    CHECK_RC(tf_engine_add_feed(e, spec, err, sizeof(err)), TF_OK);
+    err[0] = '\0';
+    CHECK(tf_engine_start(e, err, sizeof(err)) != TF_OK);
+    CHECK_CONTAINS(err, "no such date: 2010-02-30");
+    CHECK_RC(tf_engine_stop(e), TF_OK);
+  }
+  tf_engine_destroy(e);
+}
+
 int main(void) {
   const double t0 = now_s();
   RUN(test_version);
@@ -2020,6 +2060,7 @@ int main(void) {
   RUN(test_synthetic_feed);
   RUN(test_feed_wait_timeout);
   RUN(test_csv_feed);
+  RUN(test_itch_feed);
   printf("%lu checks, %lu failed (%.2f s)\n", g_checks, g_failures, now_s() - t0);
   return g_failures == 0 ? 0 : 1;
 }

@@ -14,6 +14,7 @@
 
 #include "agent.hpp"
 #include "file_sinks.hpp"
+#include "temp_dir.hpp"
 
 using namespace tickforge;
 namespace fs = std::filesystem;
@@ -27,14 +28,7 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/tf-sinks-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 constexpr std::int64_t kDay = kNsPerDay;
 

@@ -203,7 +203,7 @@ typedef struct tf_stats {
   uint64_t alerts;
   uint64_t alerts_by_rule[TF_RULE_COUNT];
   uint64_t suppressed;                 /**< rule met inside its cooldown */
-  uint64_t feed_rejected;              /**< built-in feeds: bad CSV rows / Kafka messages */
+  uint64_t feed_rejected;              /**< built-in feeds: bad CSV rows, Kafka messages, ITCH messages */
   uint64_t kafka_alerts_delivered;     /**< when publish-alerts is on */
   uint64_t kafka_alerts_lost;          /**< dropped (queue full), failed or undelivered */
   uint64_t symbols;                    /**< tickers registered */
@@ -260,9 +260,9 @@ TF_API void tf_engine_destroy(tf_engine_t *engine);
  * engine thread that evaluated the tick. Only before tf_engine_start (else TF_ERR_STATE).
  * Thread: the lifecycle thread. Allocates nothing per alert. */
 TF_API tf_err_t tf_engine_on_alert(tf_engine_t *engine, tf_alert_fn fn, void *user);
-/** Adds a built-in feed: "synthetic", "csv:PATH" or "kafka:TOPIC" (same as the "feed" key). Feeds run on
- * their own threads (pinned by feed-cpu) from tf_engine_start until their input ends or
- * tf_engine_stop. Only before start. Errors: TF_ERR_BAD_VALUE, TF_ERR_STATE, TF_ERR_LIMIT.
+/** Adds a built-in feed: "synthetic", "csv:PATH", "jsonl:PATH", "itch:PATH" (NASDAQ TotalView-ITCH 5.0)
+ * or "kafka:TOPIC" (same as the "feed" key). Feeds run on their own threads (pinned by feed-cpu) from
+ * tf_engine_start until their input ends or tf_engine_stop. Only before start. Errors: TF_ERR_BAD_VALUE, TF_ERR_STATE, TF_ERR_LIMIT.
  * Thread: the lifecycle thread. Allocates. */
 TF_API tf_err_t tf_engine_add_feed(tf_engine_t *engine, const char *spec, char *errstr, size_t errstr_size);
 /** Starts the shard threads (pinned by engine-cpu), then the Kafka clients and built-in feeds the

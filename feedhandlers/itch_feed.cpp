@@ -1,0 +1,378 @@
+#include "itch_feed.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "pacer.hpp"
+
+namespace tickforge {
+
+namespace {
+
+// Messages decoded per duty cycle at most (besides kTicksPerDutyCycle prints): the stop flag is looked
+// at between duty cycles, and a stretch of a file without trades still ends a duty cycle.
+constexpr std::size_t kMessagesPerDutyCycle = 1024;
+
+bool valid_date(int y, int m, int d) {
+  static constexpr int kDays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1990 || y > 2199 || m < 1 || m > 12 || d < 1 || d > kDays[m - 1]) {
+    return false;
+  }
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m != 2 || d != 29 || leap;
+}
+
+int digits(const std::string& s, std::size_t at, std::size_t n) {
+  int v = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    v = v * 10 + (s[at + i] - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+bool itch_date_from_file_name(const std::string& path, int& year, int& month, int& day) {
+  const std::size_t slash = path.find_last_of('/');
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (std::size_t i = 0; i < name.size();) {
+    if (!is_digit(name[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < name.size() && is_digit(name[j])) {
+      ++j;
+    }
+    if (j - i == 8) {
+      if (valid_date(digits(name, i, 4), digits(name, i + 4, 2), digits(name, i + 6, 2))) {
+        year = digits(name, i, 4), month = digits(name, i + 4, 2), day = digits(name, i + 6, 2);
+        return true;
+      }
+      if (valid_date(digits(name, i + 4, 4), digits(name, i, 2), digits(name, i + 2, 2))) {
+        year = digits(name, i + 4, 4), month = digits(name, i, 2), day = digits(name, i + 2, 2);
+        return true;
+      }
+    }
+    i = j;
+  }
+  return false;
+}
+
+const char* ItchFileFeed::to_string(Reject r) noexcept {
+  switch (r) {
+    case Reject::kTruncated:
+      return "truncated_message";
+    case Reject::kUnknownType:
+      return "unknown_message_type";
+    case Reject::kFraming:
+      return "broken_framing";
+    case Reject::kPrintWithoutStock:
+      return "print_without_stock";
+    case Reject::kBadTimestamp:
+      return "bad_timestamp";
+    case Reject::kUnpricedExecution:
+      return "execution_of_unknown_order";
+    case Reject::kOrderTableFull:
+      return "order_table_full";
+    case Reject::kCount:
+      break;
+  }
+  return "?";
+}
+
+namespace {
+
+// The file mapped read-only (nullptr, 0 for an empty file). Throws std::runtime_error.
+std::pair<const std::uint8_t*, std::size_t> map_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw std::runtime_error(path + ": cannot be opened: " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const int e = errno;
+    ::close(fd);
+    throw std::runtime_error(path + ": not a regular file" + (e != 0 ? std::string(": ") + std::strerror(e) : ""));
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return {nullptr, 0};
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  const int e = errno;
+  ::close(fd);  // the mapping keeps the file
+  if (p == MAP_FAILED) {
+    throw std::runtime_error(path + ": cannot be mapped: " + std::strerror(e));
+  }
+  // Read front to back once: read ahead, and let pages go behind.
+  (void)::madvise(p, size, MADV_SEQUENTIAL);
+  (void)::madvise(p, size, MADV_WILLNEED);
+  return {static_cast<const std::uint8_t*>(p), size};
+}
+
+}  // namespace
+
+ItchFileFeed::ItchFileFeed(const ItchFileSpec& spec, SymbolTable& symbols)
+    : spec_(spec),
+      symbols_(symbols),
+      framer_(nullptr, 0),
+      handler_(spec.max_orders, this),
+      symbol_of_(kLocates, kNoSymbol),
+      trading_state_(kLocates, ' ') {
+  const auto [data, size] = map_file(spec.path);
+  data_ = data;
+  size_ = size;
+  framer_ = itch::FileFramer(data_, size_);
+  itch::FileFramer probe(data_, size_);
+  (void)probe.next();
+  derived_lengths_ = probe.derived_lengths();
+  system_events_.reserve(16);
+}
+
+ItchFileFeed::~ItchFileFeed() {
+  if (data_ != nullptr) {
+    ::munmap(const_cast<std::uint8_t*>(data_), size_);
+  }
+}
+
+void ItchFileFeed::on_print(const ItchPrint& p) noexcept {
+  const SymbolId id = symbol_of_[p.locate];
+  if (id >= kNotSelected) [[unlikely]] {
+    if (id == kNotSelected) {
+      ++not_selected_;
+    } else {
+      ++counts_[static_cast<std::size_t>(Reject::kPrintWithoutStock)];
+    }
+    return;
+  }
+  if (p.ns >= static_cast<std::uint64_t>(kNsPerDay)) [[unlikely]] {
+    ++counts_[static_cast<std::size_t>(Reject::kBadTimestamp)];
+    return;
+  }
+  pending_.symbol = id;
+  pending_.price = static_cast<double>(p.price) / 10'000.0;  // Price(4): correctly rounded
+  pending_.volume = static_cast<double>(p.shares);
+  pending_.event_ns = spec_.midnight_utc_ns + static_cast<std::int64_t>(p.ns);
+  has_pending_ = true;
+}
+
+void ItchFileFeed::on_directory(const itch::StockDirectory& m) noexcept {
+  if (symbol_of_[m.h.locate] < kNotSelected) {
+    return;  // a repeated directory message: the locate keeps its symbol
+  }
+  const std::string_view name(m.stock.raw.data(), m.stock.size());
+  if (!spec_.tickers.empty()) {
+    bool wanted = false;
+    for (const std::string& t : spec_.tickers) {
+      wanted = wanted || t == name;
+    }
+    if (!wanted) {
+      symbol_of_[m.h.locate] = kNotSelected;
+      return;
+    }
+  }
+  // Cold: once per stock, at the start of the session (the symbol table's registration takes a lock).
+  const SymbolId id = symbols_.intern(name);
+  if (id == kNoSymbol) {
+    ++directory_full_;
+    return;
+  }
+  symbol_of_[m.h.locate] = id;
+  ++stocks_;
+}
+
+void ItchFileFeed::on_trading_action(const itch::TradingAction& m) noexcept {
+  halts_ += m.state == 'H' && trading_state_[m.h.locate] != 'H';
+  trading_state_[m.h.locate] = m.state;
+}
+
+void ItchFileFeed::on_system_event(const itch::SystemEvent& m) noexcept {
+  if (system_events_.size() < system_events_.capacity()) {
+    system_events_.push_back(m.event_code);  // within the reserved capacity: no allocation
+  }
+}
+
+void ItchFileFeed::on_broken(const itch::BrokenTrade& m) noexcept {
+  const std::uint64_t n = handler_.counters().broken;  // already counted by the book
+  if (n <= kBrokenKept) {
+    broken_match_[n - 1] = m.match;
+  }
+}
+
+void ItchFileFeed::publish_counts() noexcept {
+  const ItchBookCounters& b = handler_.counters();
+  counts_[static_cast<std::size_t>(Reject::kUnpricedExecution)] = b.unknown_execute;
+  counts_[static_cast<std::size_t>(Reject::kOrderTableFull)] = b.table_full;
+  for (std::size_t k = 0; k < counts_.size(); ++k) {
+    live_[k].store(counts_[k], std::memory_order_relaxed);
+  }
+}
+
+std::size_t ItchFileFeed::do_work() noexcept {
+  if (wall0_ < 0) {
+    wall0_ = FeedPort::now_ns();
+  }
+  auto stopped = [this] { return stop_requested(); };
+  std::size_t messages = 0;
+  std::size_t ticks = 0;
+  while (messages < kMessagesPerDutyCycle && ticks < kTicksPerDutyCycle) {
+    if (!has_pending_) {
+      const itch::FileFramer::Message m = framer_.next();
+      if (m.data == nullptr) {
+        if (*framer_.error() != '\0') {
+          counts_[static_cast<std::size_t>(Reject::kFraming)] = 1;
+        }
+        ended_ = true;
+        break;
+      }
+      ++messages;
+      ++messages_;
+      switch (itch::decode(m.data, m.size, handler_)) {
+        case itch::Status::kOk:
+        case itch::Status::kEmpty:  // the framer never gives an empty message
+          break;
+        case itch::Status::kLonger:
+          ++longer_;
+          break;
+        case itch::Status::kTruncated:
+          ++counts_[static_cast<std::size_t>(Reject::kTruncated)];
+          break;
+        case itch::Status::kUnknownType:
+          ++counts_[static_cast<std::size_t>(Reject::kUnknownType)];
+          break;
+      }
+      if (!has_pending_) {
+        continue;
+      }
+    }
+    if (spec_.max_ticks != 0 && seq_ == spec_.max_ticks) {
+      ended_ = true;
+      break;
+    }
+    if (event0_ < 0) {
+      event0_ = pending_.event_ns;
+    }
+    // Prints are in timestamp order in a session's file; an earlier one (a corrupt file) goes at once.
+    const std::int64_t due = spec_.speed > 0 && pending_.event_ns >= event0_
+                                 ? schedule_at(wall0_, static_cast<double>(pending_.event_ns - event0_) / spec_.speed)
+                                 : -1;
+    pending_.seq = seq_;
+    if (!publish_due(port(), pending_, due, stopped)) {
+      break;
+    }
+    ++seq_;
+    has_pending_ = false;
+    ++ticks;
+  }
+  publish_counts();
+  return messages + ticks;
+}
+
+std::string ItchFileFeed::label() const {
+  return "itch " + spec_.path + " (session " + spec_.date + ")";
+}
+
+std::vector<std::string> ItchFileFeed::notices() const {
+  std::vector<std::string> out;
+  if (derived_lengths_) {
+    out.push_back(spec_.path +
+                  ": warning: its length prefixes are zero; each message is framed by its type's length instead");
+  }
+  return out;
+}
+
+void ItchFileFeed::report(FeedReport& out) const {
+  const ItchBookCounters& b = handler_.counters();
+  out.label = label();
+  const std::uint64_t prints = b.prints_e + b.prints_c + b.prints_p + b.prints_q;
+  const std::pair<const char*, std::uint64_t> figures[] = {
+      {"messages", messages_},
+      {"stocks", stocks_},
+      {"prints", prints},
+      {"prints_e", b.prints_e},
+      {"prints_c", b.prints_c},
+      {"prints_p", b.prints_p},
+      {"prints_q", b.prints_q},
+      {"ticks", seq_},
+      {"not_selected", not_selected_},
+      {"adds", b.adds},
+      {"live_orders", handler_.orders().size()},
+      {"non_printable", b.non_printable},
+      {"cross_zero_shares", b.cross_zero},
+      {"broken_trades", b.broken},
+      {"unknown_cancel", b.unknown_cancel},
+      {"unknown_delete", b.unknown_delete},
+      {"unknown_replace", b.unknown_replace},
+      {"unknown_execute_with_price", b.unknown_execute_c},
+      {"duplicate_add", b.duplicate_add},
+      {"over_execute", b.over_execute},
+      {"halts", halts_},
+      {"longer_messages", longer_},
+      {"symbol_table_full", directory_full_},
+  };
+  for (const auto& [name, v] : figures) {
+    out.counts.emplace_back(name, v);
+  }
+  out.lines.push_back(out.label + ": " + std::to_string(messages_) + " messages, " + std::to_string(stocks_) +
+                      " stocks, " + std::to_string(prints) + " prints (E " + std::to_string(b.prints_e) + ", C " +
+                      std::to_string(b.prints_c) + ", P " + std::to_string(b.prints_p) + ", Q " +
+                      std::to_string(b.prints_q) + ") -> " + std::to_string(seq_) + " ticks" +
+                      (not_selected_ != 0 ? ", " + std::to_string(not_selected_) + " prints not selected" : ""));
+  out.lines.push_back("  book: " + std::to_string(b.adds) + " adds, " + std::to_string(handler_.orders().size()) +
+                      " orders live at the end; orders never added: " + std::to_string(b.unknown_execute) +
+                      " executions (unpriced), " + std::to_string(b.unknown_execute_c) + " executions with price, " +
+                      std::to_string(b.unknown_cancel) + " cancels, " + std::to_string(b.unknown_delete) +
+                      " deletes, " + std::to_string(b.unknown_replace) + " replaces");
+  std::string refused;
+  for (std::size_t k = 0; k < counts_.size(); ++k) {
+    if (counts_[k] != 0) {
+      refused += refused.empty() ? "  refused: " : ", ";
+      refused += to_string(static_cast<Reject>(k));
+      refused += ' ';
+      refused += std::to_string(counts_[k]);
+    }
+  }
+  if (!refused.empty()) {
+    out.lines.push_back(refused);
+  }
+  if (!system_events_.empty()) {
+    out.lines.push_back("  system events: " + system_events_ +
+                        (system_events_.back() == 'C' ? " (end of messages)" : " (no end of messages)"));
+  }
+  if (b.broken != 0) {
+    std::string line = "  broken trades: " + std::to_string(b.broken) + ", match numbers";
+    for (std::uint64_t k = 0; k < b.broken && k < kBrokenKept; ++k) {
+      line += ' ';
+      line += std::to_string(broken_match_[k]);
+    }
+    out.lines.push_back(line + (b.broken > kBrokenKept ? " …" : ""));
+  }
+  if (*framer_.error() != '\0') {
+    out.ended_early = std::string("framing broke at byte ") + std::to_string(framer_.error_offset()) + ": " +
+                      framer_.error() + "; " + std::to_string(framer_.unframed_bytes()) + " bytes not read";
+  }
+  if (b.table_full != 0) {
+    out.lines.push_back("  " + std::to_string(b.table_full) + " adds found the order table full (" +
+                        std::to_string(spec_.max_orders) + " orders): raise --itch-max-orders");
+  }
+  if (directory_full_ != 0) {
+    out.lines.push_back("  " + std::to_string(directory_full_) + " stocks found the symbol table full: raise --max-tickers");
+  }
+}
+
+void ItchFileFeed::rejects(std::vector<std::pair<std::string, std::uint64_t>>& out) const {
+  for (std::size_t k = 0; k < live_.size(); ++k) {
+    out.emplace_back(to_string(static_cast<Reject>(k)), live_[k].load(std::memory_order_relaxed));
+  }
+}
+
+}  // namespace tickforge

@@ -1,0 +1,160 @@
+// tickforge — NASDAQ TotalView-ITCH 5.0 file replay (`--feed itch:FILE`): the exchange's own protocol,
+// decoded (parsers/itch.hpp), its orders kept (itch_book.hpp) and every trade print turned into a Tick.
+//
+//   file ──mmap──▶ FileFramer ──▶ itch::decode ──▶ ItchFileFeed::Handler ──print──▶ Tick ──▶ FeedPort
+//                  (BinaryFILE, or zero prefixes)   R: locate → symbol (the stock directory)
+//                                                   H: trading state per stock
+//                                                   A F E C X D U P Q B: ItchBook
+//
+// Event time: an ITCH timestamp is nanoseconds since midnight of the session date in New York. The
+// factory (app/feed_registry.cpp) resolves that midnight to a UTC instant with the tz database (cctz), so
+// DST is right: 09:30 is 14:30 UTC in January and 13:30 UTC in July. The timestamp is taken as time
+// elapsed since that midnight (on the two Sundays a year whose clocks change, elapsed and wall-clock time
+// differ by an hour after 02:00; no session runs then).
+//
+// Replay: the file is memory-mapped (read-only, sequential advice) and decoded on the feed thread as it
+// is replayed, as fast as possible or paced by the prints' timestamps (--speed, from the first print).
+// No allocation and no lock per message; a stock directory message registers its ticker in the symbol
+// table (a lock on that cold, once-per-stock path). With a ticker list only those stocks are registered;
+// prints of the others are counted as not selected.
+//
+// Bad input is counted by reason, never a crash: messages shorter than their type, unknown types, a file
+// whose framing breaks (where, and how many bytes were left), prints of a stock the directory never
+// named, executions of orders the file never added (a file that starts mid-day: they have no price),
+// and adds the order table had no room for. Broken trades are counted and their match numbers reported.
+//
+// Thread contract: as every Feed (feed.hpp): construct on the owning thread (maps the file), run on the
+// feed thread; rejects() from any thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <tickforge/symbol_table.hpp>
+
+#include "feed.hpp"
+#include "itch.hpp"
+#include "itch_book.hpp"
+
+namespace tickforge {
+
+/// The ITCH settings of a run (app/settings.cpp rows itch-date, itch-zone, itch-max-orders).
+struct ItchFeedOptions {
+  std::string date;                        ///< the session date, YYYY-MM-DD; empty: from the file name
+  std::string zone = "America/New_York";   ///< the zone whose midnight the timestamps count from
+  std::uint64_t max_orders = 1u << 20;     ///< live orders the order table holds (24 × 2 × this bytes)
+};
+
+/// One ITCH file feed, resolved by the factory.
+struct ItchFileSpec {
+  std::string path;
+  std::string date;                  ///< YYYY-MM-DD, for the label
+  std::int64_t midnight_utc_ns = 0;  ///< the session date's midnight in the zone, as UTC ns since the epoch
+  std::uint64_t max_orders = 1u << 20;
+  std::vector<std::string> tickers;  ///< only these stocks (empty: all)
+  double speed = 0;                  ///< event time ÷ speed = wall time between prints; 0 = as fast as possible
+  std::uint64_t max_ticks = 0;       ///< 0 = every print
+};
+
+/// "ex20101224.TEST_ITCH_50" → 2010-12-24, "01302019.NASDAQ_ITCH50.gz" → 2019-01-30: the first run of
+/// exactly eight digits in the file's name, read as YYYYMMDD when that is a date from 1990 on, else as
+/// MMDDYYYY. False when the name has no such date.
+bool itch_date_from_file_name(const std::string& path, int& year, int& month, int& day);
+
+class ItchFileFeed final : public Feed {
+ public:
+  /// Maps the file. Throws std::runtime_error if it cannot be opened or mapped.
+  ItchFileFeed(const ItchFileSpec& spec, SymbolTable& symbols);
+  ~ItchFileFeed() override;
+  ItchFileFeed(const ItchFileFeed&) = delete;
+  ItchFileFeed& operator=(const ItchFileFeed&) = delete;
+
+  std::size_t do_work() noexcept override;
+  [[nodiscard]] bool done() const noexcept override { return ended_ || stop_requested(); }
+  [[nodiscard]] std::string label() const override;
+  [[nodiscard]] std::vector<std::string> notices() const override;
+  void report(FeedReport& out) const override;
+  void rejects(std::vector<std::pair<std::string, std::uint64_t>>& out) const override;
+
+  /// The decoder's and the book's figures (after the feed's thread has ended).
+  [[nodiscard]] const ItchBookCounters& book_counters() const noexcept { return handler_.counters(); }
+
+  /// Why input was refused: the reasons rejects() reports.
+  enum class Reject : std::uint8_t {
+    kTruncated,          ///< a message shorter than its type's length
+    kUnknownType,        ///< a type byte ITCH 5.0 does not define
+    kFraming,            ///< the file's framing broke: the rest of the file is not read
+    kPrintWithoutStock,  ///< a print of a stock no directory message named (or the symbol table was full)
+    kBadTimestamp,       ///< a print timestamped at or after 24:00
+    kUnpricedExecution,  ///< an execution of an order never added: it has no price
+    kOrderTableFull,     ///< an add the order table had no room for (raise --itch-max-orders)
+    kCount
+  };
+  static const char* to_string(Reject r) noexcept;
+
+ private:
+  struct Printer {
+    ItchFileFeed* feed;
+    void operator()(const ItchPrint& p) const noexcept { feed->on_print(p); }
+  };
+  // The book plus the messages the feed itself keeps: the stock directory, trading actions, system
+  // events and broken trades' match numbers.
+  class Handler : public ItchBook<Printer> {
+   public:
+    Handler(std::size_t max_orders, ItchFileFeed* feed) : ItchBook<Printer>(max_orders, Printer{feed}), feed_(feed) {}
+    using ItchBook<Printer>::on;
+    void on(const itch::StockDirectory& m) noexcept { feed_->on_directory(m); }
+    void on(const itch::TradingAction& m) noexcept { feed_->on_trading_action(m); }
+    void on(const itch::SystemEvent& m) noexcept { feed_->on_system_event(m); }
+    void on(const itch::BrokenTrade& m) noexcept {
+      ItchBook<Printer>::on(m);
+      feed_->on_broken(m);
+    }
+
+   private:
+    ItchFileFeed* feed_;
+  };
+
+  void on_print(const ItchPrint& p) noexcept;
+  void on_directory(const itch::StockDirectory& m) noexcept;
+  void on_trading_action(const itch::TradingAction& m) noexcept;
+  void on_system_event(const itch::SystemEvent& m) noexcept;
+  void on_broken(const itch::BrokenTrade& m) noexcept;
+  void publish_counts() noexcept;
+
+  static constexpr std::size_t kLocates = 65536;
+  static constexpr std::size_t kBrokenKept = 8;
+  static constexpr SymbolId kNotSelected = kNoSymbol - 1;  // a stock outside the ticker list
+
+  ItchFileSpec spec_;
+  SymbolTable& symbols_;
+  const std::uint8_t* data_ = nullptr;  // the mapping (nullptr for an empty file)
+  std::size_t size_ = 0;
+  itch::FileFramer framer_;
+  bool derived_lengths_ = false;  // known at construction: the notice says so before the run
+  Handler handler_;
+  std::vector<SymbolId> symbol_of_;  // by stock locate; kNoSymbol until a directory message names it
+  std::vector<char> trading_state_;  // by stock locate: the last H message's state (H, P, Q, T), ' ' none
+
+  // Feed thread state.
+  Tick pending_{};  // the print the last message made, until it is published
+  bool has_pending_ = false;
+  bool ended_ = false;
+  std::uint64_t seq_ = 0;
+  std::int64_t wall0_ = -1;    // steady clock of the first duty cycle (paced)
+  std::int64_t event0_ = -1;   // event time of the first print (the pacing origin)
+  std::uint64_t messages_ = 0, longer_ = 0, not_selected_ = 0, halts_ = 0, stocks_ = 0;
+  std::uint64_t directory_full_ = 0;  // stocks the symbol table had no room for
+  std::array<std::uint64_t, kBrokenKept> broken_match_{};
+  std::string system_events_;  // the event codes in order (O S Q M E C), at most 16
+  std::array<std::uint64_t, static_cast<std::size_t>(Reject::kCount)> counts_{};  // feed thread's copy
+
+  // The rejects as rejects() reads them while the feed runs: single writer (the feed thread, once per
+  // duty cycle), relaxed: each is a counter read on its own, carrying no other data.
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Reject::kCount)> live_{};
+};
+
+}  // namespace tickforge

@@ -1,0 +1,308 @@
+// The ITCH file feed (feedhandlers/itch_feed.hpp) through a real engine: the shared sample file's trades
+// as ticks (the counts and sums tests/itch_reference.py computes independently, see test_itch_book.cpp),
+// event time from the session's midnight, the zero-prefix framing, a ticker selection, --max-ticks, and
+// bad files: truncated, corrupt framing, unknown types, short messages, prints of unnamed stocks.
+#include <tickforge/engine.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "itch_feed.hpp"
+#include "temp_dir.hpp"
+
+using namespace tickforge;
+
+namespace {
+
+const std::string kSample = std::string(TICKFORGE_TEST_DATA_DIR) + "/itch/ex20101224.TEST_ITCH_50.lenfixed";
+const std::string kSampleZero = std::string(TICKFORGE_TEST_DATA_DIR) + "/itch/ex20101224.TEST_ITCH_50";
+// 2010-12-24 00:00 in New York (EST, UTC−5) = 05:00 UTC: 1293166800 s since the epoch.
+constexpr std::int64_t kMidnight = 1'293'166'800LL * 1'000'000'000LL;
+
+struct Seen {
+  std::string ticker;
+  Tick tick;
+};
+
+struct Replay {
+  std::vector<Seen> ticks;
+  std::vector<std::pair<std::string, std::uint64_t>> rejects;
+  FeedReport report;
+  std::vector<std::string> notices;
+  EngineStats stats;
+};
+
+std::vector<Seen>* g_seen = nullptr;  // the shard thread appends; read after the engine stopped
+
+Replay replay(ItchFileSpec spec) {
+  if (spec.midnight_utc_ns == 0) {
+    spec.midnight_utc_ns = kMidnight;
+  }
+  spec.date = "2010-12-24";
+  EngineConfig cfg;
+  Engine e(cfg);
+  Replay r;
+  r.ticks.reserve(8192);
+  g_seen = &r.ticks;
+  static Engine* engine = nullptr;
+  engine = &e;
+  e.set_update_callback(
+      [](void*, const Tick* t, const TickMetrics*) { g_seen->push_back({engine->symbols().name(t->symbol), *t}); },
+      nullptr);
+  ItchFileFeed feed(spec, e.symbols());
+  r.notices = feed.notices();
+  FeedPort& port = e.open_port();
+  e.start(IdleKind::kBackoff);
+  feed.attach(port);
+  run_inline(feed);
+  e.stop();
+  feed.rejects(r.rejects);
+  feed.report(r.report);
+  r.stats = e.stats();
+  g_seen = nullptr;
+  return r;
+}
+
+std::uint64_t reject(const Replay& r, const char* why) {
+  for (const auto& [k, v] : r.rejects) {
+    if (k == why) {
+      return v;
+    }
+  }
+  ADD_FAILURE() << "no reject reason " << why;
+  return 0;
+}
+
+std::uint64_t count(const Replay& r, const char* what) {
+  for (const auto& [k, v] : r.report.counts) {
+    if (k == what) {
+      return v;
+    }
+  }
+  ADD_FAILURE() << "no count " << what;
+  return 0;
+}
+
+std::vector<std::uint8_t> slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// One BinaryFILE record: the 2-byte length, then the message.
+void record(std::vector<std::uint8_t>& out, const std::vector<std::uint8_t>& msg) {
+  out.push_back(static_cast<std::uint8_t>(msg.size() >> 8));
+  out.push_back(static_cast<std::uint8_t>(msg.size()));
+  out.insert(out.end(), msg.begin(), msg.end());
+}
+
+void put(std::vector<std::uint8_t>& m, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) {
+    m.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+}
+
+std::vector<std::uint8_t> header(char type, std::uint16_t locate, std::uint64_t ns) {
+  std::vector<std::uint8_t> m{static_cast<std::uint8_t>(type)};
+  put(m, locate, 2);
+  put(m, 0, 2);
+  put(m, ns, 6);
+  return m;
+}
+
+std::vector<std::uint8_t> directory(std::uint16_t locate, const char* stock) {
+  std::vector<std::uint8_t> m = header('R', locate, 1);
+  std::string s(stock);
+  s.resize(8, ' ');
+  m.insert(m.end(), s.begin(), s.end());
+  m.resize(39, 'N');
+  return m;
+}
+
+// A non-cross trade 'P' (44 bytes).
+std::vector<std::uint8_t> trade(std::uint16_t locate, std::uint64_t ns, std::uint32_t shares, std::uint32_t price4) {
+  std::vector<std::uint8_t> m = header('P', locate, ns);
+  put(m, 7, 8);  // order reference
+  m.push_back('B');
+  put(m, shares, 4);
+  m.insert(m.end(), 8, ' ');
+  put(m, price4, 4);
+  put(m, 99, 8);  // match
+  return m;
+}
+
+}  // namespace
+
+TEST(ItchFeed, ShouldTurnTheSampleFilesTradesIntoTicksAsTheIndependentReferenceDoes) {
+  ItchFileSpec spec;
+  spec.path = kSample;
+  const Replay r = replay(spec);
+  // tests/itch_reference.py: 5,180 prints (5,000 P, 180 E), every one a tick.
+  ASSERT_EQ(r.ticks.size(), 5180u);
+  EXPECT_EQ(r.stats.ticks, 5180u);
+  EXPECT_EQ(count(r, "messages"), 12012u);  // MANIFEST.md
+  EXPECT_EQ(count(r, "stocks"), 3u);
+  EXPECT_EQ(count(r, "prints_p"), 5000u);
+  EXPECT_EQ(count(r, "prints_e"), 180u);
+  EXPECT_EQ(count(r, "ticks"), 5180u);
+  EXPECT_EQ(count(r, "live_orders"), 3206u);
+  EXPECT_EQ(reject(r, "execution_of_unknown_order"), 18u);  // the manifest: executions of orders not in the file
+  EXPECT_EQ(reject(r, "broken_framing") + reject(r, "truncated_message") + reject(r, "unknown_message_type") +
+                reject(r, "print_without_stock"),
+            0u);
+  EXPECT_TRUE(r.notices.empty());
+  // The per-stock sums of the reference (locates 1, 2, 3 = ALC, BOB, CHAR); Price(4) / 10^4 as the tick's price.
+  std::map<std::string, std::pair<std::uint64_t, double>> by;  // prints, shares
+  double notional = 0;
+  for (std::size_t i = 0; i < r.ticks.size(); ++i) {
+    const Tick& t = r.ticks[i].tick;
+    by[r.ticks[i].ticker].first += 1;
+    by[r.ticks[i].ticker].second += t.volume;
+    notional += t.volume * t.price;
+    EXPECT_EQ(t.seq, i);
+    ASSERT_GE(t.event_ns, kMidnight);
+    ASSERT_LT(t.event_ns, kMidnight + 86'400'000'000'000LL);
+  }
+  EXPECT_EQ(by["ALC"].first, 1911u);
+  EXPECT_EQ(by["ALC"].second, 95'822.0);
+  EXPECT_EQ(by["BOB"].first, 1794u);
+  EXPECT_EQ(by["BOB"].second, 579'962.0);
+  EXPECT_EQ(by["CHAR"].first, 1475u);
+  EXPECT_EQ(by["CHAR"].second, 58'146.0);
+  EXPECT_NEAR(notional, 71'084'987'716 / 1e4, 1e-3);
+  // BOB's first print is an execution at 32,857,937,604,189 ns after midnight (09:07:37.937604189 New York,
+  // 14:07:37.937604189 UTC), priced from its resting order.
+  const auto bob = std::find_if(r.ticks.begin(), r.ticks.end(), [](const Seen& s) { return s.ticker == "BOB"; });
+  ASSERT_NE(bob, r.ticks.end());
+  EXPECT_EQ(bob->tick.event_ns, kMidnight + 32'857'937'604'189LL);
+}
+
+TEST(ItchFeed, ShouldDecodeTheZeroPrefixFileAlikeWithAWarning) {
+  ItchFileSpec a;
+  a.path = kSample;
+  ItchFileSpec b;
+  b.path = kSampleZero;
+  const Replay ra = replay(a);
+  const Replay rb = replay(b);
+  ASSERT_EQ(rb.ticks.size(), ra.ticks.size());
+  for (std::size_t i = 0; i < ra.ticks.size(); ++i) {
+    ASSERT_EQ(rb.ticks[i].ticker, ra.ticks[i].ticker);
+    ASSERT_EQ(rb.ticks[i].tick.price, ra.ticks[i].tick.price);
+    ASSERT_EQ(rb.ticks[i].tick.volume, ra.ticks[i].tick.volume);
+    ASSERT_EQ(rb.ticks[i].tick.event_ns, ra.ticks[i].tick.event_ns);
+  }
+  ASSERT_EQ(rb.notices.size(), 1u);
+  EXPECT_NE(rb.notices[0].find("length prefixes are zero"), std::string::npos) << rb.notices[0];
+}
+
+TEST(ItchFeed, ShouldKeepOnlyTheSelectedStocksAndCountTheOthers) {
+  ItchFileSpec spec;
+  spec.path = kSample;
+  spec.tickers = {"BOB"};
+  const Replay r = replay(spec);
+  ASSERT_EQ(r.ticks.size(), 1794u);
+  for (const Seen& s : r.ticks) {
+    ASSERT_EQ(s.ticker, "BOB");
+  }
+  EXPECT_EQ(count(r, "not_selected"), 1911u + 1475u);
+  EXPECT_EQ(count(r, "stocks"), 1u);
+  EXPECT_EQ(reject(r, "print_without_stock"), 0u);  // not selected is not refused
+}
+
+TEST(ItchFeed, ShouldStopAtMaxTicks) {
+  ItchFileSpec spec;
+  spec.path = kSample;
+  spec.max_ticks = 100;
+  const Replay r = replay(spec);
+  EXPECT_EQ(r.ticks.size(), 100u);
+  EXPECT_EQ(count(r, "ticks"), 100u);
+}
+
+TEST(ItchFeed, ShouldReportWhereATruncatedFileEndsAndKeepWhatCameBefore) {
+  test::TempDir dir;
+  std::vector<std::uint8_t> bytes = slurp(kSample);
+  const std::size_t cut = bytes.size() / 2;
+  bytes.resize(cut);
+  const std::string path = (dir.path / "cut20101224.itch").string();
+  write(path, bytes);
+  ItchFileSpec spec;
+  spec.path = path;
+  const Replay r = replay(spec);
+  EXPECT_EQ(reject(r, "broken_framing"), 1u);
+  EXPECT_GT(r.ticks.size(), 1000u);
+  EXPECT_LT(r.ticks.size(), 5180u);
+  EXPECT_NE(r.report.ended_early.find("truncated"), std::string::npos) << r.report.ended_early;
+  EXPECT_NE(r.report.ended_early.find("bytes not read"), std::string::npos) << r.report.ended_early;
+}
+
+TEST(ItchFeed, ShouldCountShortUnknownAndUnnamedMessagesAndGoOn) {
+  test::TempDir dir;
+  std::vector<std::uint8_t> f;
+  record(f, directory(5, "ZZZ"));
+  record(f, trade(5, 1'000, 100, 123'4567));                 // 123.4567 × 100
+  record(f, {'Z', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});          // no such type
+  std::vector<std::uint8_t> short_trade = trade(5, 2'000, 1, 1);
+  short_trade.resize(20);
+  record(f, short_trade);                                    // a P of 20 bytes
+  record(f, trade(9, 3'000, 50, 10'0000));                   // locate 9: never named
+  record(f, trade(5, 86'400'000'000'000ULL, 1, 1));          // 24:00: no such time of day
+  record(f, trade(5, 4'000, 200, 124'0000));
+  const std::string path = (dir.path / "crafted.itch").string();
+  write(path, f);
+  ItchFileSpec spec;
+  spec.path = path;
+  const Replay r = replay(spec);
+  ASSERT_EQ(r.ticks.size(), 2u);
+  EXPECT_EQ(r.ticks[0].ticker, "ZZZ");
+  EXPECT_EQ(r.ticks[0].tick.price, 123.4567);
+  EXPECT_EQ(r.ticks[0].tick.volume, 100.0);
+  EXPECT_EQ(r.ticks[0].tick.event_ns, kMidnight + 1'000);
+  EXPECT_EQ(r.ticks[1].tick.price, 124.0);
+  EXPECT_EQ(r.ticks[1].tick.event_ns, kMidnight + 4'000);
+  EXPECT_EQ(r.ticks[1].tick.seq, 1u);
+  EXPECT_EQ(reject(r, "unknown_message_type"), 1u);
+  EXPECT_EQ(reject(r, "truncated_message"), 1u);
+  EXPECT_EQ(reject(r, "print_without_stock"), 1u);
+  EXPECT_EQ(reject(r, "bad_timestamp"), 1u);
+  EXPECT_EQ(reject(r, "broken_framing"), 0u);
+  EXPECT_EQ(count(r, "messages"), 7u);
+}
+
+TEST(ItchFeed, ShouldRefuseAFileThatCannotBeRead) {
+  ItchFileSpec spec;
+  spec.path = "/nonexistent/20101224.itch";
+  SymbolTable symbols(16);
+  try {
+    ItchFileFeed feed(spec, symbols);
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/20101224.itch: cannot be opened"), std::string::npos) << e.what();
+  }
+  spec.path = TICKFORGE_TEST_DATA_DIR;  // a directory
+  EXPECT_THROW(ItchFileFeed(spec, symbols), std::runtime_error);
+}
+
+TEST(ItchFeed, ShouldReadTheSessionDateFromTheFileName) {
+  int y = 0, m = 0, d = 0;
+  ASSERT_TRUE(itch_date_from_file_name("/data/ex20101224.TEST_ITCH_50", y, m, d));
+  EXPECT_EQ(y * 10000 + m * 100 + d, 20101224);
+  ASSERT_TRUE(itch_date_from_file_name("01302019.NASDAQ_ITCH50.gz", y, m, d));  // MMDDYYYY
+  EXPECT_EQ(y * 10000 + m * 100 + d, 20190130);
+  ASSERT_TRUE(itch_date_from_file_name("S20200229-v50.bin", y, m, d));  // a leap day
+  EXPECT_EQ(y * 10000 + m * 100 + d, 20200229);
+  EXPECT_FALSE(itch_date_from_file_name("S20190229-v50.bin", y, m, d));       // not a leap year; no MMDDYYYY either
+  EXPECT_FALSE(itch_date_from_file_name("20190130/itch.bin", y, m, d));       // the directory's digits do not count
+  EXPECT_FALSE(itch_date_from_file_name("itch_201901301.bin", y, m, d));      // nine digits
+  EXPECT_FALSE(itch_date_from_file_name("itch.bin", y, m, d));
+}
