@@ -90,6 +90,7 @@ std::unique_ptr<Feed> make_itch(const FeedContext& c, const FeedSpec& spec) {
   std::snprintf(date, sizeof date, "%04d-%02d-%02d", y, m, d);
   is.date = date;
   is.max_orders = io.max_orders;
+  is.order_index = io.order_index;
   is.tickers = c.opt.tickers;
   is.speed = c.opt.csv.speed;
   is.max_ticks = c.opt.max_ticks;

@@ -243,6 +243,11 @@ void rows(RunOptions& o, V& v) {
     v.uint64("itch-max-orders", i.max_orders, 1, std::uint64_t{1} << 31,
              {s, kFeedScopes, "live orders the ITCH order table holds (48 bytes each); adds beyond are counted",
               "orders"});
+    v.choice("itch-order-index", i.order_index,
+             {{"sequential", ItchOrderTable::Index::kSequential}, {"hashed", ItchOrderTable::Index::kHashed}},
+             {s, kFeedScopes, "how an order reference finds its slot: sequential (reference modulo the table: Nasdaq's "
+                              "references increase through the day, recent orders share cache lines) or hashed "
+                              "(Fibonacci: any references)"});
   }
   // ---- engine ----
   {

@@ -30,6 +30,7 @@
 #include "harness.hpp"
 #include "itch.hpp"
 #include "itch_book.hpp"
+#include "itch_generator.hpp"
 #include "json_tick.hpp"
 #include "rolling_moments.hpp"
 #include "shard_core.hpp"
@@ -389,6 +390,68 @@ void itch_book(benchmark::State& st) {
   st.SetItemsProcessed(static_cast<std::int64_t>(messages));
 }
 
+// A generated session (feedhandlers/itch_generator.hpp): 4 M order-flow messages over 500 stocks, the
+// book around 100,000 live orders (≈ 123 MB, beyond every cache), made once per process.
+const std::vector<std::uint8_t>& itch_generated() {
+  static const std::vector<std::uint8_t> bytes = [] {
+    ItchGenOptions o;
+    o.messages = tfbench::options().quick ? 200'000 : 4'000'000;
+    o.stocks = 500;
+    o.live_orders = 100'000;
+    return ItchGenerator(o).generate_all();
+  }();
+  return bytes;
+}
+
+// Framing + decode of the generated session, per message: the decoder streaming through memory.
+void itch_decode_generated(benchmark::State& st) {
+  const std::vector<std::uint8_t>& file = itch_generated();
+  ItchSum sum;
+  std::uint64_t messages = 0, bad = 0;
+  for (auto _ : st) {
+    itch::FileFramer f(file.data(), file.size());
+    for (auto m = f.next(); m.data != nullptr; m = f.next()) {
+      const bool ok = itch::decode(m.data, m.size, sum) == itch::Status::kOk;
+      messages += ok;
+      bad += !ok;
+    }
+    benchmark::DoNotOptimize(sum.acc);
+  }
+  if (bad != 0) {
+    tfbench::fail(st, "the generated session did not decode");
+  }
+  st.SetItemsProcessed(static_cast<std::int64_t>(messages));
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * file.size()));
+}
+
+// Framing + decode + the order table → prints over the generated session, per message, the table sized
+// for range(0) live orders (2^17: 6 MB of table for the ~100,000 live; 2^20: the feed's default, 48 MB;
+// 2^22: 192 MB). A fresh book per pass (untimed).
+void itch_book_generated(benchmark::State& st) {
+  const std::vector<std::uint8_t>& file = itch_generated();
+  std::uint64_t messages = 0, acc = 0, unknown = 0;
+  std::unique_ptr<ItchBook<PrintSum>> book;
+  for (auto _ : st) {
+    st.PauseTiming();
+    book.reset();
+    book = std::make_unique<ItchBook<PrintSum>>(
+        static_cast<std::size_t>(st.range(0)), PrintSum{&acc},
+        st.range(1) != 0 ? ItchOrderTable::Index::kSequential : ItchOrderTable::Index::kHashed);
+    st.ResumeTiming();
+    itch::FileFramer f(file.data(), file.size());
+    for (auto m = f.next(); m.data != nullptr; m = f.next()) {
+      messages += itch::decode(m.data, m.size, *book) == itch::Status::kOk;
+    }
+    const ItchBookCounters& c = book->counters();
+    unknown += c.unknown_execute + c.unknown_delete + c.unknown_cancel + c.unknown_replace + c.table_full;
+    benchmark::DoNotOptimize(acc);
+  }
+  if (unknown != 0) {
+    tfbench::fail(st, "the book met orders it did not have");
+  }
+  st.SetItemsProcessed(static_cast<std::int64_t>(messages));
+}
+
 void register_all() {
   using tfbench::tune;
   tune(benchmark::RegisterBenchmark("OnTick/all_indicators_and_rules", [](auto& st) { on_tick(st, kAll); }));
@@ -401,6 +464,16 @@ void register_all() {
       ->Iterations(tfbench::options().quick ? 1 : 30)
       ->Repetitions(tfbench::options().quick ? 1 : tfbench::kRepetitions)
       ->ReportAggregatesOnly(!tfbench::options().quick);
+  tune(benchmark::RegisterBenchmark("Itch/decode_generated", itch_decode_generated));
+  for (const std::int64_t orders : {std::int64_t{1} << 17, std::int64_t{1} << 20, std::int64_t{1} << 22}) {
+    benchmark::RegisterBenchmark("Itch/decode_and_book_generated", itch_book_generated)
+        ->ArgNames({"orders", "sequential"})
+        ->Args({orders, 0})
+        ->Args({orders, 1})
+        ->Iterations(tfbench::options().quick ? 1 : 3)
+        ->Repetitions(tfbench::options().quick ? 1 : tfbench::kRepetitions)
+        ->ReportAggregatesOnly(!tfbench::options().quick);
+  }
   tune(benchmark::RegisterBenchmark("OnTick/one_window_20", [](auto& st) { on_tick(st, kOneWindow); }));
   tune(benchmark::RegisterBenchmark("OnTick/all_indicators_no_rules", [](auto& st) { on_tick(st, kNoRules); }));
   tune(benchmark::RegisterBenchmark("OnTick/all+latency_clock", [](auto& st) { on_tick(st, kWithLatency); }));

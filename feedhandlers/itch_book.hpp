@@ -56,8 +56,15 @@ class ItchOrderTable {
 
   /// Room for max_orders live orders (the table is twice that, rounded up to a power of two, so probes
   /// stay short). Throws std::invalid_argument on 0 or more than 2^31.
-  explicit ItchOrderTable(std::size_t max_orders)
-      : max_orders_(check(max_orders)),
+  /// How a reference finds its home slot.
+  enum class Index : std::uint8_t {
+    kHashed,      ///< Fibonacci hashing: spread over the table, whatever the references are
+    kSequential,  ///< the reference modulo the table: consecutive references in consecutive slots
+  };
+
+  explicit ItchOrderTable(std::size_t max_orders, Index index = Index::kHashed)
+      : sequential_(index == Index::kSequential),
+        max_orders_(check(max_orders)),
         mask_(std::bit_ceil(max_orders * 2) - 1),
         shift_(64 - std::countr_zero(mask_ + 1)),
         slots_(new Order[mask_ + 1]) {
@@ -126,11 +133,12 @@ class ItchOrderTable {
     }
     return n;
   }
-  // Fibonacci hashing: references are sequential, the multiply spreads them over the table.
   [[nodiscard]] std::size_t home(std::uint64_t ref) const noexcept {
-    return static_cast<std::size_t>((ref * 0x9E3779B97F4A7C15ULL) >> shift_);
+    return sequential_ ? static_cast<std::size_t>(ref) & mask_
+                       : static_cast<std::size_t>((ref * 0x9E3779B97F4A7C15ULL) >> shift_);
   }
 
+  const bool sequential_;
   const std::size_t max_orders_;
   const std::size_t mask_;
   const int shift_;
@@ -161,7 +169,9 @@ class ItchBook : public itch::IgnoreRest {
  public:
   using IgnoreRest::on;
 
-  ItchBook(std::size_t max_orders, OnPrint on_print) : orders_(max_orders), print_(on_print) {}
+  ItchBook(std::size_t max_orders, OnPrint on_print,
+           ItchOrderTable::Index index = ItchOrderTable::Index::kHashed)
+      : orders_(max_orders, index), print_(on_print) {}
 
   void on(const itch::AddOrder& m) noexcept {
     ++c_.adds;

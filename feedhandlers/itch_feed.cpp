@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -125,7 +126,7 @@ ItchFileFeed::ItchFileFeed(const ItchFileSpec& spec, SymbolTable& symbols)
     : spec_(spec),
       symbols_(symbols),
       framer_(nullptr, 0),
-      handler_(spec.max_orders, this),
+      handler_(spec.max_orders, spec.order_index, this),
       symbol_of_(kLocates, kNoSymbol),
       trading_state_(kLocates, ' ') {
   const auto [data, size] = map_file(spec.path);
@@ -232,6 +233,7 @@ std::size_t ItchFileFeed::do_work() noexcept {
           counts_[static_cast<std::size_t>(Reject::kFraming)] = 1;
         }
         ended_ = true;
+        end_ns_ = FeedPort::now_ns();
         break;
       }
       ++messages;
@@ -343,6 +345,12 @@ void ItchFileFeed::report(FeedReport& out) const {
   }
   if (!refused.empty()) {
     out.lines.push_back(refused);
+  }
+  if (end_ns_ > wall0_ && wall0_ >= 0) {
+    const double s = static_cast<double>(end_ns_ - wall0_) * 1e-9;
+    char rate[96];
+    std::snprintf(rate, sizeof rate, "  read in %.1f ms: %.2f M messages/s", s * 1e3, static_cast<double>(messages_) / s / 1e6);
+    out.lines.push_back(rate);
   }
   if (!system_events_.empty()) {
     out.lines.push_back("  system events: " + system_events_ +

@@ -46,6 +46,9 @@ struct ItchFeedOptions {
   std::string date;                        ///< the session date, YYYY-MM-DD; empty: from the file name
   std::string zone = "America/New_York";   ///< the zone whose midnight the timestamps count from
   std::uint64_t max_orders = 1u << 20;     ///< live orders the order table holds (24 × 2 × this bytes)
+  /// Where an order reference finds its slot: sequential (Nasdaq hands references out in order through
+  /// the day, so recent orders sit together in the cache) or hashed (any references).
+  ItchOrderTable::Index order_index = ItchOrderTable::Index::kSequential;
 };
 
 /// One ITCH file feed, resolved by the factory.
@@ -54,6 +57,7 @@ struct ItchFileSpec {
   std::string date;                  ///< YYYY-MM-DD, for the label
   std::int64_t midnight_utc_ns = 0;  ///< the session date's midnight in the zone, as UTC ns since the epoch
   std::uint64_t max_orders = 1u << 20;
+  ItchOrderTable::Index order_index = ItchOrderTable::Index::kSequential;
   std::vector<std::string> tickers;  ///< only these stocks (empty: all)
   double speed = 0;                  ///< event time ÷ speed = wall time between prints; 0 = as fast as possible
   std::uint64_t max_ticks = 0;       ///< 0 = every print
@@ -104,7 +108,8 @@ class ItchFileFeed final : public Feed {
   // events and broken trades' match numbers.
   class Handler : public ItchBook<Printer> {
    public:
-    Handler(std::size_t max_orders, ItchFileFeed* feed) : ItchBook<Printer>(max_orders, Printer{feed}), feed_(feed) {}
+    Handler(std::size_t max_orders, ItchOrderTable::Index index, ItchFileFeed* feed)
+        : ItchBook<Printer>(max_orders, Printer{feed}, index), feed_(feed) {}
     using ItchBook<Printer>::on;
     void on(const itch::StockDirectory& m) noexcept { feed_->on_directory(m); }
     void on(const itch::TradingAction& m) noexcept { feed_->on_trading_action(m); }
@@ -146,6 +151,7 @@ class ItchFileFeed final : public Feed {
   std::uint64_t seq_ = 0;
   std::int64_t wall0_ = -1;    // steady clock of the first duty cycle (paced)
   std::int64_t event0_ = -1;   // event time of the first print (the pacing origin)
+  std::int64_t end_ns_ = -1;   // steady clock when the input ended
   std::uint64_t messages_ = 0, longer_ = 0, not_selected_ = 0, halts_ = 0, stocks_ = 0;
   std::uint64_t directory_full_ = 0;  // stocks the symbol table had no room for
   std::array<std::uint64_t, kBrokenKept> broken_match_{};

@@ -9,16 +9,6 @@
 namespace tickforge {
 
 namespace {
-std::uint64_t splitmix64(std::uint64_t& x) noexcept {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-std::uint64_t rotl(std::uint64_t x, int k) noexcept {
-  return (x << k) | (x >> (64 - k));
-}
-
 struct Named {
   const char* name;
   double price;  // closing price on 2024-01-02 (USD, rounded), so the walk starts where the market was
@@ -41,7 +31,7 @@ std::vector<std::string> SyntheticFeed::default_tickers(std::uint32_t count, std
   return out;
 }
 
-SyntheticFeed::SyntheticFeed(const SyntheticOptions& opt, SymbolTable& symbols) : opt_(opt) {
+SyntheticFeed::SyntheticFeed(const SyntheticOptions& opt, SymbolTable& symbols) : opt_(opt), rng_(opt.seed) {
   if (opt.step_ns <= 0 || opt.step_ns > kMaxDurationNs || !event_time_in_range(opt.start_event_ns)) {
     throw std::invalid_argument("synthetic feed: the event-time step must be in [1ns, 36500d] and the start "
                                 "time in 1800-01-01 .. 2199-12-31");
@@ -50,10 +40,6 @@ SyntheticFeed::SyntheticFeed(const SyntheticOptions& opt, SymbolTable& symbols) 
   ticks_in_range_ = event_span_ns(opt.start_event_ns, kMaxEventNs) / static_cast<std::uint64_t>(opt.step_ns) + 1;
   limit_ = opt.max_ticks != 0 && opt.max_ticks < ticks_in_range_ ? opt.max_ticks : ticks_in_range_;
   interval_ns_ = !opt.saturate && opt.rate > 0 ? 1e9 / opt.rate : 0;
-  std::uint64_t x = opt.seed;
-  for (auto& s : s_) {
-    s = splitmix64(x);
-  }
   const std::vector<std::string> names = opt.tickers.empty() ? default_tickers(opt.count) : opt.tickers;
   for (const std::string& name : names) {
     SymbolTable::Reject why{};
@@ -71,17 +57,6 @@ SyntheticFeed::SyntheticFeed(const SyntheticOptions& opt, SymbolTable& symbols) 
   }
 }
 
-std::uint64_t SyntheticFeed::rand() noexcept {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
 
 Tick SyntheticFeed::next() noexcept {
   const std::size_t k = next_ticker_;

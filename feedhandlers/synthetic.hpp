@@ -11,6 +11,7 @@
 #include <tickforge/tick.hpp>
 
 #include "feed.hpp"
+#include "xoshiro.hpp"
 
 namespace tickforge {
 
@@ -56,14 +57,14 @@ class SyntheticFeed final : public Feed {
   static std::vector<std::string> default_tickers(std::uint32_t count, std::uint32_t first = 0);
 
  private:
-  std::uint64_t rand() noexcept;  // xoshiro256**
-  double uniform() noexcept { return static_cast<double>(rand() >> 11) * 0x1.0p-53; }
+  std::uint64_t rand() noexcept { return rng_(); }
+  double uniform() noexcept { return rng_.uniform(); }
 
   SyntheticOptions opt_;
   std::vector<SymbolId> ids_;
   std::vector<double> log_start_;  // log of each ticker's start price
   std::vector<double> log_price_;
-  std::uint64_t s_[4];
+  Xoshiro256ss rng_;
   std::uint64_t seq_ = 0;
   std::size_t next_ticker_ = 0;
   std::uint64_t ticks_in_range_ = 0;  // ticks whose event time stays ≤ kMaxEventNs

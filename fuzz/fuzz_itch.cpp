@@ -49,16 +49,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_ASSERT(p.kind == 'E' || p.kind == 'C' || p.kind == 'P' || (p.kind == 'Q' && p.shares != 0));
     ++prints;
   };
+  // Both indexes of the order table see the same messages and must agree on everything.
   tickforge::ItchBook<decltype(count)> book(8, count);
+  std::uint64_t seq_prints = 0;
+  auto seq_count = [&seq_prints](const tickforge::ItchPrint&) noexcept { ++seq_prints; };
+  tickforge::ItchBook<decltype(seq_count)> seq(8, seq_count, tickforge::ItchOrderTable::Index::kSequential);
   for (auto m = f.next(); m.data != nullptr; m = f.next()) {
     FUZZ_ASSERT(m.data >= data + 2 && m.data + m.size <= data + size && m.size != 0);
     framed += 2 + m.size;
     decode_one(m.data, m.size);
     (void)itch::decode(m.data, m.size, book);
+    (void)itch::decode(m.data, m.size, seq);
     FUZZ_ASSERT(book.orders().size() <= 8);
+    FUZZ_ASSERT(seq.orders().size() == book.orders().size());
   }
   const tickforge::ItchBookCounters& c = book.counters();
   FUZZ_ASSERT(prints == c.prints_e + c.prints_c + c.prints_p + c.prints_q);
+  FUZZ_ASSERT(seq_prints == prints && seq.counters().unknown_execute == c.unknown_execute &&
+              seq.counters().table_full == c.table_full && seq.counters().over_execute == c.over_execute);
   FUZZ_ASSERT(framed + f.unframed_bytes() == size);
   FUZZ_ASSERT((*f.error() == '\0') == (f.unframed_bytes() == 0));
   return 0;

@@ -12,7 +12,9 @@ system tz database):
 Then the session date from --itch-date in summer (EDT: midnight is 04:00 UTC), and the errors a user
 meets: a file name without a date, a date that does not exist, an unknown zone, a missing file.
 
-Usage: itch_feed_check.py TICKFORGE_BINARY ITCH_DATA_DIR
+Finally a session written by tickforge-itch-gen, decoded here and replayed there: the same prints.
+
+Usage: itch_feed_check.py TICKFORGE_BINARY ITCH_DATA_DIR TICKFORGE_ITCH_GEN
 """
 import csv
 import json
@@ -53,7 +55,7 @@ def rows_of(path):
 
 
 def main():
-    binary, data = sys.argv[1], sys.argv[2]
+    binary, data, generator = sys.argv[1], sys.argv[2], sys.argv[3]
     sample = os.path.join(data, "ex20101224.TEST_ITCH_50.lenfixed")
     prints, counters, orders, names = reference(sample)
     tmp = tempfile.mkdtemp(prefix="tf-itch-")
@@ -123,6 +125,25 @@ def main():
             check(r.returncode == 2 and words in r.stderr, f"{args}: {r.returncode} {r.stderr}")
         r = run(binary, "--feed", "itch:" + os.path.join(tmp, "missing20190730.itch"))
         check(r.returncode != 0 and "cannot be opened" in r.stderr, f"missing file: {r.returncode} {r.stderr}")
+
+        # A generated session (tickforge-itch-gen) decoded here and replayed there: the same prints.
+        gen = os.path.join(tmp, "gen20240102.itch")
+        g = subprocess.run([generator, "--out", gen, "--messages", "40000", "--stocks", "12", "--seed", "7",
+                            "--live-orders", "2000"], capture_output=True, text=True, timeout=120)
+        check(g.returncode == 0, f"generator: {g.stderr}")
+        prints, counters, orders, names = reference(gen)
+        unknown = sum(v for k, v in counters.items() if k.startswith("unknown") or k == "over_execute")
+        check(unknown == 0, f"the generated file refers only to live orders: {counters}")
+        check(len(prints) > 1000, f"{len(prints)} prints in the generated file")
+        r = run(binary, "--feed", "itch:" + gen, "--metrics-out", metrics)
+        check(r.returncode == 0, f"generated replay: {r.stderr}")
+        rows = rows_of(metrics)
+        base = midnight_ns(2024, 1, 2)
+        got = [(x["ticker"], int(x["event_ns"]), float(x["price"]), float(x["volume"])) for x in rows]
+        want = [(names[loc], base + ns, px / 10000, float(sh)) for ns, px, sh, kind, loc in prints]
+        check(got == want, f"generated: {len(got)} rows, {len(want)} prints, first difference at "
+                           f"{next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))}")
+        print(f"generated session: {len(rows)} rows match the independent decoder")
     finally:
         shutil.rmtree(tmp)
     if failures:

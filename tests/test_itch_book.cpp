@@ -198,8 +198,10 @@ TEST(ItchBook, ShouldCountAddsTheTableHasNoRoomForAndDuplicates) {
 
 TEST(ItchOrderTable, ShouldAgreeWithAMapUnderRandomInsertsAndErases) {
   std::mt19937_64 rng(42);
+  for (const auto index : {ItchOrderTable::Index::kHashed, ItchOrderTable::Index::kSequential}) {
   for (const std::size_t cap : {1u, 3u, 64u, 1000u}) {
-    ItchOrderTable t(cap);
+    SCOPED_TRACE(index == ItchOrderTable::Index::kHashed ? "hashed" : "sequential");
+    ItchOrderTable t(cap, index);
     std::unordered_map<std::uint64_t, std::uint32_t> ref;
     for (int step = 0; step < 200'000; ++step) {
       // A small key range so inserts collide with live keys, runs wrap and erases shift entries back.
@@ -229,9 +231,40 @@ TEST(ItchOrderTable, ShouldAgreeWithAMapUnderRandomInsertsAndErases) {
       EXPECT_EQ(t.find(key)->shares, shares);
     }
   }
+  }
   ItchOrderTable t(4);
   EXPECT_EQ(t.insert({ItchOrderTable::kEmpty, 1, 1, 1, 'B'}), ItchOrderTable::Insert::kBadRef);
   EXPECT_EQ(t.find(ItchOrderTable::kEmpty), nullptr);
+}
+
+// The sequential index with references as an exchange hands them out: increasing through the day, most
+// orders gone soon, some resting for long, and now and then a reference far away (its home wraps).
+TEST(ItchOrderTable, ShouldKeepEveryOrderWithSequentialReferencesAndLongLivedSurvivors) {
+  std::mt19937_64 rng(7);
+  ItchOrderTable t(500, ItchOrderTable::Index::kSequential);
+  std::vector<std::uint64_t> live;
+  std::uint64_t next = 1;
+  for (int step = 0; step < 300'000; ++step) {
+    if (live.size() < 500 && (live.empty() || rng() % 100 < 52)) {
+      const std::uint64_t ref = rng() % 1000 == 0 ? rng() : next++;
+      if (t.insert({ref, 1, 2, 3, 'S'}) == ItchOrderTable::Insert::kOk) {
+        live.push_back(ref);
+      }
+      continue;
+    }
+    // Four in five: one of the last eight; else any.
+    const std::size_t k = rng() % 5 != 0 ? live.size() - 1 - rng() % std::min<std::size_t>(8, live.size())
+                                         : rng() % live.size();
+    ItchOrderTable::Order* o = t.find(live[k]);
+    ASSERT_NE(o, nullptr) << "lost " << live[k] << " at step " << step;
+    t.erase(o);
+    live[k] = live.back();
+    live.pop_back();
+    ASSERT_EQ(t.size(), live.size());
+  }
+  for (const std::uint64_t ref : live) {
+    ASSERT_NE(t.find(ref), nullptr);
+  }
 }
 
 // The reference the table uses for a free slot arrives in messages (found by fuzz_itch: an execution
