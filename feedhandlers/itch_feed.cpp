@@ -4,9 +4,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -19,6 +21,9 @@ namespace {
 // Messages decoded per duty cycle at most (besides kTicksPerDutyCycle prints): the stop flag is looked
 // at between duty cycles, and a stretch of a file without trades still ends a duty cycle.
 constexpr std::size_t kMessagesPerDutyCycle = 1024;
+// A gzip file is inflated into a window this large, a piece at a time (written, then read while it is
+// still in the L2 cache).
+constexpr std::size_t kGzipWindow = 256 * 1024;
 
 bool valid_date(int y, int m, int d) {
   static constexpr int kDays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -122,6 +127,14 @@ std::pair<const std::uint8_t*, std::size_t> map_file(const std::string& path) {
 
 }  // namespace
 
+struct ItchFileFeed::Gzip {
+  z_stream z{};
+  std::size_t consumed_base = 0;  // compressed bytes before z.next_in's current piece
+  bool done = false;              // nothing more will come out
+  const char* error = nullptr;    // why it broke (zlib's message), or nullptr
+  std::uint64_t error_at = 0;     // compressed byte offset
+};
+
 ItchFileFeed::ItchFileFeed(const ItchFileSpec& spec, SymbolTable& symbols)
     : spec_(spec),
       symbols_(symbols),
@@ -132,14 +145,85 @@ ItchFileFeed::ItchFileFeed(const ItchFileSpec& spec, SymbolTable& symbols)
   const auto [data, size] = map_file(spec.path);
   data_ = data;
   size_ = size;
-  framer_ = itch::FileFramer(data_, size_);
-  itch::FileFramer probe(data_, size_);
+  const std::uint8_t* first = data_;
+  std::size_t first_size = size_;
+  if (size_ >= 2 && data_[0] == 0x1f && data_[1] == 0x8b) {
+    gz_ = std::make_unique<Gzip>();
+    if (inflateInit2(&gz_->z, 16 + MAX_WBITS) != Z_OK) {  // 16: a gzip header, not zlib's
+      gz_.reset();
+      ::munmap(const_cast<std::uint8_t*>(data_), size_);
+      throw std::runtime_error(spec.path + ": zlib could not start");
+    }
+    gz_->z.next_in = const_cast<Bytef*>(data_);
+    gz_->z.avail_in = 0;
+    window_.resize(kGzipWindow);
+    (void)refill();
+    first = window_.data();
+    first_size = window_len_;
+  } else {
+    framer_ = itch::FileFramer(data_, size_);
+  }
+  itch::FileFramer probe(first, first_size);
   (void)probe.next();
   derived_lengths_ = probe.derived_lengths();
   system_events_.reserve(16);
 }
 
+bool ItchFileFeed::refill() noexcept {
+  Gzip& g = *gz_;
+  const std::size_t tail = framer_.unframed_bytes();
+  const itch::FileFramer::Prefixes prefixes = framer_.prefixes();
+  std::memmove(window_.data(), window_.data() + window_len_ - tail, tail);
+  window_offset_ += window_len_ - tail;
+  window_len_ = tail;
+  while (window_len_ < window_.size() && !g.done) {
+    if (g.z.avail_in == 0) {  // the next piece of the mapping (avail_in is 32 bits)
+      const std::size_t used = static_cast<std::size_t>(g.z.next_in - data_);
+      if (used == size_) {
+        g.done = true;
+        g.error = "the gzip stream ends before its end marker (truncated file)";
+        g.error_at = used;
+        break;
+      }
+      g.z.avail_in = static_cast<uInt>(std::min<std::size_t>(size_ - used, std::size_t{1} << 30));
+    }
+    g.z.next_out = window_.data() + window_len_;
+    g.z.avail_out = static_cast<uInt>(window_.size() - window_len_);
+    const int rc = inflate(&g.z, Z_NO_FLUSH);
+    window_len_ = window_.size() - g.z.avail_out;
+    const std::size_t used = static_cast<std::size_t>(g.z.next_in - data_);
+    if (rc == Z_STREAM_END) {
+      if (used == size_) {
+        g.done = true;
+      } else {
+        (void)inflateReset(&g.z);  // another gzip member follows (concatenated files)
+      }
+    } else if (rc != Z_OK && !(rc == Z_BUF_ERROR && g.z.avail_in == 0)) {
+      g.done = true;
+      g.error = g.z.msg != nullptr ? g.z.msg : "corrupt gzip data";
+      g.error_at = used;
+    }
+  }
+  framer_ = itch::FileFramer(window_.data(), window_len_, prefixes);
+  return window_len_ > tail;
+}
+
+itch::FileFramer::Message ItchFileFeed::next_message() noexcept {
+  itch::FileFramer::Message m = framer_.next();
+  while (m.data == nullptr && gz_ != nullptr && !gz_->done &&
+         (framer_.stopped_at_end() || *framer_.error() == '\0')) {
+    if (!refill()) {
+      break;
+    }
+    m = framer_.next();
+  }
+  return m;
+}
+
 ItchFileFeed::~ItchFileFeed() {
+  if (gz_ != nullptr) {
+    inflateEnd(&gz_->z);
+  }
   if (data_ != nullptr) {
     ::munmap(const_cast<std::uint8_t*>(data_), size_);
   }
@@ -227,9 +311,9 @@ std::size_t ItchFileFeed::do_work() noexcept {
   std::size_t ticks = 0;
   while (messages < kMessagesPerDutyCycle && ticks < kTicksPerDutyCycle) {
     if (!has_pending_) {
-      const itch::FileFramer::Message m = framer_.next();
+      const itch::FileFramer::Message m = next_message();
       if (m.data == nullptr) {
-        if (*framer_.error() != '\0') {
+        if (*framer_.error() != '\0' || (gz_ != nullptr && gz_->error != nullptr)) {
           counts_[static_cast<std::size_t>(Reject::kFraming)] = 1;
         }
         ended_ = true;
@@ -280,7 +364,7 @@ std::size_t ItchFileFeed::do_work() noexcept {
 }
 
 std::string ItchFileFeed::label() const {
-  return "itch " + spec_.path + " (session " + spec_.date + ")";
+  return "itch " + spec_.path + " (session " + spec_.date + (gz_ != nullptr ? ", gzip)" : ")");
 }
 
 std::vector<std::string> ItchFileFeed::notices() const {
@@ -364,9 +448,12 @@ void ItchFileFeed::report(FeedReport& out) const {
     }
     out.lines.push_back(line + (b.broken > kBrokenKept ? " …" : ""));
   }
-  if (*framer_.error() != '\0') {
-    out.ended_early = std::string("framing broke at byte ") + std::to_string(framer_.error_offset()) + ": " +
-                      framer_.error() + "; " + std::to_string(framer_.unframed_bytes()) + " bytes not read";
+  if (gz_ != nullptr && gz_->error != nullptr) {
+    out.ended_early = std::string("gzip broke at compressed byte ") + std::to_string(gz_->error_at) + ": " +
+                      gz_->error + "; the messages inflated before it were read";
+  } else if (*framer_.error() != '\0') {
+    out.ended_early = std::string("framing broke at byte ") + std::to_string(window_offset_ + framer_.error_offset()) +
+                      ": " + framer_.error() + "; " + std::to_string(framer_.unframed_bytes()) + " bytes not read";
   }
   if (b.table_full != 0) {
     out.lines.push_back("  " + std::to_string(b.table_full) + " adds found the order table full (" +

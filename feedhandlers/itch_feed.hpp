@@ -30,6 +30,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,11 @@ class ItchFileFeed final : public Feed {
   void on_system_event(const itch::SystemEvent& m) noexcept;
   void on_broken(const itch::BrokenTrade& m) noexcept;
   void publish_counts() noexcept;
+  // The next message: from the mapping, or (gzip) from the window, inflating more when it runs out.
+  itch::FileFramer::Message next_message() noexcept;
+  // gzip: keeps the unframed tail of the window, inflates behind it, frames the window anew. False when
+  // nothing more came.
+  bool refill() noexcept;
 
   static constexpr std::size_t kLocates = 65536;
   static constexpr std::size_t kBrokenKept = 8;
@@ -139,6 +145,12 @@ class ItchFileFeed final : public Feed {
   const std::uint8_t* data_ = nullptr;  // the mapping (nullptr for an empty file)
   std::size_t size_ = 0;
   itch::FileFramer framer_;
+  // gzip (a file starting 1f 8b): inflated on the feed thread into a fixed window, piece by piece.
+  struct Gzip;
+  std::unique_ptr<Gzip> gz_;
+  std::vector<std::uint8_t> window_;
+  std::size_t window_len_ = 0;
+  std::uint64_t window_offset_ = 0;  // uncompressed bytes before the window's start
   bool derived_lengths_ = false;  // known at construction: the notice says so before the run
   Handler handler_;
   std::vector<SymbolId> symbol_of_;  // by stock locate; kNoSymbol until a directory message names it

@@ -412,13 +412,27 @@ class FileFramer {
     std::size_t size;
   };
 
-  FileFramer(const std::uint8_t* data, std::size_t size) noexcept
-      : p_(data), end_(data + size), begin_(data) {}
+  /// How the length prefixes are read: detected at the first record, or known (a later piece of an
+  /// input whose first piece was detected).
+  enum class Prefixes : std::uint8_t { kDetect, kLengths, kZero };
+
+  FileFramer(const std::uint8_t* data, std::size_t size, Prefixes prefixes = Prefixes::kDetect) noexcept
+      : p_(data),
+        end_(data + size),
+        begin_(data),
+        derived_(prefixes == Prefixes::kZero),
+        started_(prefixes != Prefixes::kDetect) {}
 
   /// The next message, or {nullptr, 0} at the end of the input (or of what could be framed).
   Message next() noexcept;
 
   [[nodiscard]] bool derived_lengths() const noexcept { return derived_; }
+  /// What a framer over the input's next piece is told (after the first record: known).
+  [[nodiscard]] Prefixes prefixes() const noexcept {
+    return !started_ ? Prefixes::kDetect : derived_ ? Prefixes::kZero : Prefixes::kLengths;
+  }
+  /// The framing stopped only because the input ended inside a record (more bytes may complete it).
+  [[nodiscard]] bool stopped_at_end() const noexcept { return at_end_; }
   /// Empty when the whole input was framed; otherwise why it stopped, with the byte offset.
   [[nodiscard]] const char* error() const noexcept { return error_; }
   [[nodiscard]] std::size_t error_offset() const noexcept { return error_offset_; }
@@ -426,8 +440,9 @@ class FileFramer {
   [[nodiscard]] std::size_t unframed_bytes() const noexcept { return static_cast<std::size_t>(end_ - p_); }
 
  private:
-  Message stop(const char* why) noexcept {
+  Message stop(const char* why, bool at_end = false) noexcept {
     error_ = why;
+    at_end_ = at_end;
     error_offset_ = static_cast<std::size_t>(p_ - begin_);
     return Message{nullptr, 0};
   }
@@ -435,8 +450,9 @@ class FileFramer {
   const std::uint8_t* p_;
   const std::uint8_t* end_;
   const std::uint8_t* begin_;
-  bool derived_ = false;
-  bool started_ = false;
+  bool derived_;
+  bool started_;
+  bool at_end_ = false;
   const char* error_ = "";
   std::size_t error_offset_ = 0;
 };
@@ -446,7 +462,7 @@ inline FileFramer::Message FileFramer::next() noexcept {
     return Message{nullptr, 0};
   }
   if (end_ - p_ < 2) {
-    return stop("a record's 2-byte length runs past the end of the input");
+    return stop("a record's 2-byte length runs past the end of the input", true);
   }
   std::size_t len = be16(p_);
   if (!started_) {
@@ -457,7 +473,10 @@ inline FileFramer::Message FileFramer::next() noexcept {
     if (len != 0) {
       return stop("a nonzero length prefix in a file whose prefixes were zero");
     }
-    len = end_ - p_ > 2 ? message_length(p_[2]) : 0;
+    if (end_ - p_ == 2) {
+      return stop("a record runs past the end of the input (truncated file)", true);
+    }
+    len = message_length(p_[2]);
     if (len == 0) {
       return stop("a zero length prefix before a byte that is no ITCH 5.0 message type");
     }
@@ -465,7 +484,7 @@ inline FileFramer::Message FileFramer::next() noexcept {
     return stop("a zero length prefix in a file whose first prefix was not zero");
   }
   if (static_cast<std::size_t>(end_ - p_ - 2) < len) {
-    return stop("a record runs past the end of the input (truncated file)");
+    return stop("a record runs past the end of the input (truncated file)", true);
   }
   const Message m{p_ + 2, len};
   p_ += 2 + len;
