@@ -68,12 +68,18 @@ std::unique_ptr<Feed> make_itch(const FeedContext& c, const FeedSpec& spec) {
   const ItchFeedOptions& io = c.opt.itch;
   int y = 0, m = 0, d = 0;
   if (!io.date.empty()) {
-    char dash1 = 0, dash2 = 0;
-    int used = 0;
-    if (std::sscanf(io.date.c_str(), "%4d%c%2d%c%2d%n", &y, &dash1, &m, &dash2, &d, &used) != 5 || dash1 != '-' ||
-        dash2 != '-' || used != static_cast<int>(io.date.size()) || io.date.size() != 10) {
+    // YYYY-MM-DD exactly (digits only: no sign, no spaces); whether the date exists is checked below.
+    const std::string& t = io.date;
+    bool shaped = t.size() == 10 && t[4] == '-' && t[7] == '-';
+    for (std::size_t i = 0; shaped && i < t.size(); ++i) {
+      shaped = i == 4 || i == 7 || (t[i] >= '0' && t[i] <= '9');
+    }
+    if (!shaped) {
       throw RunError(RunError::Kind::kConfig, "--itch-date '" + io.date + "': expected YYYY-MM-DD");
     }
+    y = std::stoi(t.substr(0, 4));
+    m = std::stoi(t.substr(5, 2));
+    d = std::stoi(t.substr(8, 2));
   } else if (!itch_date_from_file_name(spec.arg, y, m, d)) {
     throw RunError(RunError::Kind::kConfig, "itch:" + spec.arg +
                                                 ": the file name carries no session date (YYYYMMDD or MMDDYYYY): "

@@ -6,13 +6,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
 #include "pacer.hpp"
+#include "timeparse.hpp"
 
 namespace tickforge {
 
@@ -25,13 +26,9 @@ constexpr std::size_t kMessagesPerDutyCycle = 1024;
 // still in the L2 cache).
 constexpr std::size_t kGzipWindow = 256 * 1024;
 
+// A session date: a calendar date from 1990 (ITCH 5.0 is from 2015) to the end of the event-time range.
 bool valid_date(int y, int m, int d) {
-  static constexpr int kDays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1990 || y > 2199 || m < 1 || m > 12 || d < 1 || d > kDays[m - 1]) {
-    return false;
-  }
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m != 2 || d != 29 || leap;
+  return y >= 1990 && y <= 2199 && valid_civil_date(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
 }
 
 int digits(const std::string& s, std::size_t at, std::size_t n) {
@@ -129,7 +126,6 @@ std::pair<const std::uint8_t*, std::size_t> map_file(const std::string& path) {
 
 struct ItchFileFeed::Gzip {
   z_stream z{};
-  std::size_t consumed_base = 0;  // compressed bytes before z.next_in's current piece
   bool done = false;              // nothing more will come out
   const char* error = nullptr;    // why it broke (zlib's message), or nullptr
   std::uint64_t error_at = 0;     // compressed byte offset

@@ -72,17 +72,6 @@ class Cursor {
   size_t pos_ = 0;
 };
 
-bool is_leap(unsigned y) noexcept {
-  return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
-
-unsigned days_in_month(unsigned y, unsigned m) noexcept {
-  if (m == 2) {
-    return is_leap(y) ? 29 : 28;
-  }
-  return m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31;
-}
-
 // date := YYYY-MM-DD | YYYY/M/D | M/D/YYYY, as days since 1970-01-01.
 bool parse_date(Cursor& c, int64_t& days) noexcept {
   unsigned y = 0;
@@ -99,7 +88,7 @@ bool parse_date(Cursor& c, int64_t& days) noexcept {
     shaped = !lead.empty() && lead.size() <= 2 && c.eat('/') && c.number(1, 2, d) && c.eat('/') &&
              c.number(4, 4, y);
   }
-  if (!shaped || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) {
+  if (!shaped || !valid_civil_date(y, m, d)) {
     return false;
   }
   days = days_from_civil(y, m, d);

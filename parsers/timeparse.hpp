@@ -29,6 +29,14 @@ constexpr int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
+/// Whether y-m-d is a date of the proleptic Gregorian calendar (month 1..12, day within the month, leap
+/// years included).
+constexpr bool valid_civil_date(int64_t y, unsigned m, unsigned d) noexcept {
+  const bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+  const unsigned days = m == 2 ? (leap ? 29 : 28) : m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31;
+  return m >= 1 && m <= 12 && d >= 1 && d <= days;
+}
+
 /// Parses a calendar timestamp into nanoseconds since the Unix epoch, UTC.
 /// Surrounding spaces, tabs and double quotes are ignored. Grammar:
 ///   timestamp := date [ ('T' | ' ') time ]

@@ -13,16 +13,14 @@
 #include <vector>
 
 #include "itch.hpp"
+#include "itch_bytes.hpp"
 
 namespace itch = tickforge::itch;
 
 namespace {
 
-std::vector<std::uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << path;
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using tickforge::test::Bytes;
+using tickforge::test::read_file;
 
 std::string data_path(const char* name) {
   return std::string(TICKFORGE_TEST_DATA_DIR) + "/itch/" + name;
@@ -82,34 +80,6 @@ void expect_manifest_counts(const FileResult& r) {
   EXPECT_EQ(r.census.min_ns, 11'202'475'298'710u);
   EXPECT_EQ(r.census.max_ns, 68'698'845'099'321u);
 }
-
-// A message written field by field at the specification's offsets.
-struct Bytes {
-  std::vector<std::uint8_t> b;
-  explicit Bytes(std::size_t len, char type, std::uint16_t locate, std::uint16_t tracking, std::uint64_t ns)
-      : b(len, 0) {
-    b[0] = static_cast<std::uint8_t>(type);
-    be(1, 2, locate);
-    be(3, 2, tracking);
-    be(5, 6, ns);
-  }
-  Bytes& be(std::size_t off, std::size_t n, std::uint64_t v) {
-    for (std::size_t i = 0; i < n; ++i) {
-      b.at(off + i) = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
-    }
-    return *this;
-  }
-  Bytes& alpha(std::size_t off, const std::string& s, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-      b.at(off + i) = static_cast<std::uint8_t>(i < s.size() ? s[i] : ' ');
-    }
-    return *this;
-  }
-  Bytes& c(std::size_t off, char v) {
-    b.at(off) = static_cast<std::uint8_t>(v);
-    return *this;
-  }
-};
 
 // Keeps the last message of each type.
 struct Last {

@@ -14,6 +14,7 @@
 
 #include "itch.hpp"
 #include "itch_book.hpp"
+#include "itch_bytes.hpp"
 
 using tickforge::ItchBook;
 using tickforge::ItchOrderTable;
@@ -40,10 +41,9 @@ struct PerLocate {
 // Every figure here was printed by `python3 tests/itch_reference.py
 // tests/data/itch/ex20101224.TEST_ITCH_50.lenfixed`, which decodes the file with Python's struct module.
 TEST(ItchBook, ShouldPrintTheSampleFileAsTheIndependentReferenceDoes) {
-  std::ifstream in(std::string(TICKFORGE_TEST_DATA_DIR) + "/itch/ex20101224.TEST_ITCH_50.lenfixed",
-                   std::ios::binary);
-  ASSERT_TRUE(in);
-  const std::vector<std::uint8_t> file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::vector<std::uint8_t> file =
+      tickforge::test::read_file(std::string(TICKFORGE_TEST_DATA_DIR) + "/itch/ex20101224.TEST_ITCH_50.lenfixed");
+  ASSERT_FALSE(file.empty());
   std::vector<ItchPrint> prints;
   ItchBook<Collect> book(1 << 16, Collect{&prints});
   itch::FileFramer f(file.data(), file.size());

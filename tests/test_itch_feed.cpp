@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "itch_bytes.hpp"
 #include "itch_feed.hpp"
 #include "temp_dir.hpp"
 
@@ -91,11 +92,6 @@ std::uint64_t count(const Replay& r, const char* what) {
   return 0;
 }
 
-std::vector<std::uint8_t> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 void write(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -108,39 +104,13 @@ void record(std::vector<std::uint8_t>& out, const std::vector<std::uint8_t>& msg
   out.insert(out.end(), msg.begin(), msg.end());
 }
 
-void put(std::vector<std::uint8_t>& m, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) {
-    m.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-  }
-}
-
-std::vector<std::uint8_t> header(char type, std::uint16_t locate, std::uint64_t ns) {
-  std::vector<std::uint8_t> m{static_cast<std::uint8_t>(type)};
-  put(m, locate, 2);
-  put(m, 0, 2);
-  put(m, ns, 6);
-  return m;
-}
-
 std::vector<std::uint8_t> directory(std::uint16_t locate, const char* stock) {
-  std::vector<std::uint8_t> m = header('R', locate, 1);
-  std::string s(stock);
-  s.resize(8, ' ');
-  m.insert(m.end(), s.begin(), s.end());
-  m.resize(39, 'N');
-  return m;
+  return test::Bytes(39, 'R', locate, 0, 1).alpha(11, stock, 8).b;
 }
 
-// A non-cross trade 'P' (44 bytes).
+// A non-cross trade 'P' (44 bytes): reference 7, match 99.
 std::vector<std::uint8_t> trade(std::uint16_t locate, std::uint64_t ns, std::uint32_t shares, std::uint32_t price4) {
-  std::vector<std::uint8_t> m = header('P', locate, ns);
-  put(m, 7, 8);  // order reference
-  m.push_back('B');
-  put(m, shares, 4);
-  m.insert(m.end(), 8, ' ');
-  put(m, price4, 4);
-  put(m, 99, 8);  // match
-  return m;
+  return test::Bytes(44, 'P', locate, 0, ns).be(11, 8, 7).c(19, 'B').be(20, 4, shares).alpha(24, "", 8).be(32, 4, price4).be(36, 8, 99).b;
 }
 
 }  // namespace
@@ -232,7 +202,7 @@ TEST(ItchFeed, ShouldStopAtMaxTicks) {
 
 TEST(ItchFeed, ShouldReportWhereATruncatedFileEndsAndKeepWhatCameBefore) {
   test::TempDir dir;
-  std::vector<std::uint8_t> bytes = slurp(kSample);
+  std::vector<std::uint8_t> bytes = test::read_file(kSample);
   const std::size_t cut = bytes.size() / 2;
   bytes.resize(cut);
   const std::string path = (dir.path / "cut20101224.itch").string();
@@ -316,7 +286,7 @@ TEST(ItchFeed, ShouldReadGzipFilesAsThePlainOnes) {
   ItchFileSpec plain;
   plain.path = kSample;
   const Replay want = replay(plain);
-  const std::vector<std::uint8_t> bytes = slurp(kSample);
+  const std::vector<std::uint8_t> bytes = test::read_file(kSample);
   const std::vector<std::uint8_t> gz = gzip(bytes);
   ASSERT_LT(gz.size(), bytes.size());
   ItchFileSpec spec;
@@ -340,7 +310,7 @@ TEST(ItchFeed, ShouldReadGzipFilesAsThePlainOnes) {
   expect_same_ticks(want, replay(spec));
 
   // The zero-prefix framing is detected through gzip too.
-  write(spec.path, gzip(slurp(kSampleZero)));
+  write(spec.path, gzip(test::read_file(kSampleZero)));
   const Replay z = replay(spec);
   expect_same_ticks(want, z);
   ASSERT_EQ(z.notices.size(), 1u);
@@ -348,7 +318,7 @@ TEST(ItchFeed, ShouldReadGzipFilesAsThePlainOnes) {
 
 TEST(ItchFeed, ShouldReportATruncatedOrCorruptGzipFileAndKeepWhatCameBefore) {
   test::TempDir dir;
-  const std::vector<std::uint8_t> gz = gzip(slurp(kSample));
+  const std::vector<std::uint8_t> gz = gzip(test::read_file(kSample));
   ItchFileSpec spec;
   spec.path = (dir.path / "s20101224.itch.gz").string();
   write(spec.path, {gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() * 3 / 4)});
