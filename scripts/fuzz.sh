@@ -10,7 +10,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(fuzz_timeparse fuzz_csv fuzz_json_tick fuzz_itch fuzz_settings fuzz_capi_config)
+  targets=(fuzz_timeparse fuzz_csv fuzz_json_tick fuzz_itch fuzz_moldudp64 fuzz_settings fuzz_capi_config)
 fi
 dir=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTICKFORGE_SANITIZE=fuzz \

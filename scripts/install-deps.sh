@@ -8,7 +8,7 @@ packages=(
   libbenchmark-dev libgtest-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev libfmt-dev
   libboost-dev gnuplot-nox kcat python3-prometheus-client libcpp-httplib-dev
   clang libclang-rt-14-dev
-  libcctz-dev tzdata zlib1g-dev
+  libcctz-dev tzdata zlib1g-dev libpcap-dev
   postgresql-15 postgresql-client-15 libpq-dev
   chromium fonts-dejavu-core
 )
