@@ -1,5 +1,6 @@
 #include "feed_registry.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <stdexcept>
 
@@ -62,10 +63,20 @@ std::unique_ptr<Feed> make_kafka(const FeedContext& c, const FeedSpec& spec) {
   }
 }
 
-// The session date: --itch-date, else the file's name. Its midnight in --itch-zone is the origin of the
-// file's timestamps.
-std::unique_ptr<Feed> make_itch(const FeedContext& c, const FeedSpec& spec) {
+constexpr const char* kMoldEndpointForm = "expected moldudp64:ADDR:PORT (an IPv4 address, a port 1-65535)";
+
+enum class ItchInput { kFile, kPcap, kLive };
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The feed's spec. The session date: --itch-date, else the file's name (a file; a capture), else the
+// capture's first packet's date or, live, today's, in --itch-zone; its midnight there is the origin of
+// the messages' timestamps.
+ItchFeedSpec itch_session(const FeedContext& c, const FeedSpec& spec, ItchInput input) {
   const ItchFeedOptions& io = c.opt.itch;
+  const std::string what = spec.kind + ":" + spec.arg;
   int y = 0, m = 0, d = 0;
   if (!io.date.empty()) {
     // YYYY-MM-DD exactly (digits only: no sign, no spaces); whether the date exists is checked below.
@@ -80,17 +91,35 @@ std::unique_ptr<Feed> make_itch(const FeedContext& c, const FeedSpec& spec) {
     y = std::stoi(t.substr(0, 4));
     m = std::stoi(t.substr(5, 2));
     d = std::stoi(t.substr(8, 2));
-  } else if (!itch_date_from_file_name(spec.arg, y, m, d)) {
-    throw RunError(RunError::Kind::kConfig, "itch:" + spec.arg +
+  } else if (input == ItchInput::kLive || (input == ItchInput::kPcap && !itch_date_from_file_name(spec.arg, y, m, d))) {
+    std::int64_t at = input == ItchInput::kLive ? wall_clock_ns() : -1;
+    if (input == ItchInput::kPcap) {
+      try {
+        at = pcap_first_packet_ns(spec.arg);
+      } catch (const std::runtime_error& e) {
+        throw RunError(RunError::Kind::kIo, e.what());
+      }
+      if (at < 0) {
+        throw RunError(RunError::Kind::kConfig, what + ": the capture has no packet to date it by and its name "
+                                                       "no session date: give it with --itch-date YYYY-MM-DD");
+      }
+    }
+    try {
+      local_date_of(io.zone, at, y, m, d);
+    } catch (const std::invalid_argument& e) {
+      throw RunError(RunError::Kind::kConfig, what + ": " + e.what());
+    }
+  } else if (input == ItchInput::kFile && !itch_date_from_file_name(spec.arg, y, m, d)) {
+    throw RunError(RunError::Kind::kConfig, what +
                                                 ": the file name carries no session date (YYYYMMDD or MMDDYYYY): "
                                                 "give it with --itch-date YYYY-MM-DD");
   }
-  ItchFileSpec is;
+  ItchFeedSpec is;
   is.path = spec.arg;
   try {
     is.midnight_utc_ns = local_midnight_utc_ns(io.zone, y, m, d);
   } catch (const std::invalid_argument& e) {
-    throw RunError(RunError::Kind::kConfig, std::string("itch:") + spec.arg + ": " + e.what());
+    throw RunError(RunError::Kind::kConfig, what + ": " + e.what());
   }
   char date[16];
   std::snprintf(date, sizeof date, "%04d-%02d-%02d", y, m, d);
@@ -98,13 +127,51 @@ std::unique_ptr<Feed> make_itch(const FeedContext& c, const FeedSpec& spec) {
   is.max_orders = io.max_orders;
   is.order_index = io.order_index;
   is.tickers = c.opt.tickers;
-  is.speed = c.opt.csv.speed;
+  is.speed = input == ItchInput::kLive ? 0 : c.opt.csv.speed;  // a live feed comes at its own pace
   is.max_ticks = c.opt.max_ticks;
+  if (input != ItchInput::kFile) {
+    ItchPacketSpec& p = is.packets;
+    is.from_packets = true;
+    p.session.window = io.mold_window;
+    p.session.gap_wait_ns = io.mold_gap_wait_ns;
+    p.session.request_timeout_ns = io.mold_timeout_ns;
+    p.session.retries = io.mold_retries;
+    p.session.stop_on_gap = io.mold_stop_on_gap;
+    if (input == ItchInput::kPcap) {
+      p.transport = ItchPacketSpec::Transport::kPcap;
+      p.pcap_path = spec.arg;
+      p.pcap_port = static_cast<std::uint16_t>(io.pcap_port);
+    } else {
+      p.transport = ItchPacketSpec::Transport::kUdp;
+      if (!parse_ipv4_endpoint(spec.arg, p.address, p.port)) {
+        throw RunError(RunError::Kind::kConfig, what + ": " + kMoldEndpointForm);
+      }
+      if (!io.mold_request.empty() && !parse_ipv4_endpoint(io.mold_request, p.request_address, p.request_port)) {
+        throw RunError(RunError::Kind::kConfig, "--moldudp64-request '" + io.mold_request + "': expected ADDR:PORT (IPv4)");
+      }
+      p.interface_address = io.mold_interface;
+      p.receive_buffer = static_cast<std::uint32_t>(io.mold_receive_buffer);
+    }
+  }
+  return is;
+}
+
+std::unique_ptr<Feed> make_itch_input(const FeedContext& c, const FeedSpec& spec, ItchInput input) {
+  const ItchFeedSpec is = itch_session(c, spec, input);
   try {
-    return std::make_unique<ItchFileFeed>(is, c.symbols);
+    return std::make_unique<ItchFeed>(is, c.symbols);
   } catch (const std::runtime_error& e) {
     throw RunError(RunError::Kind::kIo, e.what());
   }
+}
+
+std::unique_ptr<Feed> make_itch(const FeedContext& c, const FeedSpec& spec) { return make_itch_input(c, spec, ItchInput::kFile); }
+std::unique_ptr<Feed> make_itch_pcap(const FeedContext& c, const FeedSpec& spec) { return make_itch_input(c, spec, ItchInput::kPcap); }
+std::unique_ptr<Feed> make_moldudp64(const FeedContext& c, const FeedSpec& spec) { return make_itch_input(c, spec, ItchInput::kLive); }
+const char* check_moldudp64(std::string_view arg) {
+  std::string host;
+  std::uint16_t port = 0;
+  return parse_ipv4_endpoint(std::string(arg), host, port) ? nullptr : kMoldEndpointForm;
 }
 
 }  // namespace
@@ -117,6 +184,8 @@ const std::vector<FeedKind>& feed_kinds() {
       {"kafka", "kafka:TOPIC", true, true, "JSON ticks from a Kafka topic, in a consumer group (at-least-once)", &make_kafka},
       {"jsonl", "jsonl:PATH", true, false, "JSON tick messages, one per line (a Kafka topic's dump), replayed in file order (--speed)", [](const FeedContext& c, const FeedSpec& s) -> std::unique_ptr<Feed> { try { return std::make_unique<JsonLinesFeed>(s.arg, c.opt.kafka.fields, c.opt.csv.speed, c.opt.max_ticks, c.symbols); } catch (const std::runtime_error& e) { throw RunError(RunError::Kind::kIo, e.what()); } }},
       {"itch", "itch:PATH", true, false, "a NASDAQ TotalView-ITCH 5.0 file (BinaryFILE): its trades, replayed (--speed; --itch-date)", &make_itch},
+      {"itch-pcap", "itch-pcap:PATH", true, false, "a pcap capture of ITCH 5.0 over MoldUDP64 (UDP, --itch-pcap-port): its trades, replayed in sequence (--speed)", &make_itch_pcap},
+      {"moldudp64", "moldudp64:ADDR:PORT", true, false, "live ITCH 5.0 over MoldUDP64 on a UDP address or multicast group; gaps requested from --moldudp64-request", &make_moldudp64, &check_moldudp64},
   };
   return kinds;
 }
@@ -146,6 +215,11 @@ FeedSpec parse_feed_spec(std::string_view text) {
   const FeedKind* k = find_feed_kind(kind);
   if (k == nullptr || k->takes_argument == arg.empty() || (!k->takes_argument && colon != std::string_view::npos)) {
     throw std::invalid_argument("expected " + feed_syntaxes() + ", got '" + std::string(text) + "'");
+  }
+  if (k->check != nullptr) {
+    if (const char* wrong = k->check(arg)) {
+      throw std::invalid_argument(std::string(text) + ": " + wrong);
+    }
   }
   return FeedSpec{std::string(kind), std::string(arg)};
 }

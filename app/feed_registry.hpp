@@ -47,12 +47,16 @@ struct FeedKind {
   const char* doc;
   /// Builds the feed (loading its input, registering tickers, connecting). Throws RunError.
   std::unique_ptr<Feed> (*make)(const FeedContext& ctx, const FeedSpec& spec);
+  /// Checks the argument's form when the spec is parsed (before any feed is built): what is wrong, or
+  /// nullptr. Optional.
+  const char* (*check)(std::string_view arg) = nullptr;
 };
 
 const std::vector<FeedKind>& feed_kinds();
 /// The kind of a spec, or nullptr.
 const FeedKind* find_feed_kind(std::string_view name) noexcept;
-/// "synthetic", "csv:PATH" … → a spec of a registered kind. Throws std::invalid_argument naming the kinds.
+/// "synthetic", "csv:PATH" … → a spec of a registered kind. Throws std::invalid_argument naming the kinds,
+/// or what the kind's check found wrong with the argument.
 FeedSpec parse_feed_spec(std::string_view text);
 /// "synthetic, csv:PATH, kafka:TOPIC": for messages and help.
 std::string feed_syntaxes();

@@ -17,6 +17,7 @@
 #include "csv_feed.hpp"
 #include "file_sinks.hpp"  // Rotation, RelayFull
 #include "itch_feed.hpp"
+#include "itch_server.hpp"
 #include "kafka_settings.hpp"
 #include "postgres_sink.hpp"
 #include "synthetic.hpp"
@@ -53,6 +54,7 @@ struct RunOptions {
   std::vector<std::string> tickers;       // synthetic ticker list / forced ticker of a CSV file
   SyntheticOptions synthetic;             // count, rate, saturate, seed, step, jump probability
   CsvFeedOptions csv;                     // speed and column names (csv.csv.path comes from the feed spec)
+  ItchServeOptions serve;                 // tickforge itch-serve
   ItchFeedOptions itch;                   // session date, zone and order table of itch: feeds
   std::uint64_t max_ticks = 0;            // per feed; 0 = unlimited
 

@@ -161,7 +161,8 @@ struct Meta {
   bool per_ticker = false;
 };
 
-constexpr unsigned kRun = kScopeRun, kBroker = kScopeBroker, kProduce = kScopeProduce, kEmbed = kScopeEmbed;
+constexpr unsigned kRun = kScopeRun, kBroker = kScopeBroker, kProduce = kScopeProduce, kEmbed = kScopeEmbed,
+                   kServe = kScopeServe;
 constexpr unsigned kEngineScopes = kRun | kEmbed;
 constexpr unsigned kFeedScopes = kRun | kProduce | kEmbed;
 constexpr unsigned kKafkaScopes = kRun | kProduce | kEmbed;
@@ -248,6 +249,59 @@ void rows(RunOptions& o, V& v) {
              {s, kFeedScopes, "how an order reference finds its slot: sequential (reference modulo the table: Nasdaq's "
                               "references increase through the day, recent orders share cache lines) or hashed "
                               "(Fibonacci: any references)"});
+  }
+  // ---- MoldUDP64 ----
+  {
+    const char* s = "MoldUDP64";
+    ItchFeedOptions& i = o.itch;
+    v.uint64("itch-pcap-port", i.pcap_port, 0, 65535,
+             {s, kFeedScopes, "UDP destination port of the MoldUDP64 packets an itch-pcap: capture is read for; 0 = "
+                              "every UDP datagram"});
+    v.text("moldudp64-request", i.mold_request, false,
+           {s, kFeedScopes, "re-request server of moldudp64: feeds, ADDR:PORT (IPv4); gaps are asked for there", "",
+            "none: gaps are given up"});
+    v.text("moldudp64-interface", i.mold_interface, false,
+           {s, kFeedScopes, "IPv4 address of the interface a moldudp64: multicast group is joined on (127.0.0.1: "
+                            "loopback)"});
+    v.uint64("moldudp64-window", i.mold_window, 1, 65536,
+             {s, kFeedScopes, "packets held out of order behind a gap (2 KiB each)", "packets"});
+    v.duration("moldudp64-gap-wait", i.mold_gap_wait_ns, true,
+               {s, kFeedScopes, "how long a gap waits for reordered packets before it is requested (a capture: "
+                                "given up), on the clock or the capture's timestamps"});
+    v.duration("moldudp64-timeout", i.mold_timeout_ns, false,
+               {s, kFeedScopes, "an unanswered retransmission request is sent again after this long"});
+    v.uint32("moldudp64-retries", i.mold_retries, 0, 1000,
+             {s, kFeedScopes, "requests sent again before a gap is given up (reported with its range)"});
+    v.choice("moldudp64-gap-policy", i.mold_stop_on_gap, {{"continue", false}, {"stop", true}},
+             {s, kFeedScopes, "a gap given up: continue with the next messages, or stop the feed"});
+    v.uint64("moldudp64-receive-buffer", i.mold_receive_buffer, 65536, std::uint64_t{1} << 30,
+             {s, kFeedScopes, "receive buffer of the moldudp64: socket (SO_RCVBUF; SO_RCVBUFFORCE when allowed)",
+              "bytes"});
+  }
+  // ---- itch-serve ----
+  {
+    const char* s = "itch-serve";
+    ItchServeOptions& q = o.serve;
+    v.text("serve-file", q.file, false, {s, kServe, "the ITCH 5.0 file to replay (BinaryFILE, plain)"});
+    v.text("serve-to", q.to, false, {s, kServe, "where the MoldUDP64 packets go: ADDR:PORT, unicast or a multicast group"});
+    v.text("serve-interface", q.interface_address, false, {s, kServe, "IPv4 address of the interface multicast is sent on"});
+    v.text("serve-requests", q.requests, false,
+           {s, kServe, "ADDR:PORT to answer retransmission requests on (port 0: any free one)", "", "none"});
+    v.text("serve-session", q.session, false, {s, kServe, "the MoldUDP64 session name (1-10 characters)"});
+    v.real("serve-rate", q.rate, 0, 1e10, {s, kServe, "messages per second; 0 = as fast as the socket takes them", "messages/s"});
+    v.uint32("serve-packet-bytes", q.packet_bytes, 86, 65507, {s, kServe, "largest packet, the 20-byte header included", "bytes"});
+    v.real("serve-loss", q.loss, 0, 1, {s, kServe, "share of packets not sent the first time (seeded)"});
+    v.real("serve-duplicate", q.duplicate, 0, 1, {s, kServe, "share of packets sent twice"});
+    v.real("serve-reorder", q.reorder, 0, 1, {s, kServe, "share of packets sent after the next one"});
+    v.real("serve-answer-loss", q.answer_loss, 0, 1, {s, kServe, "share of retransmission requests left unanswered"});
+    v.uint64("serve-drop-answers", q.drop_answers, 0, UINT64_MAX,
+             {s, kServe, "leave the first N retransmission requests unanswered (a lost retransmission)", "requests"});
+    v.uint64("serve-seed", q.seed, 0, UINT64_MAX, {s, kServe, "seed of the injected loss, duplication and reordering"});
+    v.duration("serve-heartbeat", q.heartbeat_ns, false,
+               {s, kServe, "a heartbeat when paced sending pauses this long; end-of-session packets this often (at most 100 ms apart)"});
+    v.duration("serve-linger", q.linger_ns, true,
+               {s, kServe, "after the end of session, keep answering requests until this long passes without one"});
+    v.uint64("serve-max-messages", q.max_messages, 0, UINT64_MAX, {s, kServe, "serve only the first N messages; 0 = all", "messages"});
   }
   // ---- engine ----
   {
@@ -431,7 +485,8 @@ struct Apply {
   }
   static std::string scope_names(unsigned scopes) {
     std::string out;
-    for (const auto& [bit, n] : {std::pair{kRun, "run"}, std::pair{kBroker, "broker"}, std::pair{kProduce, "produce"}}) {
+    for (const auto& [bit, n] : {std::pair{kRun, "run"}, std::pair{kBroker, "broker"}, std::pair{kProduce, "produce"},
+                                        std::pair{kServe, "itch-serve"}}) {
       if ((scopes & bit) != 0) {
         out += out.empty() ? "" : ", ";
         out += n;

@@ -26,7 +26,8 @@ enum Scope : unsigned {
   kScopeBroker = 1u << 1,   ///< tickforge broker
   kScopeProduce = 1u << 2,  ///< tickforge produce
   kScopeEmbed = 1u << 3,    ///< the C API (tf_config_set, tf_config_load_*)
-  kScopeAll = 0xFu,
+  kScopeServe = 1u << 4,    ///< tickforge itch-serve
+  kScopeAll = 0x1Fu,
 };
 
 /// One row as help, docs and tests read it.

@@ -80,6 +80,16 @@ std::int64_t local_midnight_utc_ns(const std::string& zone, int year, int month,
   return static_cast<std::int64_t>(tp.time_since_epoch().count()) * kNsPerSecond;
 }
 
+void local_date_of(const std::string& zone, std::int64_t utc_ns, int& year, int& month, int& day) {
+  const cctz::time_zone tz = zone == "UTC" ? cctz::utc_time_zone() : load_zone(zone);
+  const std::int64_t s = utc_ns >= 0 ? utc_ns / kNsPerSecond : -((-utc_ns + kNsPerSecond - 1) / kNsPerSecond);
+  const auto tp = std::chrono::time_point_cast<cctz::seconds>(std::chrono::system_clock::from_time_t(0)) + cctz::seconds(s);
+  const cctz::civil_day d = cctz::civil_day(cctz::convert(tp, tz));
+  year = static_cast<int>(d.year());
+  month = d.month();
+  day = d.day();
+}
+
 namespace {
 
 std::int64_t parse_clock(std::string_view t, std::string_view whole) {

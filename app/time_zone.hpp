@@ -21,6 +21,11 @@ UtcOffsets load_utc_offsets(const std::string& name);
 /// an unknown zone or a date that does not exist.
 std::int64_t local_midnight_utc_ns(const std::string& zone, int year, int month, int day);
 
+/// The local calendar date in a zone of an instant (UTC ns since the epoch): the session date of a
+/// capture from its first packet, or of a live feed from the clock. Throws std::invalid_argument for an
+/// unknown zone.
+void local_date_of(const std::string& zone, std::int64_t utc_ns, int& year, int& month, int& day);
+
 /// "HH:MM-HH:MM" (or with :SS) as local times of day into open/close; "", "all" or "whole day" = the
 /// whole day.
 /// Throws std::invalid_argument with what is wrong.

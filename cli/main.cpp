@@ -1,4 +1,4 @@
-// tickforge — command-line entry point: `tickforge run|broker|produce|settings|sql-schema …`,
+// tickforge — command-line entry point: `tickforge run|broker|produce|itch-serve|settings|sql-schema …`,
 // `tickforge --version`.
 //
 // The flags of each subcommand are the rows of the settings table (app/settings.hpp) in its scope, so
@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "itch_serve.hpp"
 #include "kafka_commands.hpp"
 #include "run_command.hpp"
 #include "pg_schema.hpp"
@@ -86,6 +87,8 @@ int main(int argc, char** argv) {
       {"broker", "run an embedded Kafka cluster (librdkafka's mock) and print its address", kScopeBroker, nullptr, {}, {}},
       {"produce", "publish ticks (synthetic or csv:PATH) to a Kafka --topic as JSON, keyed by ticker", kScopeProduce,
        nullptr, {}, {}},
+      {"itch-serve", "replay an ITCH 5.0 file as a MoldUDP64 session over UDP (injected loss, duplication, "
+                     "reordering) and answer retransmission requests", kScopeServe, nullptr, {}, {}},
   };
   const auto& table = setting_table();
   for (Command& c : commands) {
@@ -116,7 +119,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-') {
     const std::string_view sub = argv[1];
     if (sub != "settings" && sub != "sql-schema" && std::none_of(commands.begin(), commands.end(), [&](const Command& c) { return sub == c.name; })) {
-      usage_error(fmt::format("unknown subcommand '{}' (run, broker, produce, settings, sql-schema; tickforge --help)", sub));
+      usage_error(fmt::format("unknown subcommand '{}' (run, broker, produce, itch-serve, settings, sql-schema; tickforge --help)", sub));
     }
   }
   try {
@@ -172,6 +175,9 @@ int main(int argc, char** argv) {
     }
     if (chosen->scope == kScopeProduce) {
       return cli::produce(std::move(opt));
+    }
+    if (chosen->scope == kScopeServe) {
+      return cli::itch_serve(std::move(opt));
     }
     return cli::run(std::move(opt));
   } catch (const std::exception& e) {

@@ -69,7 +69,7 @@ bool itch_date_from_file_name(const std::string& path, int& year, int& month, in
   return false;
 }
 
-const char* ItchFileFeed::to_string(Reject r) noexcept {
+const char* ItchFeed::to_string(Reject r) noexcept {
   switch (r) {
     case Reject::kTruncated:
       return "truncated_message";
@@ -124,20 +124,25 @@ std::pair<const std::uint8_t*, std::size_t> map_file(const std::string& path) {
 
 }  // namespace
 
-struct ItchFileFeed::Gzip {
+struct ItchFeed::Gzip {
   z_stream z{};
   bool done = false;              // nothing more will come out
   const char* error = nullptr;    // why it broke (zlib's message), or nullptr
   std::uint64_t error_at = 0;     // compressed byte offset
 };
 
-ItchFileFeed::ItchFileFeed(const ItchFileSpec& spec, SymbolTable& symbols)
+ItchFeed::ItchFeed(const ItchFeedSpec& spec, SymbolTable& symbols)
     : spec_(spec),
       symbols_(symbols),
       framer_(nullptr, 0),
       handler_(spec.max_orders, spec.order_index, this),
       symbol_of_(kLocates, kNoSymbol),
       trading_state_(kLocates, ' ') {
+  system_events_.reserve(16);
+  if (spec.from_packets) {
+    packets_ = std::make_unique<ItchPackets>(spec.packets);
+    return;
+  }
   const auto [data, size] = map_file(spec.path);
   data_ = data;
   size_ = size;
@@ -162,10 +167,9 @@ ItchFileFeed::ItchFileFeed(const ItchFileSpec& spec, SymbolTable& symbols)
   itch::FileFramer probe(first, first_size);
   (void)probe.next();
   derived_lengths_ = probe.derived_lengths();
-  system_events_.reserve(16);
 }
 
-bool ItchFileFeed::refill() noexcept {
+bool ItchFeed::refill() noexcept {
   Gzip& g = *gz_;
   const std::size_t tail = framer_.unframed_bytes();
   const itch::FileFramer::Prefixes prefixes = framer_.prefixes();
@@ -204,7 +208,12 @@ bool ItchFileFeed::refill() noexcept {
   return window_len_ > tail;
 }
 
-itch::FileFramer::Message ItchFileFeed::next_message() noexcept {
+itch::FileFramer::Message ItchFeed::next_message() noexcept {
+  if (packets_ != nullptr) {
+    const ItchPackets::Next n = packets_->next();
+    packets_ended_ = n.ended;
+    return itch::FileFramer::Message{n.data, n.size};
+  }
   itch::FileFramer::Message m = framer_.next();
   while (m.data == nullptr && gz_ != nullptr && !gz_->done &&
          (framer_.stopped_at_end() || *framer_.error() == '\0')) {
@@ -216,7 +225,7 @@ itch::FileFramer::Message ItchFileFeed::next_message() noexcept {
   return m;
 }
 
-ItchFileFeed::~ItchFileFeed() {
+ItchFeed::~ItchFeed() {
   if (gz_ != nullptr) {
     inflateEnd(&gz_->z);
   }
@@ -225,7 +234,7 @@ ItchFileFeed::~ItchFileFeed() {
   }
 }
 
-void ItchFileFeed::on_print(const ItchPrint& p) noexcept {
+void ItchFeed::on_print(const ItchPrint& p) noexcept {
   const SymbolId id = symbol_of_[p.locate];
   if (id >= kNotSelected) [[unlikely]] {
     if (id == kNotSelected) {
@@ -246,7 +255,7 @@ void ItchFileFeed::on_print(const ItchPrint& p) noexcept {
   has_pending_ = true;
 }
 
-void ItchFileFeed::on_directory(const itch::StockDirectory& m) noexcept {
+void ItchFeed::on_directory(const itch::StockDirectory& m) noexcept {
   if (symbol_of_[m.h.locate] < kNotSelected) {
     return;  // a repeated directory message: the locate keeps its symbol
   }
@@ -271,25 +280,25 @@ void ItchFileFeed::on_directory(const itch::StockDirectory& m) noexcept {
   ++stocks_;
 }
 
-void ItchFileFeed::on_trading_action(const itch::TradingAction& m) noexcept {
+void ItchFeed::on_trading_action(const itch::TradingAction& m) noexcept {
   halts_ += m.state == 'H' && trading_state_[m.h.locate] != 'H';
   trading_state_[m.h.locate] = m.state;
 }
 
-void ItchFileFeed::on_system_event(const itch::SystemEvent& m) noexcept {
+void ItchFeed::on_system_event(const itch::SystemEvent& m) noexcept {
   if (system_events_.size() < system_events_.capacity()) {
     system_events_.push_back(m.event_code);  // within the reserved capacity: no allocation
   }
 }
 
-void ItchFileFeed::on_broken(const itch::BrokenTrade& m) noexcept {
+void ItchFeed::on_broken(const itch::BrokenTrade& m) noexcept {
   const std::uint64_t n = handler_.counters().broken;  // already counted by the book
   if (n <= kBrokenKept) {
     broken_match_[n - 1] = m.match;
   }
 }
 
-void ItchFileFeed::publish_counts() noexcept {
+void ItchFeed::publish_counts() noexcept {
   const ItchBookCounters& b = handler_.counters();
   counts_[static_cast<std::size_t>(Reject::kUnpricedExecution)] = b.unknown_execute;
   counts_[static_cast<std::size_t>(Reject::kOrderTableFull)] = b.table_full;
@@ -298,7 +307,7 @@ void ItchFileFeed::publish_counts() noexcept {
   }
 }
 
-std::size_t ItchFileFeed::do_work() noexcept {
+std::size_t ItchFeed::do_work() noexcept {
   if (wall0_ < 0) {
     wall0_ = FeedPort::now_ns();
   }
@@ -309,6 +318,9 @@ std::size_t ItchFileFeed::do_work() noexcept {
     if (!has_pending_) {
       const itch::FileFramer::Message m = next_message();
       if (m.data == nullptr) {
+        if (packets_ != nullptr && !packets_ended_) {
+          break;  // nothing received yet: the runner idles and calls again
+        }
         if (*framer_.error() != '\0' || (gz_ != nullptr && gz_->error != nullptr)) {
           counts_[static_cast<std::size_t>(Reject::kFraming)] = 1;
         }
@@ -320,11 +332,11 @@ std::size_t ItchFileFeed::do_work() noexcept {
       ++messages_;
       switch (itch::decode(m.data, m.size, handler_)) {
         case itch::Status::kOk:
-        case itch::Status::kEmpty:  // the framer never gives an empty message
           break;
         case itch::Status::kLonger:
           ++longer_;
           break;
+        case itch::Status::kEmpty:  // a MoldUDP64 block of length 0 (the file framer never gives one)
         case itch::Status::kTruncated:
           ++counts_[static_cast<std::size_t>(Reject::kTruncated)];
           break;
@@ -359,11 +371,14 @@ std::size_t ItchFileFeed::do_work() noexcept {
   return messages + ticks;
 }
 
-std::string ItchFileFeed::label() const {
+std::string ItchFeed::label() const {
+  if (packets_ != nullptr) {
+    return packets_->label() + " (session " + spec_.date + ")";
+  }
   return "itch " + spec_.path + " (session " + spec_.date + (gz_ != nullptr ? ", gzip)" : ")");
 }
 
-std::vector<std::string> ItchFileFeed::notices() const {
+std::vector<std::string> ItchFeed::notices() const {
   std::vector<std::string> out;
   if (derived_lengths_) {
     out.push_back(spec_.path +
@@ -372,7 +387,7 @@ std::vector<std::string> ItchFileFeed::notices() const {
   return out;
 }
 
-void ItchFileFeed::report(FeedReport& out) const {
+void ItchFeed::report(FeedReport& out) const {
   const ItchBookCounters& b = handler_.counters();
   out.label = label();
   const std::uint64_t prints = b.prints_e + b.prints_c + b.prints_p + b.prints_q;
@@ -426,7 +441,8 @@ void ItchFileFeed::report(FeedReport& out) const {
   if (!refused.empty()) {
     out.lines.push_back(refused);
   }
-  if (end_ns_ > wall0_ && wall0_ >= 0) {
+  const bool live = packets_ != nullptr && spec_.packets.transport == ItchPacketSpec::Transport::kUdp;
+  if (end_ns_ > wall0_ && wall0_ >= 0 && !live) {  // a live feed's rate is its packets' (below)
     const double s = static_cast<double>(end_ns_ - wall0_) * 1e-9;
     char rate[96];
     std::snprintf(rate, sizeof rate, "  read in %.1f ms: %.2f M messages/s", s * 1e3, static_cast<double>(messages_) / s / 1e6);
@@ -444,6 +460,9 @@ void ItchFileFeed::report(FeedReport& out) const {
     }
     out.lines.push_back(line + (b.broken > kBrokenKept ? " …" : ""));
   }
+  if (packets_ != nullptr) {
+    packets_->report(out);
+  }
   if (gz_ != nullptr && gz_->error != nullptr) {
     out.ended_early = std::string("gzip broke at compressed byte ") + std::to_string(gz_->error_at) + ": " +
                       gz_->error + "; the messages inflated before it were read";
@@ -460,9 +479,13 @@ void ItchFileFeed::report(FeedReport& out) const {
   }
 }
 
-void ItchFileFeed::rejects(std::vector<std::pair<std::string, std::uint64_t>>& out) const {
+void ItchFeed::rejects(std::vector<std::pair<std::string, std::uint64_t>>& out) const {
   for (std::size_t k = 0; k < live_.size(); ++k) {
     out.emplace_back(to_string(static_cast<Reject>(k)), live_[k].load(std::memory_order_relaxed));
+  }
+  if (packets_ != nullptr) {
+    out.emplace_back("malformed_packet", packets_->malformed_packets());
+    out.emplace_back("messages_lost", packets_->lost_messages());
   }
 }
 

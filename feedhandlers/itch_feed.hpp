@@ -1,10 +1,13 @@
-// tickforge — NASDAQ TotalView-ITCH 5.0 file replay (`--feed itch:FILE`): the exchange's own protocol,
-// decoded (parsers/itch.hpp), its orders kept (itch_book.hpp) and every trade print turned into a Tick.
+// tickforge — NASDAQ TotalView-ITCH 5.0 feeds: the exchange's own protocol, decoded (parsers/itch.hpp),
+// its orders kept (itch_book.hpp) and every trade print turned into a Tick. The messages come from a
+// file (`--feed itch:FILE`, plain or gzip) or from MoldUDP64 packets (itch_packets.hpp: a pcap capture,
+// `--feed itch-pcap:FILE`, or live UDP, `--feed moldudp64:ADDR:PORT`).
 //
-//   file ──mmap──▶ FileFramer ──▶ itch::decode ──▶ ItchFileFeed::Handler ──print──▶ Tick ──▶ FeedPort
-//                  (BinaryFILE, or zero prefixes)   R: locate → symbol (the stock directory)
-//                                                   H: trading state per stock
-//                                                   A F E C X D U P Q B: ItchBook
+//   file ──mmap──▶ FileFramer ──┐
+//   (gzip: inflated piecewise)   ├─▶ itch::decode ──▶ ItchFeed::Handler ──print──▶ Tick ──▶ FeedPort
+//   packets ──▶ ItchPackets ────┘    (in sequence)    R: locate → symbol (the stock directory)
+//                                                     H: trading state per stock
+//                                                     A F E C X D U P Q B: ItchBook
 //
 // Event time: an ITCH timestamp is nanoseconds since midnight of the session date in New York. The
 // factory (app/feed_registry.cpp) resolves that midnight to a UTC instant with the tz database (cctz), so
@@ -39,6 +42,7 @@
 #include "feed.hpp"
 #include "itch.hpp"
 #include "itch_book.hpp"
+#include "itch_packets.hpp"
 
 namespace tickforge {
 
@@ -50,11 +54,23 @@ struct ItchFeedOptions {
   /// Where an order reference finds its slot: sequential (Nasdaq hands references out in order through
   /// the day, so recent orders sit together in the cache) or hashed (any references).
   ItchOrderTable::Index order_index = ItchOrderTable::Index::kSequential;
+  // MoldUDP64 (itch-pcap: and moldudp64: feeds).
+  std::uint64_t pcap_port = 0;             ///< the UDP destination port a capture's packets are kept by (0: all)
+  std::string mold_request;                ///< the re-request server, ADDR:PORT (empty: none)
+  std::string mold_interface = "0.0.0.0";  ///< the interface a multicast group is joined on
+  std::uint64_t mold_window = 4096;        ///< packets held behind a gap
+  std::int64_t mold_gap_wait_ns = 1'000'000;
+  std::int64_t mold_timeout_ns = 50'000'000;
+  std::uint32_t mold_retries = 3;
+  bool mold_stop_on_gap = false;
+  std::uint64_t mold_receive_buffer = 8u << 20;
 };
 
-/// One ITCH file feed, resolved by the factory.
-struct ItchFileSpec {
-  std::string path;
+/// One ITCH feed, resolved by the factory.
+struct ItchFeedSpec {
+  std::string path;                  ///< the file (for packets: see `packets`)
+  bool from_packets = false;         ///< MoldUDP64 packets (a capture or live UDP) instead of a file
+  ItchPacketSpec packets;
   std::string date;                  ///< YYYY-MM-DD, for the label
   std::int64_t midnight_utc_ns = 0;  ///< the session date's midnight in the zone, as UTC ns since the epoch
   std::uint64_t max_orders = 1u << 20;
@@ -69,13 +85,13 @@ struct ItchFileSpec {
 /// MMDDYYYY. False when the name has no such date.
 bool itch_date_from_file_name(const std::string& path, int& year, int& month, int& day);
 
-class ItchFileFeed final : public Feed {
+class ItchFeed final : public Feed {
  public:
-  /// Maps the file. Throws std::runtime_error if it cannot be opened or mapped.
-  ItchFileFeed(const ItchFileSpec& spec, SymbolTable& symbols);
-  ~ItchFileFeed() override;
-  ItchFileFeed(const ItchFileFeed&) = delete;
-  ItchFileFeed& operator=(const ItchFileFeed&) = delete;
+  /// Maps the file, or opens the capture or the sockets. Throws std::runtime_error if it cannot.
+  ItchFeed(const ItchFeedSpec& spec, SymbolTable& symbols);
+  ~ItchFeed() override;
+  ItchFeed(const ItchFeed&) = delete;
+  ItchFeed& operator=(const ItchFeed&) = delete;
 
   std::size_t do_work() noexcept override;
   [[nodiscard]] bool done() const noexcept override { return ended_ || stop_requested(); }
@@ -102,14 +118,14 @@ class ItchFileFeed final : public Feed {
 
  private:
   struct Printer {
-    ItchFileFeed* feed;
+    ItchFeed* feed;
     void operator()(const ItchPrint& p) const noexcept { feed->on_print(p); }
   };
   // The book plus the messages the feed itself keeps: the stock directory, trading actions, system
   // events and broken trades' match numbers.
   class Handler : public ItchBook<Printer> {
    public:
-    Handler(std::size_t max_orders, ItchOrderTable::Index index, ItchFileFeed* feed)
+    Handler(std::size_t max_orders, ItchOrderTable::Index index, ItchFeed* feed)
         : ItchBook<Printer>(max_orders, Printer{feed}, index), feed_(feed) {}
     using ItchBook<Printer>::on;
     void on(const itch::StockDirectory& m) noexcept { feed_->on_directory(m); }
@@ -121,7 +137,7 @@ class ItchFileFeed final : public Feed {
     }
 
    private:
-    ItchFileFeed* feed_;
+    ItchFeed* feed_;
   };
 
   void on_print(const ItchPrint& p) noexcept;
@@ -132,6 +148,9 @@ class ItchFileFeed final : public Feed {
   void publish_counts() noexcept;
   // The next message: from the mapping, or (gzip) from the window, inflating more when it runs out.
   itch::FileFramer::Message next_message() noexcept;
+  // Packets: the session's next message; nothing now, or (packets_ended_) nothing more.
+  std::unique_ptr<ItchPackets> packets_;
+  bool packets_ended_ = false;
   // gzip: keeps the unframed tail of the window, inflates behind it, frames the window anew. False when
   // nothing more came.
   bool refill() noexcept;
@@ -140,7 +159,7 @@ class ItchFileFeed final : public Feed {
   static constexpr std::size_t kBrokenKept = 8;
   static constexpr SymbolId kNotSelected = kNoSymbol - 1;  // a stock outside the ticker list
 
-  ItchFileSpec spec_;
+  ItchFeedSpec spec_;
   SymbolTable& symbols_;
   const std::uint8_t* data_ = nullptr;  // the mapping (nullptr for an empty file)
   std::size_t size_ = 0;

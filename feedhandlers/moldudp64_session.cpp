@@ -57,7 +57,6 @@ std::uint32_t MoldSession::heap_pop() noexcept {
 }
 
 MoldSession::Offer MoldSession::offer(const std::uint8_t* p, std::size_t n, std::int64_t now) noexcept {
-  (void)now;
   ++c_.packets;
   mold::Packet pk;
   const mold::PacketStatus st = mold::parse_packet(p, n, pk);
@@ -114,13 +113,17 @@ MoldSession::Offer MoldSession::offer(const std::uint8_t* p, std::size_t n, std:
     lose_gap();
     return Offer::kFull;
   }
-  if (!fills) {
-    ++c_.held;
-  }
   const std::uint32_t s = free_[--free_size_];
   std::memcpy(bytes_.data() + std::size_t{s} * kSlotBytes, p, n);
-  slots_[s] = Slot{pk.sequence, static_cast<std::uint32_t>(n), pk.count};
+  slots_[s] = Slot{pk.sequence, static_cast<std::uint32_t>(n), pk.count, ++arrivals_, now};
   heap_push(s);
+  highest_end_ = std::max(highest_end_, expected_);
+  if (pk.sequence > highest_end_) {
+    note_hole(highest_end_, pk.sequence, now);
+  } else if (pk.sequence < highest_end_ && hole_count_ != 0) {
+    shrink_holes(pk.sequence, end);  // a late packet: a hole it fills needs no request
+  }
+  highest_end_ = std::max(highest_end_, end);
   known_end_ = std::max(known_end_, end_seen_ ? std::min(end, end_sequence_) : end);
   return Offer::kAccepted;
 }
@@ -169,6 +172,12 @@ MoldSession::Message MoldSession::next(std::int64_t now) noexcept {
       free_[free_size_++] = s;
       continue;
     }
+    // It waited behind a gap exactly when a packet that arrived after it was delivered before it.
+    if (slot.arrival < latest_delivered_) {
+      ++c_.held;
+    } else {
+      latest_delivered_ = slot.arrival;
+    }
     current_ = true;
     current_slot_ = s;
     current_sequence_ = slot.sequence;
@@ -210,6 +219,9 @@ bool MoldSession::poll(std::int64_t now, mold::Request& out) noexcept {
       progress_mark_ = expected_;  // answered in part: the server is at work, wait again
       request_sent_ = now;
       tries_ = 0;
+      answered_part_ = true;
+    } else if (answered_part_ && now - request_sent_ >= o_.gap_wait_ns) {
+      in_flight_ = false;  // the answer stopped short (a server that answers one packet a time): ask on
     }
   }
   auto ask = [&] {
@@ -218,6 +230,7 @@ bool MoldSession::poll(std::int64_t now, mold::Request& out) noexcept {
     progress_mark_ = expected_;
     request_sent_ = now;
     in_flight_ = true;
+    answered_part_ = false;
     out.session = session_;
     out.sequence = expected_;
     out.count = static_cast<std::uint16_t>(count);
@@ -225,7 +238,7 @@ bool MoldSession::poll(std::int64_t now, mold::Request& out) noexcept {
   };
   if (!in_flight_) {
     if (!requested_ && now - gap_since_ < o_.gap_wait_ns) {
-      return false;  // reordered packets may still come
+      return o_.can_request && ask_ahead(now, out);  // reordered packets may still come
     }
     if (!o_.can_request) {
       lose_gap();
@@ -237,7 +250,7 @@ bool MoldSession::poll(std::int64_t now, mold::Request& out) noexcept {
     return ask();
   }
   if (now - request_sent_ < o_.request_timeout_ns) {
-    return false;
+    return ask_ahead(now, out);  // the first gap's request is on its way: the holes after it go too
   }
   if (tries_ < o_.retries) {
     ++tries_;
@@ -248,12 +261,78 @@ bool MoldSession::poll(std::int64_t now, mold::Request& out) noexcept {
   return false;
 }
 
+void MoldSession::note_hole(std::uint64_t from, std::uint64_t to, std::int64_t now) noexcept {
+  if (hole_count_ == kHolesAhead) {
+    return;  // more holes than noted: the later ones are asked for in turn, as the first gap
+  }
+  holes_[(hole_first_ + hole_count_++) % kHolesAhead] = Hole{from, to, now, -1};
+}
+
+void MoldSession::shrink_holes(std::uint64_t from, std::uint64_t to) noexcept {
+  for (std::size_t i = 0; i < hole_count_; ++i) {
+    Hole& h = holes_[(hole_first_ + i) % kHolesAhead];
+    if (from <= h.from && to >= h.to) {
+      h.to = h.from;  // filled: empty, skipped and dropped in turn
+    } else if (from <= h.from && to > h.from) {
+      h.from = to;
+    } else if (from < h.to && to >= h.to) {
+      h.to = from;
+    }  // a packet inside a hole leaves it whole: asked for whole, the duplicates are dropped
+  }
+}
+
+bool MoldSession::ask_ahead(std::int64_t now, mold::Request& out) noexcept {
+  while (hole_count_ != 0 && holes_[hole_first_].to <= expected_) {
+    hole_first_ = (hole_first_ + 1) % kHolesAhead;  // filled, or passed
+    --hole_count_;
+  }
+  for (std::size_t i = 0; i < hole_count_; ++i) {
+    Hole& h = holes_[(hole_first_ + i) % kHolesAhead];
+    if (h.from <= expected_ || h.asked >= 0 || h.to <= h.from) {
+      continue;  // the first gap (poll's own), asked for already, or filled
+    }
+    if (now - h.seen < o_.gap_wait_ns) {
+      return false;  // the later ones were seen later still
+    }
+    h.asked = now;
+    ++c_.requests;
+    ++c_.requests_ahead;
+    out.session = session_;
+    out.sequence = h.from;
+    out.count = static_cast<std::uint16_t>(std::min<std::uint64_t>(h.to - h.from, mold::kMaxRequestCount));
+    return true;
+  }
+  return false;
+}
+
+void MoldSession::adopt_hole() noexcept {
+  for (std::size_t i = 0; i < hole_count_; ++i) {
+    const Hole& h = holes_[(hole_first_ + i) % kHolesAhead];
+    if (h.from <= expected_ && expected_ < h.to && h.asked >= 0) {
+      // Asked for while a gap before it was open: that request is this gap's, in flight since then.
+      requested_ = true;
+      in_flight_ = true;
+      answered_part_ = false;
+      request_sent_ = h.asked;
+      request_end_ = h.from + std::min<std::uint64_t>(h.to - h.from, mold::kMaxRequestCount);
+      progress_mark_ = expected_;
+      tries_ = 0;
+      return;
+    }
+  }
+}
+
 void MoldSession::note_gap(std::int64_t now) noexcept {
   if (gap_since_ < 0 && !stopped_ && gap_open()) {
-    gap_since_ = now;
+    // A gap before a held packet has been open since that packet came: behind an earlier gap it has
+    // waited for its reordered packets already, and is asked for as soon as it is the first.
+    gap_since_ = heap_size_ != 0 ? std::min(now, slots_[heap_[0]].arrived) : now;
     gap_target_ = gap_limit();
     requested_ = false;
     ++c_.gaps;
+    if (o_.can_request) {
+      adopt_hole();
+    }
   }
 }
 

@@ -6,7 +6,15 @@
 //   poll(now) ──▶ a gap? wait gap_wait for reordered packets, then one request ──┘ answers are offered
 //                 in flight at a time; resent after request_timeout, at most      like any packet
 //                 `retries` times; then the gap is lost: reported [from, to), the session goes on (or
-//                 stops, with stop_on_gap)
+//                 stops, with stop_on_gap). An answer that stops short (a server answering with one
+//                 packet per request) is followed by a request for the rest once it has been quiet for
+//                 gap_wait.
+//
+// Holes further on (between held packets) are not left to wait their turn: each one seen is noted (up
+// to kHolesAhead) and asked for once, gap_wait after the packet that showed it came, while the first gap
+// is still open; when it becomes the first gap, that request is the one in flight (no second request
+// for the same messages). Under steady loss the requests then overlap instead of queueing one
+// round trip each, and the window need only hold rate × (gap_wait + round trip).
 //
 // Sequence numbers start at `first_sequence` (1: a subscriber that needs the order book needs every
 // message of the session). A packet wholly before the next expected message is a duplicate and dropped;
@@ -36,7 +44,7 @@
 namespace tickforge {
 
 struct MoldSessionOptions {
-  std::size_t window = 1024;                 ///< packets held while a gap is open
+  std::size_t window = 4096;                 ///< packets held while a gap is open
   std::int64_t gap_wait_ns = 1'000'000;      ///< a gap waits this long for reordered packets before it is requested
   std::int64_t request_timeout_ns = 50'000'000;  ///< an unanswered request is sent again after this long
   unsigned retries = 3;                      ///< requests sent again before the gap is given up
@@ -59,7 +67,7 @@ struct MoldCounters {
   std::uint64_t empty_messages = 0;      ///< blocks of length 0 (delivered; ITCH refuses them)
   std::uint64_t duplicate_packets = 0;   ///< packets wholly before the next expected message
   std::uint64_t duplicate_messages = 0;  ///< messages of overlapping packets already delivered
-  std::uint64_t held = 0;                ///< packets that arrived ahead of a gap and waited in the window
+  std::uint64_t held = 0;                ///< packets that waited behind a gap (delivered after a packet that came later)
   std::uint64_t malformed = 0;           ///< packets parse_packet() refused
   std::uint64_t other_session = 0;       ///< packets of a session other than the first packet's
   std::uint64_t after_end = 0;           ///< messages at or past the end of session
@@ -71,6 +79,7 @@ struct MoldCounters {
   std::uint64_t messages_lost = 0;       ///< messages in the gaps given up
   std::uint64_t requests = 0;            ///< request packets (first sends)
   std::uint64_t requests_resent = 0;     ///< requests sent again after a timeout
+  std::uint64_t requests_ahead = 0;      ///< of `requests`: for holes behind the first gap, sent while it was open
 };
 
 class MoldSession {
@@ -78,6 +87,7 @@ class MoldSession {
   static constexpr std::size_t kSlotBytes = 2048;  ///< more than an Ethernet frame's payload
   static constexpr std::size_t kLostKept = 8;      ///< lost ranges kept for the report
   static constexpr std::size_t kLatenciesKept = 1u << 16;
+  static constexpr std::size_t kHolesAhead = 64;   ///< holes behind the first gap noted for early requests
 
   explicit MoldSession(const MoldSessionOptions& o);
 
@@ -133,6 +143,8 @@ class MoldSession {
     std::uint64_t sequence;
     std::uint32_t size;
     std::uint16_t count;
+    std::uint64_t arrival;  // the order it was accepted in
+    std::int64_t arrived;   // when (the caller's clock): the gap before it has been open since then
   };
   [[nodiscard]] std::uint64_t gap_end() const noexcept;  // the first message known to exist after expected_
   [[nodiscard]] bool gap_open() const noexcept;
@@ -140,6 +152,10 @@ class MoldSession {
   void note_gap(std::int64_t now) noexcept;
   void lose_gap() noexcept;
   void check_filled(std::int64_t now) noexcept;
+  void note_hole(std::uint64_t from, std::uint64_t to, std::int64_t now) noexcept;
+  void shrink_holes(std::uint64_t from, std::uint64_t to) noexcept;
+  bool ask_ahead(std::int64_t now, mold::Request& out) noexcept;
+  void adopt_hole() noexcept;
   void heap_push(std::uint32_t slot) noexcept;
   std::uint32_t heap_pop() noexcept;
   [[nodiscard]] std::uint64_t top_sequence() const noexcept { return slots_[heap_[0]].sequence; }
@@ -156,6 +172,8 @@ class MoldSession {
   mold::Session session_{};
   std::uint64_t expected_;
   std::uint64_t known_end_;           // one past the highest message known to exist
+  std::uint64_t arrivals_ = 0;        // packets accepted so far: a slot's arrival number (for `held`)
+  std::uint64_t latest_delivered_ = 0; // the highest arrival number of a packet delivered so far
   bool end_seen_ = false;
   std::uint64_t end_sequence_ = 0;
   bool stopped_ = false;
@@ -171,10 +189,23 @@ class MoldSession {
   std::uint64_t gap_target_ = 0;     // its end when it was seen: filled once expected_ reaches it
   bool requested_ = false;           // a request went out for it (a remainder is asked for at once)
   bool in_flight_ = false;
+  bool answered_part_ = false;       // the request in flight brought some of its messages
   std::uint64_t request_end_ = 0;    // one past the last message the request in flight asks for
   std::uint64_t progress_mark_ = 0;  // expected_ when the request was (re)sent
   std::int64_t request_sent_ = 0;
   unsigned tries_ = 0;
+
+  // Holes seen further on, in sequence order (a ring): [from, to), when seen, when asked for (-1: not yet).
+  struct Hole {
+    std::uint64_t from;
+    std::uint64_t to;
+    std::int64_t seen;
+    std::int64_t asked;
+  };
+  std::array<Hole, kHolesAhead> holes_{};
+  std::size_t hole_first_ = 0;
+  std::size_t hole_count_ = 0;
+  std::uint64_t highest_end_ = 0;  // one past the highest message accepted so far
 
   MoldCounters c_;
   mold::PacketStatus last_malformed_ = mold::PacketStatus::kOk;

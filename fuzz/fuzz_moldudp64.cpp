@@ -3,7 +3,8 @@
 // no crash, no UB, no read outside a packet (ASan), and the session's promises hold — messages come out
 // in strictly increasing sequence, each exactly once, a jump only where a gap was given up (counted);
 // each message's bytes are the ones its packet carried; a request asks for 1..0xFFFE messages starting
-// at the next expected one, never while another is in flight unless it timed out; the window's bound.
+// at the next expected one, never while another is in flight unless it timed out, or (a hole behind the
+// first gap) after it, each hole once; the window's bound.
 //
 // Input: a script of operations. Each starts with an op byte; raw packets take a 2-byte length and that
 // many bytes; built packets take a sequence offset and a count and are written well-formed (the
@@ -63,6 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   MoldSession s(o);
   std::int64_t now = 0;
   std::uint64_t last = 0;  // the last sequence delivered (0: none)
+  std::vector<std::uint64_t> asked_ahead;  // holes behind the first gap requested so far
   bool built_only = true;  // every packet offered so far was built here (so message bytes are known)
   int ops = 0;
   while (!in.empty() && ops++ < 2000) {
@@ -106,11 +108,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 3: {  // the clock moves; a poll
         now += in.byte() % 8;
         mold::Request r;
-        const std::uint64_t resent = s.counters().requests_resent, first = s.counters().requests;
+        const std::uint64_t resent = s.counters().requests_resent, first = s.counters().requests,
+                            ahead = s.counters().requests_ahead;
         if (s.poll(now, r)) {
           FUZZ_ASSERT(r.count >= 1 && r.count <= mold::kMaxRequestCount);
-          FUZZ_ASSERT(r.sequence == s.next_expected());
           FUZZ_ASSERT(s.counters().requests + s.counters().requests_resent == first + resent + 1);
+          if (s.counters().requests_ahead != ahead) {
+            // A hole behind the first gap: after the next expected message, and asked for once.
+            FUZZ_ASSERT(s.counters().requests_ahead == ahead + 1 && r.sequence > s.next_expected());
+            for (const std::uint64_t a : asked_ahead) {
+              FUZZ_ASSERT(a != r.sequence);
+            }
+            if (asked_ahead.size() < 4096) {
+              asked_ahead.push_back(r.sequence);
+            }
+          } else {
+            FUZZ_ASSERT(r.sequence == s.next_expected());
+          }
           FUZZ_ASSERT(o.can_request);
           std::uint8_t b[mold::kHeaderLength];
           mold::write_request(b, r);

@@ -2033,6 +2033,130 @@ static void test_itch_feed(void) {
   tf_engine_destroy(e);
 }
 
+/* MoldUDP64 in a pcap capture (bytes written here: pcap, Ethernet, IPv4, UDP, MoldUDP64, ITCH), and a
+ * live spec the registry refuses: the feed kinds of --feed, through tf_engine_add_feed. */
+static size_t put_be(uint8_t *p, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) {
+    p[i] = (uint8_t)(v & 0xFF);
+    v >>= 8;
+  }
+  return (size_t)bytes;
+}
+
+static void test_itch_packet_feeds(void) {
+  char err[512];
+  uint8_t mold[256];
+  size_t n = 0;
+  memcpy(mold, "CAPITEST01", 10);
+  n = 10;
+  n += put_be(mold + n, 1, 8); /* first sequence */
+  n += put_be(mold + n, 2, 2); /* two messages */
+  /* R: stock directory, locate 1, "CAPI    " */
+  n += put_be(mold + n, 39, 2);
+  uint8_t *r = mold + n;
+  memset(r, 0, 39);
+  r[0] = 'R';
+  put_be(r + 1, 1, 2);
+  put_be(r + 5, 34200000000000ull, 6); /* 09:30:00 */
+  memcpy(r + 11, "CAPI    ", 8);
+  r[19] = 'Q';
+  r[20] = 'N';
+  put_be(r + 21, 100, 4);
+  r[25] = 'N';
+  r[26] = 'C';
+  r[27] = 'Z';
+  r[29] = 'P';
+  r[30] = 'N';
+  r[31] = ' ';
+  r[32] = '1';
+  r[33] = 'N';
+  r[38] = 'N';
+  n += 39;
+  /* P: a non-cross trade of 300 shares at 12.3400 */
+  n += put_be(mold + n, 44, 2);
+  uint8_t *t = mold + n;
+  memset(t, 0, 44);
+  t[0] = 'P';
+  put_be(t + 1, 1, 2);
+  put_be(t + 5, 34200000001000ull, 6);
+  put_be(t + 11, 77, 8);
+  t[19] = 'B';
+  put_be(t + 20, 300, 4);
+  memcpy(t + 24, "CAPI    ", 8);
+  put_be(t + 32, 123400, 4);
+  put_be(t + 36, 9001, 8);
+  n += 44;
+
+  uint8_t frame[512];
+  memset(frame, 0, sizeof(frame));
+  size_t f = 12;
+  f += put_be(frame + f, 0x0800, 2); /* Ethernet: IPv4 */
+  frame[f] = 0x45;
+  put_be(frame + f + 2, 20 + 8 + n, 2);
+  frame[f + 8] = 64;
+  frame[f + 9] = 17; /* UDP */
+  put_be(frame + f + 12, 0x7F000001, 4);
+  put_be(frame + f + 16, 0x7F000001, 4);
+  f += 20;
+  put_be(frame + f, 4000, 2);
+  put_be(frame + f + 2, 26400, 2);
+  put_be(frame + f + 4, 8 + n, 2);
+  f += 8;
+  memcpy(frame + f, mold, n);
+  f += n;
+
+  char path[128];
+  snprintf(path, sizeof(path), "/tmp/tf_capi_test_%ld.pcap", (long)getpid());
+  FILE *out = fopen(path, "wb");
+  if (!CHECK(out != NULL)) {
+    return;
+  }
+  uint8_t head[24];
+  memset(head, 0, sizeof(head));
+  /* the pcap global header, little-endian: magic (microseconds), version 2.4, snap length, Ethernet */
+  const uint8_t le_head[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0};
+  memcpy(head, le_head, sizeof(head));
+  const uint32_t rec[4] = {1293201000u, 0, (uint32_t)f, (uint32_t)f}; /* seconds, µs, lengths (host order) */
+  const int ok = fwrite(head, 1, sizeof(head), out) == sizeof(head) && fwrite(rec, 1, sizeof(rec), out) == sizeof(rec) &&
+                 fwrite(frame, 1, f, out) == f;
+  CHECK(fclose(out) == 0 && ok);
+
+  char spec[160];
+  snprintf(spec, sizeof(spec), "itch-pcap:%s", path);
+  static const char *const kv[] = {"itch-date", "2010-12-24", "itch-pcap-port", "26400", NULL};
+  tf_engine_t *e = ENGINE_FROM(kv);
+  if (e != NULL) {
+    const tf_stats_t st = run_feed_to_end(e, spec);
+    CHECK_EQ_U(st.ticks, 1);
+    CHECK_EQ_U(st.feed_rejected, 0);
+    tf_snapshot_t s;
+    if (CHECK_RC(tf_engine_snapshot_ticker(e, "CAPI", &s), TF_OK)) {
+      CHECK_EQ_U(s.ticks, 1);
+      CHECK(s.last_price == 12.34);
+      CHECK_NEAR(s.metrics.cum_volume, 300.0);
+      /* 2010-12-24 09:30:00.000001 in New York (EST, UTC-5) */
+      CHECK(s.last_event_ns == (int64_t)1293201000 * 1000000000 + 1000);
+    }
+  }
+  tf_engine_destroy(e);
+  /* the same capture filtered on another port: no ticks */
+  static const char *const other[] = {"itch-date", "2010-12-24", "itch-pcap-port", "26401", NULL};
+  e = ENGINE_FROM(other);
+  if (e != NULL) {
+    CHECK_EQ_U(run_feed_to_end(e, spec).ticks, 0);
+  }
+  tf_engine_destroy(e);
+  unlink(path);
+
+  e = ENGINE_FROM(NULL);
+  if (e != NULL) {
+    err[0] = '\0';
+    CHECK_RC(tf_engine_add_feed(e, "moldudp64:1.2.3:99", err, sizeof(err)), TF_ERR_BAD_VALUE);
+    CHECK_CONTAINS(err, "moldudp64:ADDR:PORT");
+  }
+  tf_engine_destroy(e);
+}
+
 int main(void) {
   const double t0 = now_s();
   RUN(test_version);
@@ -2061,6 +2185,7 @@ int main(void) {
   RUN(test_feed_wait_timeout);
   RUN(test_csv_feed);
   RUN(test_itch_feed);
+  RUN(test_itch_packet_feeds);
   printf("%lu checks, %lu failed (%.2f s)\n", g_checks, g_failures, now_s() - t0);
   return g_failures == 0 ? 0 : 1;
 }

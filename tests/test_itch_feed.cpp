@@ -43,7 +43,7 @@ struct Replay {
 
 std::vector<Seen>* g_seen = nullptr;  // the shard thread appends; read after the engine stopped
 
-Replay replay(ItchFileSpec spec) {
+Replay replay(ItchFeedSpec spec) {
   if (spec.midnight_utc_ns == 0) {
     spec.midnight_utc_ns = kMidnight;
   }
@@ -58,7 +58,7 @@ Replay replay(ItchFileSpec spec) {
   e.set_update_callback(
       [](void*, const Tick* t, const TickMetrics*) { g_seen->push_back({engine->symbols().name(t->symbol), *t}); },
       nullptr);
-  ItchFileFeed feed(spec, e.symbols());
+  ItchFeed feed(spec, e.symbols());
   r.notices = feed.notices();
   FeedPort& port = e.open_port();
   e.start(IdleKind::kBackoff);
@@ -116,7 +116,7 @@ std::vector<std::uint8_t> trade(std::uint16_t locate, std::uint64_t ns, std::uin
 }  // namespace
 
 TEST(ItchFeed, ShouldTurnTheSampleFilesTradesIntoTicksAsTheIndependentReferenceDoes) {
-  ItchFileSpec spec;
+  ItchFeedSpec spec;
   spec.path = kSample;
   const Replay r = replay(spec);
   // tests/itch_reference.py: 5,180 prints (5,000 P, 180 E), every one a tick.
@@ -160,9 +160,9 @@ TEST(ItchFeed, ShouldTurnTheSampleFilesTradesIntoTicksAsTheIndependentReferenceD
 }
 
 TEST(ItchFeed, ShouldDecodeTheZeroPrefixFileAlikeWithAWarning) {
-  ItchFileSpec a;
+  ItchFeedSpec a;
   a.path = kSample;
-  ItchFileSpec b;
+  ItchFeedSpec b;
   b.path = kSampleZero;
   const Replay ra = replay(a);
   const Replay rb = replay(b);
@@ -178,7 +178,7 @@ TEST(ItchFeed, ShouldDecodeTheZeroPrefixFileAlikeWithAWarning) {
 }
 
 TEST(ItchFeed, ShouldKeepOnlyTheSelectedStocksAndCountTheOthers) {
-  ItchFileSpec spec;
+  ItchFeedSpec spec;
   spec.path = kSample;
   spec.tickers = {"BOB"};
   const Replay r = replay(spec);
@@ -192,7 +192,7 @@ TEST(ItchFeed, ShouldKeepOnlyTheSelectedStocksAndCountTheOthers) {
 }
 
 TEST(ItchFeed, ShouldStopAtMaxTicks) {
-  ItchFileSpec spec;
+  ItchFeedSpec spec;
   spec.path = kSample;
   spec.max_ticks = 100;
   const Replay r = replay(spec);
@@ -207,7 +207,7 @@ TEST(ItchFeed, ShouldReportWhereATruncatedFileEndsAndKeepWhatCameBefore) {
   bytes.resize(cut);
   const std::string path = (dir.path / "cut20101224.itch").string();
   write(path, bytes);
-  ItchFileSpec spec;
+  ItchFeedSpec spec;
   spec.path = path;
   const Replay r = replay(spec);
   EXPECT_EQ(reject(r, "broken_framing"), 1u);
@@ -231,7 +231,7 @@ TEST(ItchFeed, ShouldCountShortUnknownAndUnnamedMessagesAndGoOn) {
   record(f, trade(5, 4'000, 200, 124'0000));
   const std::string path = (dir.path / "crafted.itch").string();
   write(path, f);
-  ItchFileSpec spec;
+  ItchFeedSpec spec;
   spec.path = path;
   const Replay r = replay(spec);
   ASSERT_EQ(r.ticks.size(), 2u);
@@ -283,13 +283,13 @@ void expect_same_ticks(const Replay& a, const Replay& b) {
 // 465 KB sample crosses it, so records split between pieces are joined).
 TEST(ItchFeed, ShouldReadGzipFilesAsThePlainOnes) {
   test::TempDir dir;
-  ItchFileSpec plain;
+  ItchFeedSpec plain;
   plain.path = kSample;
   const Replay want = replay(plain);
   const std::vector<std::uint8_t> bytes = test::read_file(kSample);
   const std::vector<std::uint8_t> gz = gzip(bytes);
   ASSERT_LT(gz.size(), bytes.size());
-  ItchFileSpec spec;
+  ItchFeedSpec spec;
   spec.path = (dir.path / "s20101224.itch.gz").string();
   write(spec.path, gz);
   const Replay r = replay(spec);
@@ -319,7 +319,7 @@ TEST(ItchFeed, ShouldReadGzipFilesAsThePlainOnes) {
 TEST(ItchFeed, ShouldReportATruncatedOrCorruptGzipFileAndKeepWhatCameBefore) {
   test::TempDir dir;
   const std::vector<std::uint8_t> gz = gzip(test::read_file(kSample));
-  ItchFileSpec spec;
+  ItchFeedSpec spec;
   spec.path = (dir.path / "s20101224.itch.gz").string();
   write(spec.path, {gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() * 3 / 4)});
   const Replay cut = replay(spec);
@@ -344,17 +344,17 @@ TEST(ItchFeed, ShouldReportATruncatedOrCorruptGzipFileAndKeepWhatCameBefore) {
 }
 
 TEST(ItchFeed, ShouldRefuseAFileThatCannotBeRead) {
-  ItchFileSpec spec;
+  ItchFeedSpec spec;
   spec.path = "/nonexistent/20101224.itch";
   SymbolTable symbols(16);
   try {
-    ItchFileFeed feed(spec, symbols);
+    ItchFeed feed(spec, symbols);
     ADD_FAILURE() << "no error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/20101224.itch: cannot be opened"), std::string::npos) << e.what();
   }
   spec.path = TICKFORGE_TEST_DATA_DIR;  // a directory
-  EXPECT_THROW(ItchFileFeed(spec, symbols), std::runtime_error);
+  EXPECT_THROW(ItchFeed(spec, symbols), std::runtime_error);
 }
 
 TEST(ItchFeed, ShouldReadTheSessionDateFromTheFileName) {

@@ -210,6 +210,70 @@ TEST(MoldSession, ShouldRequestAGapAndDeliverTheRetransmission) {
   EXPECT_EQ(s.fill_latencies()[0], 4 * kMs);
 }
 
+TEST(MoldSession, ShouldAskForHolesBehindTheFirstGapWithoutWaitingForItsAnswer) {
+  MoldSession s(options());  // gap_wait 1 ms, timeout 10 ms
+  offer(s, packet(1, 2), 0);
+  drain(s);
+  offer(s, packet(5, 2), 0);  // 3-4 missing, seen at 0
+  EXPECT_TRUE(drain(s, 0).empty());
+  mold::Request r;
+  ASSERT_TRUE(s.poll(kMs, r));
+  EXPECT_EQ(r.sequence, 3u);
+  EXPECT_EQ(r.count, 2u);
+  offer(s, packet(9, 1), kMs);            // 7-8 missing, seen at 1 ms
+  offer(s, packet(12, 1), 3 * kMs / 2);   // 10-11 missing, seen at 1.5 ms
+  offer(s, packet(14, 1), 3 * kMs / 2);   // 13 missing: a reordered packet comes for it
+  offer(s, packet(13, 1), 3 * kMs / 2);
+  EXPECT_FALSE(s.poll(kMs + kMs / 2, r));  // the first's request is in flight; the others are young
+  ASSERT_TRUE(s.poll(2 * kMs, r));          // 7-8 has waited its gap_wait: asked for at once
+  EXPECT_EQ(r.sequence, 7u);
+  EXPECT_EQ(r.count, 2u);
+  EXPECT_FALSE(s.poll(2 * kMs, r));         // 10-11 not yet
+  ASSERT_TRUE(s.poll(5 * kMs / 2, r));
+  EXPECT_EQ(r.sequence, 10u);
+  EXPECT_EQ(r.count, 2u);
+  EXPECT_FALSE(s.poll(3 * kMs, r));         // 13 came: no request for it
+  // The answers, the last first.
+  offer(s, packet(10, 2), 3 * kMs);
+  offer(s, packet(7, 2), 3 * kMs);
+  EXPECT_TRUE(drain(s, 3 * kMs).empty());   // 3-4 still missing
+  offer(s, packet(3, 2), 4 * kMs);
+  EXPECT_EQ(drain(s, 4 * kMs), range(3, 15));
+  EXPECT_FALSE(s.poll(100 * kMs, r));
+  EXPECT_EQ(s.counters().requests, 3u);
+  EXPECT_EQ(s.counters().requests_ahead, 2u);
+  EXPECT_EQ(s.counters().requests_resent, 0u);
+  EXPECT_EQ(s.counters().gaps_lost, 0u);
+}
+
+TEST(MoldSession, ShouldTakeAHoleAskedForEarlyAsTheGapsRequestWhenItComesFirst) {
+  MoldSession s(options());  // 2 retries, 10 ms timeout
+  offer(s, packet(1, 1), 0);
+  drain(s);
+  offer(s, packet(3, 1), 0);  // 2 missing
+  EXPECT_TRUE(drain(s, 0).empty());
+  mold::Request r;
+  ASSERT_TRUE(s.poll(kMs, r));
+  EXPECT_EQ(r.sequence, 2u);
+  offer(s, packet(5, 1), kMs);  // 4 missing
+  ASSERT_TRUE(s.poll(2 * kMs, r));
+  EXPECT_EQ(r.sequence, 4u);
+  offer(s, packet(2, 1), 3 * kMs);  // the first answer; 4's is lost
+  EXPECT_EQ(drain(s, 3 * kMs), range(2, 4));
+  // 4 is the first gap now, its request 1 ms old: no second request before its timeout ...
+  EXPECT_FALSE(s.poll(3 * kMs, r));
+  EXPECT_FALSE(s.poll(11 * kMs, r));
+  // ... then it is sent again, as a retry.
+  ASSERT_TRUE(s.poll(12 * kMs, r));
+  EXPECT_EQ(r.sequence, 4u);
+  EXPECT_EQ(r.count, 1u);
+  EXPECT_EQ(s.counters().requests, 2u);
+  EXPECT_EQ(s.counters().requests_resent, 1u);
+  offer(s, packet(4, 1), 13 * kMs);
+  EXPECT_EQ(drain(s, 13 * kMs), range(4, 6));
+  EXPECT_EQ(s.counters().gaps_filled, 2u);
+}
+
 TEST(MoldSession, ShouldResendALostRetransmissionThenGiveUpAndGoOn) {
   MoldSession s(options());  // 2 retries, 10 ms timeout
   offer(s, packet(1, 1));
@@ -379,6 +443,27 @@ TEST(MoldSession, ShouldGiveUpTheOpenGapWhenTheInputEnds) {
   EXPECT_FALSE(s.give_up_gap());
   EXPECT_EQ(s.lost()[0].from, 1u);
   EXPECT_EQ(s.lost()[0].to, 2u);
+}
+
+TEST(MoldSession, ShouldAskForTheRestWhenAnAnswerStopsShort) {
+  MoldSession s(options());
+  offer(s, packet(1, 1));
+  drain(s);
+  offer(s, packet(9, 1));
+  drain(s, 0);
+  mold::Request r;
+  ASSERT_TRUE(s.poll(kMs, r));
+  EXPECT_EQ(r.sequence, 2u);
+  EXPECT_EQ(r.count, 7u);
+  offer(s, packet(2, 3), 2 * kMs);  // one packet of the answer (2..4)
+  EXPECT_EQ(drain(s, 2 * kMs), range(2, 5));
+  EXPECT_FALSE(s.poll(2 * kMs, r));  // more may be on its way
+  EXPECT_FALSE(s.poll(2 * kMs + kMs / 2, r));
+  ASSERT_TRUE(s.poll(3 * kMs, r));   // quiet for gap_wait: the rest
+  EXPECT_EQ(r.sequence, 5u);
+  EXPECT_EQ(r.count, 4u);
+  EXPECT_EQ(s.counters().requests, 2u);
+  EXPECT_EQ(s.counters().requests_resent, 0u);
 }
 
 TEST(MoldSession, ShouldNotAskForMoreThanARequestCanCarry) {

@@ -175,11 +175,11 @@ TEST(ZeroAlloc, ShouldNotAllocateInSteadyStateWithAlertsFiring) {
 TEST(ZeroAlloc, ShouldNotAllocateWhileReplayingAnItchFile) {
   EngineConfig cfg;
   Engine e(cfg);
-  ItchFileSpec spec;
+  ItchFeedSpec spec;
   spec.path = std::string(TICKFORGE_TEST_DATA_DIR) + "/itch/ex20101224.TEST_ITCH_50.lenfixed";
   spec.date = "2010-12-24";
   spec.midnight_utc_ns = 1'293'166'800LL * kNsPerSecond;
-  ItchFileFeed feed(spec, e.symbols());
+  ItchFeed feed(spec, e.symbols());
   FeedPort& port = e.open_port();
   std::atomic<std::uint64_t> alerts{0};
   e.add_alert_callback([](void* u, const Alert*) { static_cast<std::atomic<std::uint64_t>*>(u)->fetch_add(1); },
