@@ -28,18 +28,19 @@ namespace tickforge {
 namespace {
 
 constexpr std::uint64_t kCheckpointEvery = 64;   // messages between two indexed file offsets
-constexpr std::size_t kAnswerPackets = 256;      // packets sent at most for one request
+constexpr std::size_t kAnswerPackets = 2048;     // packets sent at most for one request (a whole one)
 constexpr std::size_t kBatch = 32;               // packets per sendmmsg
 
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-sockaddr_in endpoint(const std::string& text, const char* what) {
+sockaddr_in endpoint(const std::string& text, const char* what, bool allow_port_zero) {
   std::string host;
   std::uint16_t port = 0;
-  if (!parse_ipv4_endpoint(text, host, port, true)) {
-    throw std::invalid_argument(std::string(what) + " '" + text + "': expected ADDR:PORT (IPv4)");
+  if (!parse_ipv4_endpoint(text, host, port, allow_port_zero)) {
+    throw std::invalid_argument(std::string(what) + " '" + text + "': expected ADDR:PORT (IPv4" +
+                                (allow_port_zero ? ", port 0: any free one)" : ", port 1-65535)"));
   }
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -60,7 +61,8 @@ struct ItchServer::Impl {
   mold::Session session{};
   int out_fd = -1, request_fd = -1;
   sockaddr_in to{};
-  Xoshiro256ss rng{1};
+  Xoshiro256ss rng{1};         // the first sending's loss, duplication and reordering
+  Xoshiro256ss answer_rng{1};  // answers left unanswered: its own, so requests' timing does not move the loss
   ItchServeStats st;
 
   // The packets waiting for sendmmsg.
@@ -163,7 +165,7 @@ struct ItchServer::Impl {
       return;
     }
     ++st.requests;
-    if (st.requests <= o.drop_answers || (o.answer_loss > 0 && rng.uniform() < o.answer_loss)) {
+    if (st.requests <= o.drop_answers || (o.answer_loss > 0 && answer_rng.uniform() < o.answer_loss)) {
       ++st.unanswered;
       return;
     }
@@ -237,6 +239,7 @@ ItchServer::ItchServer(const ItchServeOptions& opt) : impl_(new Impl) {
     }
     m.session = mold::make_session(opt.session);
     m.rng = Xoshiro256ss(opt.seed);
+    m.answer_rng = Xoshiro256ss(opt.seed ^ 0x9E3779B97F4A7C15ull);
     const int fd = ::open(opt.file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       throw std::runtime_error(opt.file + ": cannot be opened: " + std::strerror(errno));
@@ -269,6 +272,11 @@ ItchServer::ItchServer(const ItchServeOptions& opt) : impl_(new Impl) {
       if (m.total == 0) {
         m.prefixes = f.prefixes();
       }
+      if (mold::kHeaderLength + 2 + msg.size > opt.packet_bytes) {
+        throw std::invalid_argument(opt.file + ": message " + std::to_string(m.total + 1) + " is " +
+                                    std::to_string(msg.size) + " bytes: more than --serve-packet-bytes " +
+                                    std::to_string(opt.packet_bytes) + " can carry");
+      }
       ++m.total;
     }
     if (*f.error() != '\0' && (opt.max_messages == 0 || m.total < opt.max_messages)) {
@@ -278,8 +286,11 @@ ItchServer::ItchServer(const ItchServeOptions& opt) : impl_(new Impl) {
     if (m.total == 0) {
       throw std::runtime_error(opt.file + ": no ITCH message in it");
     }
-    m.to = endpoint(opt.to, "--serve-to");
+    m.to = endpoint(opt.to, "--serve-to", false);
     m.out_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (m.out_fd < 0) {
+      throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    }
     const int sndbuf = 4 << 20;
     (void)::setsockopt(m.out_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     if ((ntohl(m.to.sin_addr.s_addr) >> 28) == 0xE) {
@@ -295,8 +306,11 @@ ItchServer::ItchServer(const ItchServeOptions& opt) : impl_(new Impl) {
       }
     }
     if (!opt.requests.empty()) {
-      const sockaddr_in r = endpoint(opt.requests, "--serve-requests");
+      const sockaddr_in r = endpoint(opt.requests, "--serve-requests", true);
       m.request_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (m.request_fd < 0) {
+        throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+      }
       const int one = 1;
       (void)::setsockopt(m.request_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
       if (::bind(m.request_fd, reinterpret_cast<const sockaddr*>(&r), sizeof r) != 0) {
@@ -364,7 +378,7 @@ ItchServeStats ItchServer::run(const std::atomic<bool>& stop, std::FILE* log) {
     std::uint8_t* p = m.slot(m.queued);
     const std::size_t len = m.build(p, f, m.sent_upto, mold::kMaxRequestCount, count);
     if (count == 0) {
-      break;  // cannot happen: the file was framed to `total`
+      break;  // cannot happen: the file was framed to `total`, every message fits in a packet
     }
     m.sent_upto += count;
     m.st.messages += count;
@@ -378,7 +392,8 @@ ItchServeStats ItchServer::run(const std::atomic<bool>& stop, std::FILE* log) {
       ++m.st.reordered;
     } else {
       m.queue(len, m.out_fd, m.to);
-      if (u < o.loss + o.reorder + o.duplicate) {
+      if (u >= o.loss + o.reorder && u < o.loss + o.reorder + o.duplicate) {  // (a reorder drawn while one
+                                                                                 // is held goes out once)
         std::memcpy(m.slot(m.queued), p, len);
         m.queue(len, m.out_fd, m.to);
         ++m.st.duplicated;

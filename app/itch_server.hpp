@@ -5,7 +5,7 @@
 //   (plain BinaryFILE,            (sequence numbers from 1)              reordering (seeded: the same
 //    or zero prefixes)                                                   seed loses the same packets)
 //                                                                        ──sendmmsg──▶ ADDR:PORT
-//   re-request socket ◀── request packets: answered from the file (up to 256 packets each), the first
+//   re-request socket ◀── request packets: answered from the file (up to 2,048 packets each: a whole request), the first
 //                         --serve-drop-answers requests and a --serve-answer-loss share left unanswered
 //   end of the file ──▶ end-of-session packets every --serve-heartbeat until --serve-linger has passed
 //                       without a request (heartbeats while paced sending pauses)

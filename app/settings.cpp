@@ -289,7 +289,8 @@ void rows(RunOptions& o, V& v) {
            {s, kServe, "ADDR:PORT to answer retransmission requests on (port 0: any free one)", "", "none"});
     v.text("serve-session", q.session, false, {s, kServe, "the MoldUDP64 session name (1-10 characters)"});
     v.real("serve-rate", q.rate, 0, 1e10, {s, kServe, "messages per second; 0 = as fast as the socket takes them", "messages/s"});
-    v.uint32("serve-packet-bytes", q.packet_bytes, 86, 65507, {s, kServe, "largest packet, the 20-byte header included", "bytes"});
+    v.uint32("serve-packet-bytes", q.packet_bytes, 86, 2048,
+             {s, kServe, "largest packet, the 20-byte header included (a moldudp64: feed takes up to 2048)", "bytes"});
     v.real("serve-loss", q.loss, 0, 1, {s, kServe, "share of packets not sent the first time (seeded)"});
     v.real("serve-duplicate", q.duplicate, 0, 1, {s, kServe, "share of packets sent twice"});
     v.real("serve-reorder", q.reorder, 0, 1, {s, kServe, "share of packets sent after the next one"});

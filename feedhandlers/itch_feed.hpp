@@ -58,7 +58,7 @@ struct ItchFeedOptions {
   std::uint64_t pcap_port = 0;             ///< the UDP destination port a capture's packets are kept by (0: all)
   std::string mold_request;                ///< the re-request server, ADDR:PORT (empty: none)
   std::string mold_interface = "0.0.0.0";  ///< the interface a multicast group is joined on
-  std::uint64_t mold_window = 4096;        ///< packets held behind a gap
+  std::uint64_t mold_window = 8192;        ///< packets held behind a gap
   std::int64_t mold_gap_wait_ns = 1'000'000;
   std::int64_t mold_timeout_ns = 50'000'000;
   std::uint32_t mold_retries = 3;

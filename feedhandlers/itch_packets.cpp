@@ -194,11 +194,6 @@ ItchPackets::ItchPackets(const ItchPacketSpec& spec) : spec_(spec), session_([&]
 
 ItchPackets::~ItchPackets() = default;
 
-void ItchPackets::offer_datagram(const std::uint8_t* p, std::size_t n, std::int64_t now) noexcept {
-  ++datagrams_;
-  (void)session_.offer(p, n, now);
-}
-
 std::size_t ItchPackets::read_pcap() noexcept {
   Pcap& c = *pcap_;
   std::size_t n = 0;
@@ -210,6 +205,7 @@ std::size_t ItchPackets::read_pcap() noexcept {
       input_ended_ = true;
       if (rc == -1) {
         ++receive_errors_;
+        pcap_error_ = pcap_geterr(c.handle);  // once, at the end of the input
       }
       break;
     }
@@ -313,7 +309,7 @@ std::size_t ItchPackets::receive_udp(std::int64_t now) noexcept {
       }
       last_ns_ = now;
       if ((m.msg_hdr.msg_flags & MSG_TRUNC) != 0 || m.msg_len >= kBuffer) {
-        ++cut_short_;  // larger than a session slot: the session would refuse it as well
+        ++oversize_;  // larger than a session slot: its messages will be missing (a gap)
         continue;
       }
       if (session_.offer(p, m.msg_len, now) == MoldSession::Offer::kFull) {
@@ -342,8 +338,9 @@ ItchPackets::Next ItchPackets::next() noexcept {
     }
     if (pcap_ != nullptr) {
       if (!pending_.empty()) {
-        (void)session_.offer(pending_.data(), pending_.size(), now_);
-        pending_.clear();  // keeps its capacity: no allocation the next time
+        if (session_.offer(pending_.data(), pending_.size(), now_) != MoldSession::Offer::kFull) {
+          pending_.clear();  // keeps its capacity: no allocation the next time
+        }  // still full: the session gave a gap up to make room; drain, then offer it again
         continue;
       }
       if (!input_ended_) {
@@ -364,7 +361,7 @@ ItchPackets::Next ItchPackets::next() noexcept {
       mold::write_request(b, r);
       const ssize_t sent = ::sendto(udp_->request_fd, b, sizeof b, MSG_DONTWAIT,
                                     reinterpret_cast<const sockaddr*>(&udp_->server), sizeof udp_->server);
-      sent == static_cast<ssize_t>(sizeof b) ? ++requests_sent_ : ++request_errors_;
+      request_errors_ += sent != static_cast<ssize_t>(sizeof b);  // counted as sent by the session all the same
       continue;
     }
     if (receive_udp(now_) == 0) {
@@ -380,7 +377,8 @@ ItchPackets::Next ItchPackets::next() noexcept {
 
 void ItchPackets::publish_counts() noexcept {
   const MoldCounters& c = session_.counters();
-  malformed_.store(c.malformed + c.other_session + c.oversize + cut_short_, std::memory_order_relaxed);
+  malformed_.store(c.malformed + c.other_session + c.far_ahead + c.oversize + cut_short_ + oversize_,
+                   std::memory_order_relaxed);
   lost_.store(c.messages_lost, std::memory_order_relaxed);
 }
 
@@ -402,6 +400,8 @@ void ItchPackets::report(FeedReport& out) const {
       {"other_port", other_port_},
       {"ip_fragments", fragments_},
       {"cut_short", cut_short_},
+      {"oversize_datagrams", oversize_},
+      {"receive_errors", receive_errors_},
       {"mold_packets", c.message_packets},
       {"mold_messages", c.messages},
       {"heartbeats", c.heartbeats},
@@ -411,6 +411,7 @@ void ItchPackets::report(FeedReport& out) const {
       {"held_packets", c.held},
       {"malformed_packets", c.malformed},
       {"other_session_packets", c.other_session},
+      {"far_ahead_packets", c.far_ahead},
       {"oversize_packets", c.oversize},
       {"window_full", c.window_full},
       {"gaps", c.gaps},
@@ -471,7 +472,16 @@ void ItchPackets::report(FeedReport& out) const {
     out.lines.push_back("  " + std::to_string(c.malformed) + " malformed packets refused (the last: " +
                         mold::to_string(session_.malformed_status()) + ")");
   }
-  if (session_.stopped_on_gap()) {
+  if (oversize_ != 0) {
+    out.lines.push_back("  " + std::to_string(oversize_) + " datagrams larger than a " +
+                        std::to_string(MoldSession::kSlotBytes) + "-byte session slot refused");
+  }
+  if (receive_errors_ != 0 && pcap_error_.empty()) {
+    out.lines.push_back("  " + std::to_string(receive_errors_) + " receive errors on the sockets");
+  }
+  if (!pcap_error_.empty()) {
+    out.ended_early = "the capture is cut short or corrupt: " + pcap_error_;
+  } else if (session_.stopped_on_gap()) {
     out.ended_early = "a gap could not be filled and --moldudp64-gap-policy is stop";
   } else if (udp_ != nullptr && !session_.ended()) {
     out.ended_early = "the session had not ended (no end-of-session packet by then)";

@@ -80,7 +80,6 @@ class ItchPackets {
   struct Pcap;
   std::size_t receive_udp(std::int64_t now) noexcept;
   std::size_t read_pcap() noexcept;
-  void offer_datagram(const std::uint8_t* p, std::size_t n, std::int64_t now) noexcept;
   void publish_counts() noexcept;
 
   ItchPacketSpec spec_;
@@ -94,7 +93,8 @@ class ItchPackets {
 
   // Transport figures (feed thread).
   std::uint64_t datagrams_ = 0, frames_ = 0, not_udp_ = 0, other_port_ = 0, fragments_ = 0, cut_short_ = 0;
-  std::uint64_t requests_sent_ = 0, request_errors_ = 0, receive_errors_ = 0, answers_ = 0;
+  std::uint64_t request_errors_ = 0, receive_errors_ = 0, answers_ = 0, oversize_ = 0;
+  std::string pcap_error_;  // libpcap's reason when reading the capture failed
   std::atomic<std::uint64_t> malformed_{0};
   std::atomic<std::uint64_t> lost_{0};
 };

@@ -72,6 +72,10 @@ MoldSession::Offer MoldSession::offer(const std::uint8_t* p, std::size_t n, std:
     ++c_.other_session;
     return Offer::kOtherSession;
   }
+  if (pk.sequence > expected_ + kFarAhead) {
+    ++c_.far_ahead;  // a corrupt sequence number would otherwise open a gap of billions of messages
+    return Offer::kMalformed;
+  }
   if (pk.kind == mold::PacketKind::kHeartbeat) {
     ++c_.heartbeats;
     known_end_ = std::max(known_end_, end_seen_ ? std::min(pk.sequence, end_sequence_) : pk.sequence);
@@ -87,13 +91,10 @@ MoldSession::Offer MoldSession::offer(const std::uint8_t* p, std::size_t n, std:
     return Offer::kAccepted;
   }
   const std::uint64_t end = pk.sequence + pk.count;
-  if (end_seen_ && end > end_sequence_) {
-    c_.after_end += end - std::max(pk.sequence, end_sequence_);
-    if (pk.sequence >= end_sequence_) {
-      return Offer::kAfterEnd;
-    }
-    // Messages before the end are kept (the packet is delivered; next() stops at the end).
-  }
+  if (end_seen_ && pk.sequence >= end_sequence_) {
+    c_.after_end += pk.count;
+    return Offer::kAfterEnd;
+  }  // a packet across the end is kept: next() delivers what is before it and counts the rest
   if (end <= expected_) {
     ++c_.duplicate_packets;
     return Offer::kDuplicate;
@@ -151,7 +152,8 @@ MoldSession::Message MoldSession::next(std::int64_t now) noexcept {
           continue;
         }
         if (end_seen_ && seq >= end_sequence_) {
-          continue;  // counted as after_end when offered
+          ++c_.after_end;  // past the end of session (seen before or after the packet came)
+          continue;
         }
         expected_ = seq + 1;
         ++c_.messages;
@@ -220,7 +222,7 @@ bool MoldSession::poll(std::int64_t now, mold::Request& out) noexcept {
       request_sent_ = now;
       tries_ = 0;
       answered_part_ = true;
-    } else if (answered_part_ && now - request_sent_ >= o_.gap_wait_ns) {
+    } else if (answered_part_ && now - request_sent_ >= quiet_ns()) {
       in_flight_ = false;  // the answer stopped short (a server that answers one packet a time): ask on
     }
   }
@@ -244,10 +246,12 @@ bool MoldSession::poll(std::int64_t now, mold::Request& out) noexcept {
       lose_gap();
       return false;
     }
-    requested_ = true;
-    tries_ = 0;
-    ++c_.requests;
-    return ask();
+    if (!adopt_hole()) {  // (a hole asked for early is in flight already: its timeout runs below)
+      requested_ = true;
+      tries_ = 0;
+      ++c_.requests;
+      return ask();
+    }
   }
   if (now - request_sent_ < o_.request_timeout_ns) {
     return ask_ahead(now, out);  // the first gap's request is on its way: the holes after it go too
@@ -265,7 +269,7 @@ void MoldSession::note_hole(std::uint64_t from, std::uint64_t to, std::int64_t n
   if (hole_count_ == kHolesAhead) {
     return;  // more holes than noted: the later ones are asked for in turn, as the first gap
   }
-  holes_[(hole_first_ + hole_count_++) % kHolesAhead] = Hole{from, to, now, -1};
+  holes_[(hole_first_ + hole_count_++) % kHolesAhead] = Hole{from, to, now, -1, false};
 }
 
 void MoldSession::shrink_holes(std::uint64_t from, std::uint64_t to) noexcept {
@@ -305,10 +309,11 @@ bool MoldSession::ask_ahead(std::int64_t now, mold::Request& out) noexcept {
   return false;
 }
 
-void MoldSession::adopt_hole() noexcept {
+bool MoldSession::adopt_hole() noexcept {
   for (std::size_t i = 0; i < hole_count_; ++i) {
-    const Hole& h = holes_[(hole_first_ + i) % kHolesAhead];
-    if (h.from <= expected_ && expected_ < h.to && h.asked >= 0) {
+    Hole& h = holes_[(hole_first_ + i) % kHolesAhead];
+    if (h.from <= expected_ && expected_ < h.to && h.asked >= 0 && !h.adopted) {
+      h.adopted = true;  // once: what is missing after its answer is asked for anew
       // Asked for while a gap before it was open: that request is this gap's, in flight since then.
       requested_ = true;
       in_flight_ = true;
@@ -317,9 +322,10 @@ void MoldSession::adopt_hole() noexcept {
       request_end_ = h.from + std::min<std::uint64_t>(h.to - h.from, mold::kMaxRequestCount);
       progress_mark_ = expected_;
       tries_ = 0;
-      return;
+      return true;
     }
   }
+  return false;
 }
 
 void MoldSession::note_gap(std::int64_t now) noexcept {
@@ -331,7 +337,7 @@ void MoldSession::note_gap(std::int64_t now) noexcept {
     requested_ = false;
     ++c_.gaps;
     if (o_.can_request) {
-      adopt_hole();
+      (void)adopt_hole();
     }
   }
 }

@@ -8,7 +8,8 @@
 //                 `retries` times; then the gap is lost: reported [from, to), the session goes on (or
 //                 stops, with stop_on_gap). An answer that stops short (a server answering with one
 //                 packet per request) is followed by a request for the rest once it has been quiet for
-//                 gap_wait.
+//                 max(gap_wait, min(request_timeout / 8, 1 ms)) (not at once with a gap wait of 0: the
+//                 rest of a long answer may still be on its way).
 //
 // Holes further on (between held packets) are not left to wait their turn: each one seen is noted (up
 // to kHolesAhead) and asked for once, gap_wait after the packet that showed it came, while the first gap
@@ -34,6 +35,7 @@
 // Thread contract: one thread (the feed's); counters() after it has ended or from that thread.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -44,7 +46,7 @@
 namespace tickforge {
 
 struct MoldSessionOptions {
-  std::size_t window = 4096;                 ///< packets held while a gap is open
+  std::size_t window = 8192;                 ///< packets held while a gap is open
   std::int64_t gap_wait_ns = 1'000'000;      ///< a gap waits this long for reordered packets before it is requested
   std::int64_t request_timeout_ns = 50'000'000;  ///< an unanswered request is sent again after this long
   unsigned retries = 3;                      ///< requests sent again before the gap is given up
@@ -70,6 +72,7 @@ struct MoldCounters {
   std::uint64_t held = 0;                ///< packets that waited behind a gap (delivered after a packet that came later)
   std::uint64_t malformed = 0;           ///< packets parse_packet() refused
   std::uint64_t other_session = 0;       ///< packets of a session other than the first packet's
+  std::uint64_t far_ahead = 0;           ///< packets numbered more than kFarAhead past the next expected message
   std::uint64_t after_end = 0;           ///< messages at or past the end of session
   std::uint64_t oversize = 0;            ///< packets larger than a slot (their messages will be missing)
   std::uint64_t window_full = 0;         ///< packets refused because every slot held one
@@ -88,6 +91,10 @@ class MoldSession {
   static constexpr std::size_t kLostKept = 8;      ///< lost ranges kept for the report
   static constexpr std::size_t kLatenciesKept = 1u << 16;
   static constexpr std::size_t kHolesAhead = 64;   ///< holes behind the first gap noted for early requests
+  /// A packet whose sequence number is further ahead than this of the next expected message is refused
+  /// (`far_ahead`): no session day comes near 2^32 messages, and one corrupt number must not make the
+  /// feed give up everything up to it.
+  static constexpr std::uint64_t kFarAhead = std::uint64_t{1} << 32;
 
   explicit MoldSession(const MoldSessionOptions& o);
 
@@ -155,7 +162,10 @@ class MoldSession {
   void note_hole(std::uint64_t from, std::uint64_t to, std::int64_t now) noexcept;
   void shrink_holes(std::uint64_t from, std::uint64_t to) noexcept;
   bool ask_ahead(std::int64_t now, mold::Request& out) noexcept;
-  void adopt_hole() noexcept;
+  bool adopt_hole() noexcept;
+  [[nodiscard]] std::int64_t quiet_ns() const noexcept {  // an answer that paused this long stopped short
+    return std::max<std::int64_t>(o_.gap_wait_ns, std::min<std::int64_t>(o_.request_timeout_ns / 8, 1'000'000));
+  }
   void heap_push(std::uint32_t slot) noexcept;
   std::uint32_t heap_pop() noexcept;
   [[nodiscard]] std::uint64_t top_sequence() const noexcept { return slots_[heap_[0]].sequence; }
@@ -201,6 +211,7 @@ class MoldSession {
     std::uint64_t to;
     std::int64_t seen;
     std::int64_t asked;
+    bool adopted;  // its request became the first gap's
   };
   std::array<Hole, kHolesAhead> holes_{};
   std::size_t hole_first_ = 0;

@@ -196,6 +196,19 @@ def main():
               f"ticks after the gap: {len(got)} rows, {len(prints)} reference prints")
         print(f"pcap with packet {gone} missing: {count} messages given up, {len(got)} ticks match the reference")
 
+        # 2b. A capture cut inside a record: the messages before the cut are kept, the end is reported.
+        write_pcap(capture, [ipv4_udp_frame(p[2], port) for p in packets], t0)
+        cut = 24 + sum(16 + len(ipv4_udp_frame(p[2], port)) for p in packets[:100]) + 16 + 30
+        os.truncate(capture, cut)
+        r = run(binary, "--feed", "itch-pcap:" + capture, "--itch-date", "2010-12-24", "--summary-json", summary)
+        feed = json.load(open(summary))["feeds"][0]
+        kept_messages = sum(p[1] for p in packets[:100])
+        check(feed["counts"].get("mold_messages") == kept_messages,
+              f"cut capture: {feed['counts'].get('mold_messages')} messages, expected {kept_messages}")
+        check("cut short or corrupt" in (feed.get("ended_early") or ""), f"cut capture: ended_early {feed.get('ended_early')}")
+        check("cut short or corrupt" in r.stderr, f"cut capture reported: {r.stderr[-1500:]}")
+        print(f"pcap cut inside packet 100: {kept_messages} messages kept, the cut reported")
+
         # 3. Live, unicast, 2 % loss, duplication and reordering: every gap filled from the server.
         err, feed, m, serr, rc = live(binary, sample, tmp, "lossy", [],
                                       ["--serve-loss", "0.02", "--serve-duplicate", "0.02", "--serve-reorder", "0.02",

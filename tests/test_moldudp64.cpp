@@ -274,6 +274,56 @@ TEST(MoldSession, ShouldTakeAHoleAskedForEarlyAsTheGapsRequestWhenItComesFirst) 
   EXPECT_EQ(s.counters().gaps_filled, 2u);
 }
 
+TEST(MoldSession, ShouldNotAskAgainForAHoleAskedForEarlyInsideATailGap) {
+  // The end of session shows a gap at the tail; its answer comes with a hole; the hole is asked for
+  // early; when the first request's answer is through, the hole's request is the one in flight.
+  MoldSession s(options());  // gap_wait 1 ms, timeout 10 ms
+  offer(s, packet(1, 1), 0);
+  drain(s);
+  offer(s, end_of_session(11), 0);  // 2..10 missing, nothing held
+  EXPECT_TRUE(drain(s, 0).empty());
+  mold::Request r;
+  ASSERT_TRUE(s.poll(kMs, r));
+  EXPECT_EQ(r.sequence, 2u);
+  EXPECT_EQ(r.count, 9u);
+  offer(s, packet(2, 2), 2 * kMs);
+  offer(s, packet(6, 2), 2 * kMs);  // 4..5 lost from the answer
+  offer(s, packet(9, 2), 2 * kMs);  // 8 lost from the answer
+  EXPECT_EQ(drain(s, 2 * kMs), range(2, 4));
+  EXPECT_FALSE(s.poll(2 * kMs, r));  // progress: the request is at work
+  ASSERT_TRUE(s.poll(3 * kMs, r));   // the answer paused 1 ms: it stopped short; the rest of the first hole
+  EXPECT_EQ(r.sequence, 4u);
+  EXPECT_EQ(r.count, 2u);  // up to the first held packet
+  ASSERT_TRUE(s.poll(3 * kMs, r));   // the hole at 8 has waited gap_wait: asked for early
+  EXPECT_EQ(r.sequence, 8u);
+  EXPECT_EQ(r.count, 1u);
+  offer(s, packet(4, 2), 4 * kMs);
+  EXPECT_EQ(drain(s, 4 * kMs), range(4, 8));
+  // 8 is the first missing now, asked for at 3 ms: no second request for it before that one times out.
+  EXPECT_FALSE(s.poll(4 * kMs, r));
+  EXPECT_FALSE(s.poll(12 * kMs, r));
+  ASSERT_TRUE(s.poll(13 * kMs, r));
+  EXPECT_EQ(r.sequence, 8u);
+  EXPECT_EQ(s.counters().requests_resent, 1u);
+  offer(s, packet(8, 1), 14 * kMs);
+  EXPECT_EQ(drain(s, 14 * kMs), range(8, 11));
+  EXPECT_TRUE(s.ended());
+}
+
+TEST(MoldSession, ShouldRefuseASequenceNumberImplausiblyFarAhead) {
+  MoldSession s(options());
+  offer(s, packet(1, 2));
+  EXPECT_EQ(offer(s, heartbeat(3 + MoldSession::kFarAhead + 1)), MoldSession::Offer::kMalformed);
+  EXPECT_EQ(offer(s, packet(3 + MoldSession::kFarAhead + 1, 1)), MoldSession::Offer::kMalformed);
+  EXPECT_EQ(s.counters().far_ahead, 2u);
+  EXPECT_EQ(drain(s), range(1, 3));
+  mold::Request r;
+  EXPECT_FALSE(s.poll(100 * kMs, r));  // no gap opened by them
+  offer(s, packet(3, 1));
+  EXPECT_EQ(drain(s), range(3, 4));
+  EXPECT_EQ(s.counters().gaps, 0u);
+}
+
 TEST(MoldSession, ShouldResendALostRetransmissionThenGiveUpAndGoOn) {
   MoldSession s(options());  // 2 retries, 10 ms timeout
   offer(s, packet(1, 1));
@@ -459,11 +509,32 @@ TEST(MoldSession, ShouldAskForTheRestWhenAnAnswerStopsShort) {
   EXPECT_EQ(drain(s, 2 * kMs), range(2, 5));
   EXPECT_FALSE(s.poll(2 * kMs, r));  // more may be on its way
   EXPECT_FALSE(s.poll(2 * kMs + kMs / 2, r));
-  ASSERT_TRUE(s.poll(3 * kMs, r));   // quiet for gap_wait: the rest
+  ASSERT_TRUE(s.poll(3 * kMs, r));  // quiet for gap_wait (1 ms): the rest
   EXPECT_EQ(r.sequence, 5u);
   EXPECT_EQ(r.count, 4u);
   EXPECT_EQ(s.counters().requests, 2u);
   EXPECT_EQ(s.counters().requests_resent, 0u);
+}
+
+TEST(MoldSession, ShouldLetALongAnswerArriveBeforeAskingForTheRestWithAGapWaitOfZero) {
+  MoldSessionOptions o = options();
+  o.gap_wait_ns = 0;  // a gap is asked for at once
+  MoldSession s(o);
+  offer(s, packet(1, 1), 0);
+  drain(s);
+  offer(s, packet(9, 1), 0);
+  drain(s, 0);
+  mold::Request r;
+  ASSERT_TRUE(s.poll(0, r));
+  EXPECT_EQ(r.count, 7u);
+  offer(s, packet(2, 3), 1000);  // the answer's first packet
+  EXPECT_EQ(drain(s, 1000), range(2, 5));
+  EXPECT_FALSE(s.poll(1000, r));      // progress
+  EXPECT_FALSE(s.poll(2000, r));      // a pause of 1 µs: the rest may be on its way
+  EXPECT_FALSE(s.poll(kMs, r));
+  ASSERT_TRUE(s.poll(kMs + 1000, r));  // quiet for 1 ms: asked for
+  EXPECT_EQ(r.sequence, 5u);
+  EXPECT_EQ(r.count, 4u);
 }
 
 TEST(MoldSession, ShouldNotAskForMoreThanARequestCanCarry) {
