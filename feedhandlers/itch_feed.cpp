@@ -236,7 +236,7 @@ ItchFeed::~ItchFeed() {
 
 void ItchFeed::on_print(const ItchPrint& p) noexcept {
   const SymbolId id = symbol_of_[p.locate];
-  if (id >= kNotSelected) [[unlikely]] {
+  if (id >= kTableFull) [[unlikely]] {
     if (id == kNotSelected) {
       ++not_selected_;
     } else {
@@ -259,14 +259,29 @@ void ItchFeed::on_directory(const itch::StockDirectory& m) noexcept {
   if (symbol_of_[m.h.locate] < kNotSelected) {
     return;  // a repeated directory message: the locate keeps its symbol
   }
-  const std::string_view name(m.stock.raw.data(), m.stock.size());
+  name_locate(m.h.locate, m.stock);
+}
+
+void ItchFeed::name_from_order(std::uint16_t locate, itch::Stock stock) noexcept {
+  if (stock.size() == 0) {
+    return;  // no name to go by: its prints are refused (print_without_stock)
+  }
+  name_locate(locate, stock);
+  if (symbol_of_[locate] == kNoSymbol) {
+    symbol_of_[locate] = kTableFull;  // counted once (symbol_table_full), not tried again each message
+  }
+  named_by_orders_ += symbol_of_[locate] < kTableFull;
+}
+
+void ItchFeed::name_locate(std::uint16_t locate, const itch::Stock& stock) noexcept {
+  const std::string_view name(stock.raw.data(), stock.size());
   if (!spec_.tickers.empty()) {
     bool wanted = false;
     for (const std::string& t : spec_.tickers) {
       wanted = wanted || t == name;
     }
     if (!wanted) {
-      symbol_of_[m.h.locate] = kNotSelected;
+      symbol_of_[locate] = kNotSelected;
       return;
     }
   }
@@ -276,7 +291,7 @@ void ItchFeed::on_directory(const itch::StockDirectory& m) noexcept {
     ++directory_full_;
     return;
   }
-  symbol_of_[m.h.locate] = id;
+  symbol_of_[locate] = id;
   ++stocks_;
 }
 
@@ -415,6 +430,7 @@ void ItchFeed::report(FeedReport& out) const {
       {"halts", halts_},
       {"longer_messages", longer_},
       {"symbol_table_full", directory_full_},
+      {"stocks_named_by_orders", named_by_orders_},
   };
   for (const auto& [name, v] : figures) {
     out.counts.emplace_back(name, v);
@@ -473,6 +489,11 @@ void ItchFeed::report(FeedReport& out) const {
   if (b.table_full != 0) {
     out.lines.push_back("  " + std::to_string(b.table_full) + " adds found the order table full (" +
                         std::to_string(spec_.max_orders) + " orders): raise --itch-max-orders");
+  }
+  if (named_by_orders_ != 0) {
+    out.lines.push_back("  " + std::to_string(named_by_orders_) +
+                        " stocks named by their orders or trades: no stock directory message for them came "
+                        "first (a file that starts mid-session?)");
   }
   if (directory_full_ != 0) {
     out.lines.push_back("  " + std::to_string(directory_full_) + " stocks found the symbol table full: raise --max-tickers");

@@ -129,6 +129,20 @@ class ItchFeed final : public Feed {
         : ItchBook<Printer>(max_orders, Printer{feed}, index), feed_(feed) {}
     using ItchBook<Printer>::on;
     void on(const itch::StockDirectory& m) noexcept { feed_->on_directory(m); }
+    // Adds and trades carry their stock's name: a file that starts mid-session (no directory message
+    // for a stock) still names it. One compare per add when the stock is known.
+    void on(const itch::AddOrder& m) noexcept {
+      feed_->name_if_unnamed(m.h.locate, m.stock);
+      ItchBook<Printer>::on(m);
+    }
+    void on(const itch::Trade& m) noexcept {
+      feed_->name_if_unnamed(m.h.locate, m.stock);
+      ItchBook<Printer>::on(m);
+    }
+    void on(const itch::CrossTrade& m) noexcept {
+      feed_->name_if_unnamed(m.h.locate, m.stock);
+      ItchBook<Printer>::on(m);
+    }
     void on(const itch::TradingAction& m) noexcept { feed_->on_trading_action(m); }
     void on(const itch::SystemEvent& m) noexcept { feed_->on_system_event(m); }
     void on(const itch::BrokenTrade& m) noexcept {
@@ -142,6 +156,16 @@ class ItchFeed final : public Feed {
 
   void on_print(const ItchPrint& p) noexcept;
   void on_directory(const itch::StockDirectory& m) noexcept;
+  // The stock by value (8 bytes, in a register): the decoded message need not be built in memory.
+  void name_if_unnamed(std::uint16_t locate, itch::Stock stock) noexcept {
+    if (symbol_of_[locate] == kNoSymbol) [[unlikely]] {
+      name_from_order(locate, stock);
+    }
+  }
+  [[gnu::cold, gnu::noinline]] void name_from_order(std::uint16_t locate, itch::Stock stock) noexcept;
+  // The locate's symbol from a stock name (the directory's or an order's): registered, or marked not
+  // selected, or (the table full) counted.
+  void name_locate(std::uint16_t locate, const itch::Stock& stock) noexcept;
   void on_trading_action(const itch::TradingAction& m) noexcept;
   void on_system_event(const itch::SystemEvent& m) noexcept;
   void on_broken(const itch::BrokenTrade& m) noexcept;
@@ -158,6 +182,7 @@ class ItchFeed final : public Feed {
   static constexpr std::size_t kLocates = 65536;
   static constexpr std::size_t kBrokenKept = 8;
   static constexpr SymbolId kNotSelected = kNoSymbol - 1;  // a stock outside the ticker list
+  static constexpr SymbolId kTableFull = kNoSymbol - 2;    // named by an order when the table was full
 
   ItchFeedSpec spec_;
   SymbolTable& symbols_;
@@ -185,6 +210,7 @@ class ItchFeed final : public Feed {
   std::int64_t end_ns_ = -1;   // steady clock when the input ended
   std::uint64_t messages_ = 0, longer_ = 0, not_selected_ = 0, halts_ = 0, stocks_ = 0;
   std::uint64_t directory_full_ = 0;  // stocks the symbol table had no room for
+  std::uint64_t named_by_orders_ = 0;  // stocks named by an add or a trade: no directory message came first
   std::array<std::uint64_t, kBrokenKept> broken_match_{};
   std::string system_events_;  // the event codes in order (O S Q M E C), at most 16
   std::array<std::uint64_t, static_cast<std::size_t>(Reject::kCount)> counts_{};  // feed thread's copy

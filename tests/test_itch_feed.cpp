@@ -250,6 +250,39 @@ TEST(ItchFeed, ShouldCountShortUnknownAndUnnamedMessagesAndGoOn) {
   EXPECT_EQ(count(r, "messages"), 7u);
 }
 
+// A file that starts mid-session has no stock directory messages: adds and trades carry the stock's
+// name, so their prints are still ticks of the right ticker.
+TEST(ItchFeed, ShouldNameStocksFromTheirOrdersAndTradesWhenNoDirectoryMessageCame) {
+  test::TempDir dir;
+  std::vector<std::uint8_t> f;
+  // A (36 bytes): reference 41, buy 300 of MIDD at 20.5000; E (31 bytes): 100 of it executed.
+  record(f, test::Bytes(36, 'A', 7, 0, 1'000).be(11, 8, 41).c(19, 'B').be(20, 4, 300).alpha(24, "MIDD", 8).be(32, 4, 20'5000).b);
+  record(f, test::Bytes(31, 'E', 7, 0, 2'000).be(11, 8, 41).be(19, 4, 100).be(23, 8, 5).b);
+  record(f, test::Bytes(44, 'P', 8, 0, 3'000).be(11, 8, 0).c(19, 'B').be(20, 4, 10).alpha(24, "PQRS", 8).be(32, 4, 7'2500).be(36, 8, 6).b);
+  record(f, test::Bytes(44, 'P', 9, 0, 4'000).be(11, 8, 0).c(19, 'B').be(20, 4, 10).alpha(24, "NOPE", 8).be(32, 4, 1'0000).be(36, 8, 7).b);
+  const std::string path = (dir.path / "midday.itch").string();
+  write(path, f);
+  ItchFeedSpec spec;
+  spec.path = path;
+  spec.tickers = {"MIDD", "PQRS"};  // NOPE is named too, and not selected
+  const Replay r = replay(spec);
+  ASSERT_EQ(r.ticks.size(), 2u);
+  EXPECT_EQ(r.ticks[0].ticker, "MIDD");
+  EXPECT_EQ(r.ticks[0].tick.price, 20.5);
+  EXPECT_EQ(r.ticks[0].tick.volume, 100.0);
+  EXPECT_EQ(r.ticks[1].ticker, "PQRS");
+  EXPECT_EQ(r.ticks[1].tick.price, 7.25);
+  EXPECT_EQ(count(r, "stocks_named_by_orders"), 2u);
+  EXPECT_EQ(count(r, "stocks"), 2u);
+  EXPECT_EQ(count(r, "not_selected"), 1u);
+  EXPECT_EQ(reject(r, "print_without_stock"), 0u);
+  bool said = false;
+  for (const std::string& line : r.report.lines) {
+    said = said || line.find("2 stocks named by their orders or trades") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
+}
+
 namespace {
 
 // `bytes` gzip-compressed as one member (zlib's gzip wrapper, level 6).
