@@ -66,27 +66,36 @@ struct RollingMoments {
 
   /// Adds h's newest value h.back(0) (already stored by the caller) to window w; when the window is
   /// full, h.back(w.size) leaves. Src is a HistRing, or any view with the same back(k) (the engine's
-  /// returns are computed from the price ring instead of being stored).
+  /// returns are computed from the price ring instead of being stored). Returns mean_full(w) when the
+  /// window is full after the push, else NaN: the same double the caller would compute, without
+  /// reloading the state (the full window's mean is the product the update itself needs).
   template <typename Src>
-  void push(const Src& h, const MomentWindow& w) noexcept {
+  double push(const Src& h, const MomentWindow& w) noexcept {
     const double x = h.back(0);
     const double y = x - shift;
+    double mean = std::numeric_limits<double>::quiet_NaN();
     if (n < w.size) [[unlikely]] {
       grow(x, y);
+      if (n == w.size) {
+        mean = shift + sum * w.inv_n;
+      }
     } else {
       const double y_old = h.back(w.size) - shift;
       const double old_mean = sum * w.inv_n;
       sum += y - y_old;
-      m2 += (y - y_old) * (y - sum * w.inv_n + y_old - old_mean);
+      const double new_mean = sum * w.inv_n;
+      m2 += (y - y_old) * (y - new_mean + y_old - old_mean);
+      mean = shift + new_mean;
     }
-    // The floor moves with the peak (kCollapse × m2 is the product the check compared against), so a
-    // tick pays one multiplication only when m2 reaches a new peak. Both conditions in one branch.
-    if (m2 * kCollapse > m2_floor) {
-      m2_floor = m2 * kCollapse;
-    }
+    // The floor follows the peak (kCollapse × m2 is the product the check compared against); a max,
+    // not a branch: a new peak comes at random (a mispredicted branch on a few % of the ticks).
+    const double floor = m2 * kCollapse;
+    m2_floor = floor > m2_floor ? floor : m2_floor;
     if ((++since >= w.period) | (m2 < m2_floor)) [[unlikely]] {
       recompute(h);
+      mean = n == w.size ? mean_full(w) : mean;  // new shift and sum: the mean as they give it
     }
+    return mean;
   }
 
   /// Mean and variance of a full window (n == w.size): no division.

@@ -199,8 +199,7 @@ void ShardCore::price_windows(const HistRing& hist, std::uint32_t pos, RollingMo
                               double p) noexcept {
   const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
   for (std::uint32_t w = 0; w < nw; ++w) {
-    mom[w].push(hist, mwin_[w]);
-    metrics_.sma[w] = mom[w].n == windows_[w] ? mom[w].mean_full(mwin_[w]) : kNaN;
+    metrics_.sma[w] = mom[w].push(hist, mwin_[w]);  // mean_full when the window is full, else NaN
   }
   if (pos == 0) [[unlikely]] {
     for (std::uint32_t w = 0; w < nw; ++w) {
