@@ -91,8 +91,14 @@ ItchFeedSpec itch_session(const FeedContext& c, const FeedSpec& spec, ItchInput 
     y = std::stoi(t.substr(0, 4));
     m = std::stoi(t.substr(5, 2));
     d = std::stoi(t.substr(8, 2));
-  } else if (input == ItchInput::kLive || (input == ItchInput::kPcap && !itch_date_from_file_name(spec.arg, y, m, d))) {
-    std::int64_t at = input == ItchInput::kLive ? wall_clock_ns() : -1;
+  } else if (input != ItchInput::kLive && itch_date_from_file_name(spec.arg, y, m, d)) {
+    // the date in the file's name
+  } else if (input == ItchInput::kFile) {
+    throw RunError(RunError::Kind::kConfig, what +
+                                                ": the file name carries no session date (YYYYMMDD or MMDDYYYY): "
+                                                "give it with --itch-date YYYY-MM-DD");
+  } else {
+    std::int64_t at = wall_clock_ns();  // live: today
     if (input == ItchInput::kPcap) {
       try {
         at = pcap_first_packet_ns(spec.arg);
@@ -109,10 +115,6 @@ ItchFeedSpec itch_session(const FeedContext& c, const FeedSpec& spec, ItchInput 
     } catch (const std::invalid_argument& e) {
       throw RunError(RunError::Kind::kConfig, what + ": " + e.what());
     }
-  } else if (input == ItchInput::kFile && !itch_date_from_file_name(spec.arg, y, m, d)) {
-    throw RunError(RunError::Kind::kConfig, what +
-                                                ": the file name carries no session date (YYYYMMDD or MMDDYYYY): "
-                                                "give it with --itch-date YYYY-MM-DD");
   }
   ItchFeedSpec is;
   is.path = spec.arg;

@@ -1,12 +1,9 @@
 #include "itch_server.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,8 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include "clock.hpp"
 #include "itch.hpp"
 #include "itch_packets.hpp"
+#include "mapped_file.hpp"
 #include "moldudp64.hpp"
 #include "xoshiro.hpp"
 
@@ -30,10 +29,6 @@ namespace {
 constexpr std::uint64_t kCheckpointEvery = 64;   // messages between two indexed file offsets
 constexpr std::size_t kAnswerPackets = 2048;     // packets sent at most for one request (a whole one)
 constexpr std::size_t kBatch = 32;               // packets per sendmmsg
-
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 sockaddr_in endpoint(const std::string& text, const char* what, bool allow_port_zero) {
   std::string host;
@@ -53,8 +48,7 @@ sockaddr_in endpoint(const std::string& text, const char* what, bool allow_port_
 
 struct ItchServer::Impl {
   ItchServeOptions o;
-  const std::uint8_t* data = nullptr;
-  std::size_t size = 0;
+  MappedFile file;
   itch::FileFramer::Prefixes prefixes = itch::FileFramer::Prefixes::kDetect;
   std::vector<std::uint64_t> checkpoints;  // file offset of message 1 + k × kCheckpointEvery (its record)
   std::uint64_t total = 0;
@@ -78,9 +72,6 @@ struct ItchServer::Impl {
     }
     if (request_fd >= 0) {
       ::close(request_fd);
-    }
-    if (data != nullptr) {
-      ::munmap(const_cast<std::uint8_t*>(data), size);
     }
   }
 
@@ -109,10 +100,10 @@ struct ItchServer::Impl {
   // Queues slot `queued` (already written, `len` bytes) for `dest_addr`.
   void queue(std::size_t len, int fd, const sockaddr_in& dest_addr) {
     if (fd != out_fd) {  // an answer goes out of the request socket, to the requester
-      ::sendto(fd, slot(queued), len, 0, reinterpret_cast<const sockaddr*>(&dest_addr), sizeof dest_addr) ==
-              static_cast<ssize_t>(len)
-          ? 0
-          : ++st.send_errors;
+      if (::sendto(fd, slot(queued), len, 0, reinterpret_cast<const sockaddr*>(&dest_addr), sizeof dest_addr) !=
+          static_cast<ssize_t>(len)) {
+        ++st.send_errors;
+      }
       return;
     }
     iov[queued] = iovec{slot(queued), len};
@@ -131,7 +122,7 @@ struct ItchServer::Impl {
   itch::FileFramer framer_at(std::uint64_t seq) {
     const std::uint64_t k = (seq - 1) / kCheckpointEvery;
     const std::uint64_t off = checkpoints[k];
-    itch::FileFramer f(data + off, size - off, prefixes);
+    itch::FileFramer f(file.data() + off, file.size() - off, prefixes);
     for (std::uint64_t s = k * kCheckpointEvery + 1; s < seq; ++s) {
       (void)f.next();
     }
@@ -210,7 +201,7 @@ struct ItchServer::Impl {
       if (n < 0) {
         break;
       }
-      last_request = steady_ns();
+      last_request = monotonic_ns();
       answer(b, static_cast<std::size_t>(n), from);
     }
   }
@@ -227,104 +218,89 @@ struct ItchServer::Impl {
   std::int64_t last_request = 0;
 };
 
-ItchServer::ItchServer(const ItchServeOptions& opt) : impl_(new Impl) {
+ItchServer::ItchServer(const ItchServeOptions& opt) : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.o = opt;
-  try {
-    if (opt.packet_bytes < mold::kHeaderLength + 2 + 64 || opt.packet_bytes > mold::kMaxDatagram) {
-      throw std::invalid_argument("--serve-packet-bytes " + std::to_string(opt.packet_bytes) + ": expected 86..65507");
+  // A moldudp64: feed's session slot takes MoldSession::kSlotBytes; 64 bytes hold any ITCH message.
+  constexpr std::size_t kLeast = mold::kHeaderLength + 2 + 64;
+  if (opt.packet_bytes < kLeast || opt.packet_bytes > MoldSession::kSlotBytes) {
+    throw std::invalid_argument("--serve-packet-bytes " + std::to_string(opt.packet_bytes) + ": expected " +
+                                std::to_string(kLeast) + ".." + std::to_string(MoldSession::kSlotBytes));
+  }
+  if (opt.session.empty() || opt.session.size() > mold::kSessionLength) {
+    throw std::invalid_argument("--serve-session '" + opt.session + "': 1 to 10 characters");
+  }
+  m.session = mold::make_session(opt.session);
+  m.rng = Xoshiro256ss(opt.seed);
+  m.answer_rng = Xoshiro256ss(opt.seed ^ 0x9E3779B97F4A7C15ull);
+  m.file = MappedFile(opt.file);
+  const std::uint8_t* data = m.file.data();
+  const std::size_t size = m.file.size();
+  if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+    throw std::runtime_error(opt.file + ": gzip: itch-serve replays plain files (gunzip it first)");
+  }
+  // Index: the offset of every 64th message's record.
+  itch::FileFramer f(data, size);
+  for (;;) {
+    if (m.total % kCheckpointEvery == 0) {
+      m.checkpoints.push_back(size - f.unframed_bytes());
     }
-    if (opt.session.empty() || opt.session.size() > mold::kSessionLength) {
-      throw std::invalid_argument("--serve-session '" + opt.session + "': 1 to 10 characters");
-    }
-    m.session = mold::make_session(opt.session);
-    m.rng = Xoshiro256ss(opt.seed);
-    m.answer_rng = Xoshiro256ss(opt.seed ^ 0x9E3779B97F4A7C15ull);
-    const int fd = ::open(opt.file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      throw std::runtime_error(opt.file + ": cannot be opened: " + std::strerror(errno));
-    }
-    struct stat sb {};
-    if (::fstat(fd, &sb) != 0 || sb.st_size == 0) {
-      ::close(fd);
-      throw std::runtime_error(opt.file + ": empty or not a file");
-    }
-    m.size = static_cast<std::size_t>(sb.st_size);
-    void* p = ::mmap(nullptr, m.size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (p == MAP_FAILED) {
-      throw std::runtime_error(opt.file + ": cannot be mapped");
-    }
-    m.data = static_cast<const std::uint8_t*>(p);
-    if (m.size >= 2 && m.data[0] == 0x1f && m.data[1] == 0x8b) {
-      throw std::runtime_error(opt.file + ": gzip: itch-serve replays plain files (gunzip it first)");
-    }
-    // Index: the offset of every 64th message's record.
-    itch::FileFramer f(m.data, m.size);
-    for (;;) {
-      if (m.total % kCheckpointEvery == 0) {
-        m.checkpoints.push_back(m.size - f.unframed_bytes());
-      }
-      const itch::FileFramer::Message msg = f.next();
-      if (msg.data == nullptr || (opt.max_messages != 0 && m.total == opt.max_messages)) {
-        break;
-      }
-      if (m.total == 0) {
-        m.prefixes = f.prefixes();
-      }
-      if (mold::kHeaderLength + 2 + msg.size > opt.packet_bytes) {
-        throw std::invalid_argument(opt.file + ": message " + std::to_string(m.total + 1) + " is " +
-                                    std::to_string(msg.size) + " bytes: more than --serve-packet-bytes " +
-                                    std::to_string(opt.packet_bytes) + " can carry");
-      }
-      ++m.total;
-    }
-    if (*f.error() != '\0' && (opt.max_messages == 0 || m.total < opt.max_messages)) {
-      std::fprintf(stderr, "itch-serve: %s: framing stopped at byte %zu (%s): serving the %llu messages before it\n",
-                   opt.file.c_str(), f.error_offset(), f.error(), static_cast<unsigned long long>(m.total));
+    const itch::FileFramer::Message msg = f.next();
+    if (msg.data == nullptr || (opt.max_messages != 0 && m.total == opt.max_messages)) {
+      break;
     }
     if (m.total == 0) {
-      throw std::runtime_error(opt.file + ": no ITCH message in it");
+      m.prefixes = f.prefixes();
     }
-    m.to = endpoint(opt.to, "--serve-to", false);
-    m.out_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (m.out_fd < 0) {
+    if (mold::kHeaderLength + 2 + msg.size > opt.packet_bytes) {
+      throw std::invalid_argument(opt.file + ": message " + std::to_string(m.total + 1) + " is " +
+                                  std::to_string(msg.size) + " bytes: more than --serve-packet-bytes " +
+                                  std::to_string(opt.packet_bytes) + " can carry");
+    }
+    ++m.total;
+  }
+  if (*f.error() != '\0' && (opt.max_messages == 0 || m.total < opt.max_messages)) {
+    std::fprintf(stderr, "itch-serve: %s: framing stopped at byte %zu (%s): serving the %llu messages before it\n",
+                 opt.file.c_str(), f.error_offset(), f.error(), static_cast<unsigned long long>(m.total));
+  }
+  if (m.total == 0) {
+    throw std::runtime_error(opt.file + ": no ITCH message in it");
+  }
+  m.to = endpoint(opt.to, "--serve-to", false);
+  m.out_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (m.out_fd < 0) {
+    throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  }
+  const int sndbuf = 4 << 20;
+  (void)::setsockopt(m.out_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  if (is_multicast(m.to.sin_addr)) {
+    in_addr ifa{};
+    if (inet_pton(AF_INET, opt.interface_address.c_str(), &ifa) != 1) {
+      throw std::invalid_argument("--serve-interface '" + opt.interface_address + "': not an IPv4 address");
+    }
+    const unsigned char ttl = 1, loop = 1;
+    if (::setsockopt(m.out_fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa, sizeof ifa) != 0 ||
+        ::setsockopt(m.out_fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0 ||
+        ::setsockopt(m.out_fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) != 0) {
+      throw std::runtime_error(std::string("multicast on ") + opt.interface_address + ": " + std::strerror(errno));
+    }
+  }
+  if (!opt.requests.empty()) {
+    const sockaddr_in r = endpoint(opt.requests, "--serve-requests", true);
+    m.request_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (m.request_fd < 0) {
       throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
     }
-    const int sndbuf = 4 << 20;
-    (void)::setsockopt(m.out_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    if ((ntohl(m.to.sin_addr.s_addr) >> 28) == 0xE) {
-      in_addr ifa{};
-      if (inet_pton(AF_INET, opt.interface_address.c_str(), &ifa) != 1) {
-        throw std::invalid_argument("--serve-interface '" + opt.interface_address + "': not an IPv4 address");
-      }
-      const unsigned char ttl = 1, loop = 1;
-      if (::setsockopt(m.out_fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa, sizeof ifa) != 0 ||
-          ::setsockopt(m.out_fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0 ||
-          ::setsockopt(m.out_fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) != 0) {
-        throw std::runtime_error(std::string("multicast on ") + opt.interface_address + ": " + std::strerror(errno));
-      }
+    const int one = 1;
+    (void)::setsockopt(m.request_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(m.request_fd, reinterpret_cast<const sockaddr*>(&r), sizeof r) != 0) {
+      throw std::runtime_error("--serve-requests " + opt.requests + ": bind: " + std::strerror(errno));
     }
-    if (!opt.requests.empty()) {
-      const sockaddr_in r = endpoint(opt.requests, "--serve-requests", true);
-      m.request_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      if (m.request_fd < 0) {
-        throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-      }
-      const int one = 1;
-      (void)::setsockopt(m.request_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      if (::bind(m.request_fd, reinterpret_cast<const sockaddr*>(&r), sizeof r) != 0) {
-        throw std::runtime_error("--serve-requests " + opt.requests + ": bind: " + std::strerror(errno));
-      }
-    }
-    m.bytes.resize(kBatch * opt.packet_bytes);
-  } catch (...) {
-    delete impl_;
-    throw;
   }
+  m.bytes.resize(kBatch * opt.packet_bytes);
 }
 
-ItchServer::~ItchServer() { delete impl_; }
+ItchServer::~ItchServer() = default;
 
 std::uint64_t ItchServer::message_count() const noexcept { return impl_->total; }
 
@@ -349,7 +325,7 @@ ItchServeStats ItchServer::run(const std::atomic<bool>& stop, std::FILE* log) {
                m.request_fd >= 0 ? request_endpoint().c_str() : "");
   std::fflush(log);
   itch::FileFramer f = m.framer_at(1);
-  const std::int64_t t0 = steady_ns();
+  const std::int64_t t0 = monotonic_ns();
   std::int64_t last_send = t0;
   std::int64_t held_len = -1;  // a packet held back to be sent after the next one (reordering)
   std::vector<std::uint8_t> held(o.packet_bytes);
@@ -357,7 +333,7 @@ ItchServeStats ItchServer::run(const std::atomic<bool>& stop, std::FILE* log) {
   while (m.sent_upto <= m.total && !stop.load(std::memory_order_relaxed)) {
     if (o.rate > 0) {
       const std::int64_t due = t0 + static_cast<std::int64_t>(static_cast<double>(m.sent_upto - 1) / o.rate * 1e9);
-      std::int64_t now = steady_ns();
+      std::int64_t now = monotonic_ns();
       if (due > now) {
         m.flush();
         while (due > now && !stop.load(std::memory_order_relaxed)) {
@@ -370,7 +346,7 @@ ItchServeStats ItchServer::run(const std::atomic<bool>& stop, std::FILE* log) {
           // 50 µs before it is due (the rest is spun, so the pace holds).
           const std::int64_t wait = std::min<std::int64_t>(due - now, 10'000'000);
           m.serve_requests(wait > 100'000 ? wait - 50'000 : 0);
-          now = steady_ns();
+          now = monotonic_ns();
         }
       }
     }
@@ -404,7 +380,7 @@ ItchServeStats ItchServer::run(const std::atomic<bool>& stop, std::FILE* log) {
         held_len = -1;
       }
     }
-    last_send = steady_ns();
+    last_send = monotonic_ns();
     if (++since_requests == 8 && m.request_fd >= 0) {  // answer requests as the session goes
       since_requests = 0;
       m.flush();
@@ -416,15 +392,15 @@ ItchServeStats ItchServer::run(const std::atomic<bool>& stop, std::FILE* log) {
     m.queue(static_cast<std::size_t>(held_len), m.out_fd, m.to);
   }
   m.flush();
-  m.st.seconds = static_cast<double>(steady_ns() - t0) * 1e-9;
+  m.st.seconds = static_cast<double>(monotonic_ns() - t0) * 1e-9;
   // The end: end-of-session packets at each heartbeat while requests may still come.
-  m.last_request = steady_ns();
+  m.last_request = monotonic_ns();
   std::int64_t last_end = 0;
-  while (!stop.load(std::memory_order_relaxed) && steady_ns() - m.last_request < o.linger_ns) {
-    if (steady_ns() - last_end >= std::min<std::int64_t>(o.heartbeat_ns, 100'000'000) || m.st.end_packets < 3) {
+  while (!stop.load(std::memory_order_relaxed) && monotonic_ns() - m.last_request < o.linger_ns) {
+    if (monotonic_ns() - last_end >= std::min<std::int64_t>(o.heartbeat_ns, 100'000'000) || m.st.end_packets < 3) {
       m.send_control(mold::kEndOfSessionCount);
       ++m.st.end_packets;
-      last_end = steady_ns();
+      last_end = monotonic_ns();
     }
     m.serve_requests(m.st.end_packets < 3 ? 1'000'000 : 10'000'000);
   }

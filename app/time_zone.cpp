@@ -33,6 +33,8 @@ cctz::time_zone load_zone(const std::string& name) {
   return tz;
 }
 
+cctz::time_zone zone_of(const std::string& name) { return name == "UTC" ? cctz::utc_time_zone() : load_zone(name); }
+
 }  // namespace
 
 UtcOffsets load_utc_offsets(const std::string& name) {
@@ -73,7 +75,7 @@ std::int64_t local_midnight_utc_ns(const std::string& zone, int year, int month,
   if (d.year() != year || d.month() != month || d.day() != day) {
     throw std::invalid_argument(fmt::format("no such date: {:04}-{:02}-{:02}", year, month, day));
   }
-  const cctz::time_zone tz = zone == "UTC" ? cctz::utc_time_zone() : load_zone(zone);
+  const cctz::time_zone tz = zone_of(zone);
   // A zone whose clocks jump over midnight has no local midnight that day: the first instant of the day
   // (the transition) is taken, as cctz's pre-transition reading gives.
   const auto tp = cctz::convert(cctz::civil_second(d), tz);
@@ -81,7 +83,7 @@ std::int64_t local_midnight_utc_ns(const std::string& zone, int year, int month,
 }
 
 void local_date_of(const std::string& zone, std::int64_t utc_ns, int& year, int& month, int& day) {
-  const cctz::time_zone tz = zone == "UTC" ? cctz::utc_time_zone() : load_zone(zone);
+  const cctz::time_zone tz = zone_of(zone);
   const std::int64_t s = utc_ns >= 0 ? utc_ns / kNsPerSecond : -((-utc_ns + kNsPerSecond - 1) / kNsPerSecond);
   const auto tp = std::chrono::time_point_cast<cctz::seconds>(std::chrono::system_clock::from_time_t(0)) + cctz::seconds(s);
   const cctz::civil_day d = cctz::civil_day(cctz::convert(tp, tz));

@@ -1,13 +1,8 @@
 #include "itch_feed.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -91,39 +86,6 @@ const char* ItchFeed::to_string(Reject r) noexcept {
   return "?";
 }
 
-namespace {
-
-// The file mapped read-only (nullptr, 0 for an empty file). Throws std::runtime_error.
-std::pair<const std::uint8_t*, std::size_t> map_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    throw std::runtime_error(path + ": cannot be opened: " + std::strerror(errno));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    const int e = errno;
-    ::close(fd);
-    throw std::runtime_error(path + ": not a regular file" + (e != 0 ? std::string(": ") + std::strerror(e) : ""));
-  }
-  const auto size = static_cast<std::size_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    return {nullptr, 0};
-  }
-  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  const int e = errno;
-  ::close(fd);  // the mapping keeps the file
-  if (p == MAP_FAILED) {
-    throw std::runtime_error(path + ": cannot be mapped: " + std::strerror(e));
-  }
-  // Read front to back once: read ahead, and let pages go behind.
-  (void)::madvise(p, size, MADV_SEQUENTIAL);
-  (void)::madvise(p, size, MADV_WILLNEED);
-  return {static_cast<const std::uint8_t*>(p), size};
-}
-
-}  // namespace
-
 struct ItchFeed::Gzip {
   z_stream z{};
   bool done = false;              // nothing more will come out
@@ -143,26 +105,23 @@ ItchFeed::ItchFeed(const ItchFeedSpec& spec, SymbolTable& symbols)
     packets_ = std::make_unique<ItchPackets>(spec.packets);
     return;
   }
-  const auto [data, size] = map_file(spec.path);
-  data_ = data;
-  size_ = size;
-  const std::uint8_t* first = data_;
-  std::size_t first_size = size_;
-  if (size_ >= 2 && data_[0] == 0x1f && data_[1] == 0x8b) {
+  file_ = MappedFile(spec.path);
+  const std::uint8_t* first = file_.data();
+  std::size_t first_size = file_.size();
+  if (file_.size() >= 2 && file_.data()[0] == 0x1f && file_.data()[1] == 0x8b) {
     gz_ = std::make_unique<Gzip>();
     if (inflateInit2(&gz_->z, 16 + MAX_WBITS) != Z_OK) {  // 16: a gzip header, not zlib's
       gz_.reset();
-      ::munmap(const_cast<std::uint8_t*>(data_), size_);
       throw std::runtime_error(spec.path + ": zlib could not start");
     }
-    gz_->z.next_in = const_cast<Bytef*>(data_);
+    gz_->z.next_in = const_cast<Bytef*>(file_.data());
     gz_->z.avail_in = 0;
     window_.resize(kGzipWindow);
     (void)refill();
     first = window_.data();
     first_size = window_len_;
   } else {
-    framer_ = itch::FileFramer(data_, size_);
+    framer_ = itch::FileFramer(file_.data(), file_.size());
   }
   itch::FileFramer probe(first, first_size);
   (void)probe.next();
@@ -178,22 +137,22 @@ bool ItchFeed::refill() noexcept {
   window_len_ = tail;
   while (window_len_ < window_.size() && !g.done) {
     if (g.z.avail_in == 0) {  // the next piece of the mapping (avail_in is 32 bits)
-      const std::size_t used = static_cast<std::size_t>(g.z.next_in - data_);
-      if (used == size_) {
+      const std::size_t used = static_cast<std::size_t>(g.z.next_in - file_.data());
+      if (used == file_.size()) {
         g.done = true;
         g.error = "the gzip stream ends before its end marker (truncated file)";
         g.error_at = used;
         break;
       }
-      g.z.avail_in = static_cast<uInt>(std::min<std::size_t>(size_ - used, std::size_t{1} << 30));
+      g.z.avail_in = static_cast<uInt>(std::min<std::size_t>(file_.size() - used, std::size_t{1} << 30));
     }
     g.z.next_out = window_.data() + window_len_;
     g.z.avail_out = static_cast<uInt>(window_.size() - window_len_);
     const int rc = inflate(&g.z, Z_NO_FLUSH);
     window_len_ = window_.size() - g.z.avail_out;
-    const std::size_t used = static_cast<std::size_t>(g.z.next_in - data_);
+    const std::size_t used = static_cast<std::size_t>(g.z.next_in - file_.data());
     if (rc == Z_STREAM_END) {
-      if (used == size_) {
+      if (used == file_.size()) {
         g.done = true;
       } else {
         (void)inflateReset(&g.z);  // another gzip member follows (concatenated files)
@@ -228,9 +187,6 @@ itch::FileFramer::Message ItchFeed::next_message() noexcept {
 ItchFeed::~ItchFeed() {
   if (gz_ != nullptr) {
     inflateEnd(&gz_->z);
-  }
-  if (data_ != nullptr) {
-    ::munmap(const_cast<std::uint8_t*>(data_), size_);
   }
 }
 

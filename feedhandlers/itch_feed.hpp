@@ -43,6 +43,7 @@
 #include "itch.hpp"
 #include "itch_book.hpp"
 #include "itch_packets.hpp"
+#include "mapped_file.hpp"
 
 namespace tickforge {
 
@@ -186,8 +187,7 @@ class ItchFeed final : public Feed {
 
   ItchFeedSpec spec_;
   SymbolTable& symbols_;
-  const std::uint8_t* data_ = nullptr;  // the mapping (nullptr for an empty file)
-  std::size_t size_ = 0;
+  MappedFile file_;  // the file (no mapping for an empty file, or packets)
   itch::FileFramer framer_;
   // gzip (a file starting 1f 8b): inflated on the feed thread into a fixed window, piece by piece.
   struct Gzip;

@@ -24,10 +24,6 @@ constexpr std::size_t kBuffer = MoldSession::kSlotBytes + 1;  // one byte more: 
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-bool is_multicast(const in_addr& a) { return (ntohl(a.s_addr) >> 28) == 0xE; }
-
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
-
 }  // namespace
 
 bool parse_ipv4_endpoint(const std::string& text, std::string& host, std::uint16_t& port, bool allow_port_zero) {
@@ -218,15 +214,15 @@ std::size_t ItchPackets::read_pcap() noexcept {
     switch (c.link) {
       case DLT_EN10MB: {
         at = 12;
-        while (cap >= at + 2 && (be16(d + at) == 0x8100 || be16(d + at) == 0x88A8)) {
+        while (cap >= at + 2 && (mold::get16(d + at) == 0x8100 || mold::get16(d + at) == 0x88A8)) {
           at += 4;  // VLAN tags
         }
-        ipv4 = cap >= at + 2 && be16(d + at) == 0x0800;
+        ipv4 = cap >= at + 2 && mold::get16(d + at) == 0x0800;
         at += 2;
         break;
       }
       case DLT_LINUX_SLL:
-        ipv4 = cap >= 16 && be16(d + 14) == 0x0800;
+        ipv4 = cap >= 16 && mold::get16(d + 14) == 0x0800;
         at = 16;
         break;
       case DLT_NULL:
@@ -248,7 +244,7 @@ std::size_t ItchPackets::read_pcap() noexcept {
       continue;
     }
     const std::size_t ihl = std::size_t{d[at] & 0x0Fu} * 4;
-    if ((be16(d + at + 6) & 0x3FFF) != 0) {  // more fragments, or an offset
+    if ((mold::get16(d + at + 6) & 0x3FFF) != 0) {  // more fragments, or an offset
       ++fragments_;
       continue;
     }
@@ -257,11 +253,11 @@ std::size_t ItchPackets::read_pcap() noexcept {
       continue;
     }
     const std::uint8_t* udp = d + at + ihl;
-    if (spec_.pcap_port != 0 && be16(udp + 2) != spec_.pcap_port) {
+    if (spec_.pcap_port != 0 && mold::get16(udp + 2) != spec_.pcap_port) {
       ++other_port_;
       continue;
     }
-    const std::size_t udp_len = be16(udp + 4);
+    const std::size_t udp_len = mold::get16(udp + 4);
     if (udp_len < 8 || cap < at + ihl + udp_len) {
       ++cut_short_;  // the snap length cut it, or a broken length
       continue;

@@ -18,6 +18,9 @@
 // std::runtime_error with the reason); next() on the feed thread; report() after the feed's thread ended.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -46,6 +49,9 @@ struct ItchPacketSpec {
 /// "239.1.1.1:26477" → host and port. False unless the host is a dotted IPv4 address and the port 1..65535
 /// (or 0, "any free port", when allowed).
 bool parse_ipv4_endpoint(const std::string& text, std::string& host, std::uint16_t& port, bool allow_port_zero = false);
+
+/// A multicast group (224.0.0.0/4)?
+[[nodiscard]] inline bool is_multicast(const in_addr& a) noexcept { return (ntohl(a.s_addr) >> 28) == 0xE; }
 
 /// The capture time of the first packet of a pcap file, ns since the epoch (−1 when it has none).
 /// Throws std::runtime_error when libpcap cannot open it.

@@ -118,13 +118,15 @@ MoldSession::Offer MoldSession::offer(const std::uint8_t* p, std::size_t n, std:
   std::memcpy(bytes_.data() + std::size_t{s} * kSlotBytes, p, n);
   slots_[s] = Slot{pk.sequence, static_cast<std::uint32_t>(n), pk.count, ++arrivals_, now};
   heap_push(s);
-  highest_end_ = std::max(highest_end_, expected_);
-  if (pk.sequence > highest_end_) {
-    note_hole(highest_end_, pk.sequence, now);
-  } else if (pk.sequence < highest_end_ && hole_count_ != 0) {
-    shrink_holes(pk.sequence, end);  // a late packet: a hole it fills needs no request
+  if (o_.can_request) {  // holes are noted only to be asked for
+    highest_end_ = std::max(highest_end_, expected_);
+    if (pk.sequence > highest_end_) {
+      note_hole(highest_end_, pk.sequence, now);
+    } else if (pk.sequence < highest_end_ && hole_count_ != 0) {
+      shrink_holes(pk.sequence, end);  // a late packet: a hole it fills needs no request
+    }
+    highest_end_ = std::max(highest_end_, end);
   }
-  highest_end_ = std::max(highest_end_, end);
   known_end_ = std::max(known_end_, end_seen_ ? std::min(end, end_sequence_) : end);
   return Offer::kAccepted;
 }
@@ -240,7 +242,7 @@ bool MoldSession::poll(std::int64_t now, mold::Request& out) noexcept {
   };
   if (!in_flight_) {
     if (!requested_ && now - gap_since_ < o_.gap_wait_ns) {
-      return o_.can_request && ask_ahead(now, out);  // reordered packets may still come
+      return ask_ahead(now, out);  // reordered packets may still come (no holes without a server)
     }
     if (!o_.can_request) {
       lose_gap();
@@ -269,7 +271,7 @@ void MoldSession::note_hole(std::uint64_t from, std::uint64_t to, std::int64_t n
   if (hole_count_ == kHolesAhead) {
     return;  // more holes than noted: the later ones are asked for in turn, as the first gap
   }
-  holes_[(hole_first_ + hole_count_++) % kHolesAhead] = Hole{from, to, now, -1, false};
+  holes_[(hole_first_ + hole_count_++) % kHolesAhead] = Hole{from, to, now, -1, 0, false};
 }
 
 void MoldSession::shrink_holes(std::uint64_t from, std::uint64_t to) noexcept {
@@ -299,11 +301,12 @@ bool MoldSession::ask_ahead(std::int64_t now, mold::Request& out) noexcept {
       return false;  // the later ones were seen later still
     }
     h.asked = now;
+    h.asked_end = h.from + std::min<std::uint64_t>(h.to - h.from, mold::kMaxRequestCount);
     ++c_.requests;
     ++c_.requests_ahead;
     out.session = session_;
     out.sequence = h.from;
-    out.count = static_cast<std::uint16_t>(std::min<std::uint64_t>(h.to - h.from, mold::kMaxRequestCount));
+    out.count = static_cast<std::uint16_t>(h.asked_end - h.from);
     return true;
   }
   return false;
@@ -319,7 +322,7 @@ bool MoldSession::adopt_hole() noexcept {
       in_flight_ = true;
       answered_part_ = false;
       request_sent_ = h.asked;
-      request_end_ = h.from + std::min<std::uint64_t>(h.to - h.from, mold::kMaxRequestCount);
+      request_end_ = h.asked_end;
       progress_mark_ = expected_;
       tries_ = 0;
       return true;
@@ -336,9 +339,7 @@ void MoldSession::note_gap(std::int64_t now) noexcept {
     gap_target_ = gap_limit();
     requested_ = false;
     ++c_.gaps;
-    if (o_.can_request) {
-      (void)adopt_hole();
-    }
+    (void)adopt_hole();  // (no holes are noted without a server)
   }
 }
 

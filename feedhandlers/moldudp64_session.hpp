@@ -211,7 +211,8 @@ class MoldSession {
     std::uint64_t to;
     std::int64_t seen;
     std::int64_t asked;
-    bool adopted;  // its request became the first gap's
+    std::uint64_t asked_end;  // one past the last message asked for (at most kMaxRequestCount of them)
+    bool adopted;             // its request became the first gap's
   };
   std::array<Hole, kHolesAhead> holes_{};
   std::size_t hole_first_ = 0;

@@ -18,7 +18,6 @@ Usage: scripts/bench-moldudp64.py [BUILD_DIR]   (default build/; Release). ROUND
 MESSAGES=10000000.
 Speed targets live here and in BENCHMARKS.md, never in test assertions.
 """
-import json
 import os
 import re
 import shutil
@@ -30,7 +29,7 @@ import tempfile
 from benchlib import cpu  # scripts/, the script's own folder
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from moldudp64_check import free_udp_ports  # noqa: E402
+from moldudp64_check import live  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 MESSAGES = int(os.environ.get("MESSAGES", "10000000"))
@@ -43,24 +42,11 @@ VARIANTS = [
 
 
 def one_run(binary, day, total, work, name, serve_args, feed_args):
-    data_port, request_port = free_udp_ports(2)
-    summary = os.path.join(work, name + ".json")
-    feed = subprocess.Popen([binary, "run", "--publish-alerts", "false", "--print-alerts", "0", "--feed-cpu", "0",
-                             "--engine-cpu", "1", "--feed", f"moldudp64:127.0.0.1:{data_port}",
-                             "--moldudp64-request", f"127.0.0.1:{request_port}", "--summary-json", summary,
-                             *feed_args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    err = ""
-    for line in feed.stderr:  # readiness: the feed's socket is bound before this line
-        err += line
-        if "running:" in line:
-            break
-    server = subprocess.run([binary, "itch-serve", "--serve-file", day, "--serve-to", f"127.0.0.1:{data_port}",
-                             "--serve-requests", f"127.0.0.1:{request_port}", "--serve-linger", "1s", *serve_args],
-                            capture_output=True, text=True, timeout=600)
-    err += feed.stderr.read()
-    if feed.wait(timeout=600) != 0 or server.returncode != 0:
-        sys.exit(f"{name}: feed exit {feed.returncode}, server exit {server.returncode}\n{err}\n{server.stderr}")
-    c = json.load(open(summary))["feeds"][0]["counts"]
+    err, feed, _, serr, rc = live(binary, day, work, name, ["--feed-cpu", "0", "--engine-cpu", "1", *feed_args],
+                                  serve_args, metrics=False)
+    if rc != 0:
+        sys.exit(f"{name}: feed exit {rc}\n{err}\n{serr}")
+    c = feed["counts"]
     if c.get("mold_messages") != total or c.get("messages_lost", 0) != 0:
         sys.exit(f"{name}: {c.get('mold_messages')} messages delivered, {c.get('messages_lost')} lost\n{err}")
     rate = re.search(r"received over ([\d.]+) ms: ([\d.]+) M messages/s", err)

@@ -87,15 +87,16 @@ def free_udp_ports(n):
     return ports
 
 
-def live(binary, sample, tmp, name, feed_args, serve_args, group=None):
-    """Runs the feed, waits for its readiness line, then the server; returns (run stderr, summary, metrics path, server stderr, run rc)."""
+def live(binary, sample, tmp, name, feed_args, serve_args, group=None, metrics=True):
+    """Runs the feed, waits for its readiness line, then the server; returns (run stderr, summary, metrics
+    path, server stderr, run rc). metrics=False: no per-tick metrics file (the benchmark's runs)."""
     data_port, request_port = free_udp_ports(2)
-    metrics = os.path.join(tmp, name + ".csv")
+    metrics_path = os.path.join(tmp, name + ".csv")
     summary = os.path.join(tmp, name + ".json")
     address = group or "127.0.0.1"
     feed = subprocess.Popen([binary, "run", "--publish-alerts", "false", "--print-alerts", "0",
                              "--feed", f"moldudp64:{address}:{data_port}", "--itch-date", "2010-12-24",
-                             "--metrics-out", metrics, "--summary-json", summary,
+                             *(["--metrics-out", metrics_path] if metrics else []), "--summary-json", summary,
                              *(["--moldudp64-interface", "127.0.0.1"] if group else []),
                              "--moldudp64-request", f"127.0.0.1:{request_port}", *feed_args],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
@@ -116,7 +117,7 @@ def live(binary, sample, tmp, name, feed_args, serve_args, group=None):
             if p.poll() is None:
                 p.kill()
     s = json.load(open(summary)) if os.path.exists(summary) else {"feeds": [{"counts": {}, "rejects": {}}]}
-    return err + rest, s["feeds"][0], metrics, serr, rc
+    return err + rest, s["feeds"][0], metrics_path, serr, rc
 
 
 def same_file(a, b):
