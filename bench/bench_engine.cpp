@@ -176,7 +176,7 @@ void rolling_moments(benchmark::State& st) {
   double sink = 0;
   for (auto _ : st) {
     hist[pos & mask] = s.ticks[i].price;
-    m.push(tickforge::HistRing{hist.data(), mask + 1, pos & mask}, w);
+    m.push(tickforge::HistRing{hist.data(), mask + 1, pos & mask}, w, pos);
     sink += m.mean_full(w) + m.variance_full(w);
     ++pos;
     i = (i + 1) & (kStream - 1);

@@ -62,53 +62,69 @@ struct RollingMoments {
   double m2 = 0.0;       ///< Σ (y - mean_y)² over the window
   double m2_floor = 0.0; ///< kCollapse × the largest m2 since the last exact recompute (its peak)
   std::uint32_t n = 0;   ///< values in the window (≤ N)
-  std::uint32_t since = 0;  ///< updates since the last exact recompute
+  /// The caller's update count (`now`, one more per push, wrapping) at which the next periodic exact
+  /// recompute is due: a compare per push instead of a counter's load, increment and store.
+  std::uint32_t due = 0;
 
   /// Adds h's newest value h.back(0) (already stored by the caller) to window w; when the window is
   /// full, h.back(w.size) leaves. Src is a HistRing, or any view with the same back(k) (the engine's
-  /// returns are computed from the price ring instead of being stored). Returns mean_full(w) when the
-  /// window is full after the push, else NaN: the same double the caller would compute, without
-  /// reloading the state (the full window's mean is the product the update itself needs).
+  /// returns are computed from the price ring instead of being stored). `now` is the caller's count of
+  /// pushes to this window, one more on each (the engine uses the ticker's tick count; only its
+  /// differences matter, and it may wrap). Returns mean_full(w) when the window is full after the push,
+  /// else NaN: the same double the caller would compute, without reloading the state (the full window's
+  /// mean is the product the update itself needs).
   template <typename Src>
-  double push(const Src& h, const MomentWindow& w) noexcept {
-    const double x = h.back(0);
-    const double y = x - shift;
-    double mean = std::numeric_limits<double>::quiet_NaN();
+  double push(const Src& h, const MomentWindow& w, std::uint32_t now) noexcept {
     if (n < w.size) [[unlikely]] {
-      grow(x, y);
-      if (n == w.size) {
-        mean = shift + sum * w.inv_n;
-      }
-    } else {
-      const double y_old = h.back(w.size) - shift;
-      const double old_mean = sum * w.inv_n;
-      sum += y - y_old;
-      const double new_mean = sum * w.inv_n;
-      m2 += (y - y_old) * (y - new_mean + y_old - old_mean);
-      mean = shift + new_mean;
+      const double x = h.back(0);
+      grow(x, x - shift, now + w.period - 1);
+      return settle(h, w, now, n == w.size ? shift + sum * w.inv_n : std::numeric_limits<double>::quiet_NaN());
     }
-    // The floor follows the peak (kCollapse × m2 is the product the check compared against); a max,
-    // not a branch: a new peak comes at random (a mispredicted branch on a few % of the ticks).
-    const double floor = m2 * kCollapse;
-    m2_floor = floor > m2_floor ? floor : m2_floor;
-    if ((++since >= w.period) | (m2 < m2_floor)) [[unlikely]] {
-      recompute(h);
-      mean = n == w.size ? mean_full(w) : mean;  // new shift and sum: the mean as they give it
-    }
-    return mean;
+    return push_full(h, w, now);
+  }
+
+  /// push() on a window known to be full (n == w.size), as the engine's price windows are once the
+  /// ticker has had the longest window's ticks: no warm-up check per window.
+  template <typename Src>
+  double push_full(const Src& h, const MomentWindow& w, std::uint32_t now) noexcept {
+    const double y = h.back(0) - shift;
+    const double y_old = h.back(w.size) - shift;
+    const double old_mean = sum * w.inv_n;
+    sum += y - y_old;
+    const double new_mean = sum * w.inv_n;
+    m2 += (y - y_old) * (y - new_mean + y_old - old_mean);
+    return settle(h, w, now, shift + new_mean);
   }
 
   /// Mean and variance of a full window (n == w.size): no division.
   [[nodiscard]] double mean_full(const MomentWindow& w) const noexcept { return shift + sum * w.inv_n; }
   [[nodiscard]] double variance_full(const MomentWindow& w) const noexcept { return m2 * w.inv_dof; }
 
+  /// The end of every push: the collapse floor follows M2's peak, and the exact recompute runs every
+  /// period-th push or when M2 collapsed; returns the window's mean (the recompute's, if it ran).
+  template <typename Src>
+  double settle(const Src& h, const MomentWindow& w, std::uint32_t now, double mean) noexcept {
+    // The floor follows the peak (kCollapse × m2 is the product the check compared against); a max,
+    // not a branch: a new peak comes at random (a mispredicted branch on a few % of the ticks).
+    const double floor = m2 * kCollapse;
+    m2_floor = floor > m2_floor ? floor : m2_floor;
+    // Every period-th push since the last recompute (due − now, as a signed distance, reaches 0), or when
+    // M2 collapsed.
+    if ((static_cast<std::int32_t>(now - due) >= 0) | (m2 < m2_floor)) [[unlikely]] {
+      recompute(h, now + w.period);
+      mean = n == w.size ? mean_full(w) : mean;  // new shift and sum: the mean as they give it
+    }
+    return mean;
+  }
+
   /// Warm-up: the window is not full yet, so n grows (the only place that divides per update). The
   /// factors are 1.0 / n exactly as a full window's 1 / N, so the results are the same doubles.
-  void grow(double x, double y) noexcept {
+  /// first_due: the recompute schedule's start, when this is the window's first value.
+  void grow(double x, double y, std::uint32_t first_due) noexcept {
     if (n == 0) {
       shift = x;
       sum = m2 = m2_floor = 0.0;
-      since = 0;
+      due = first_due;
       n = 1;
       return;
     }
@@ -118,9 +134,10 @@ struct RollingMoments {
     m2 += (y - old_mean) * (y - sum * (1.0 / n));
   }
 
-  /// Exact (corrected two-pass) recompute over the n values ending at h's newest, oldest first. Cold, O(n).
+  /// Exact (corrected two-pass) recompute over the n values ending at h's newest, oldest first; the next
+  /// periodic one is due at next_due. Cold, O(n).
   template <typename Src>
-  [[gnu::noinline]] void recompute(const Src& h) noexcept {
+  [[gnu::noinline]] void recompute(const Src& h, std::uint32_t next_due) noexcept {
     shift = h.back(0);
     const double inv_n = 1.0 / n;
     double s = 0.0;
@@ -141,7 +158,7 @@ struct RollingMoments {
       m2 = 0.0;
     }
     m2_floor = m2 * kCollapse;
-    since = 0;
+    due = next_due;
   }
 };
 

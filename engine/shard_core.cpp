@@ -195,13 +195,20 @@ void ShardCore::on_tick(const Tick& t) noexcept {
 }
 
 template <std::uint32_t kWindows>
-void ShardCore::price_windows(const HistRing& hist, std::uint32_t pos, RollingMoments* mom, double* ema,
+void ShardCore::price_windows(const HistRing& hist, std::uint64_t seen, RollingMoments* mom, double* ema,
                               double p) noexcept {
   const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
-  for (std::uint32_t w = 0; w < nw; ++w) {
-    metrics_.sma[w] = mom[w].push(hist, mwin_[w]);  // mean_full when the window is full, else NaN
+  const auto now = static_cast<std::uint32_t>(seen);  // the windows' push count (wraps: differences only)
+  if (seen >= windows_[nw - 1]) [[likely]] {  // every window full (they ascend): no warm-up checks
+    for (std::uint32_t w = 0; w < nw; ++w) {
+      metrics_.sma[w] = mom[w].push_full(hist, mwin_[w], now);
+    }
+  } else {
+    for (std::uint32_t w = 0; w < nw; ++w) {
+      metrics_.sma[w] = mom[w].push(hist, mwin_[w], now);  // mean_full when the window is full, else NaN
+    }
   }
-  if (pos == 0) [[unlikely]] {
+  if (seen == 0) [[unlikely]] {
     for (std::uint32_t w = 0; w < nw; ++w) {
       ema[w] = p;
     }
@@ -274,8 +281,9 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
 
   // Prices: SMA, variance, EMA over each window, from one shared history ring.
   double* hist_base = &price_hist_[std::size_t{local} * hist_len_];
-  const auto pos = static_cast<std::uint32_t>(c.ticks);
-  if (c.ticks == 0) [[unlikely]] {
+  const std::uint64_t seen = c.ticks;  // prices before this one
+  const auto now = static_cast<std::uint32_t>(seen);
+  if (seen == 0) [[unlikely]] {
     first_blocks(local);
   }
   const HistRing hist{hist_base, hist_len_, c.hist_slot};
@@ -286,19 +294,19 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   double* ema = &ema_[std::size_t{local} * n_windows_];
   // The usual window counts unrolled at compile time (a predictable branch, no indirect call).
   if (n_windows_ == 3) [[likely]] {
-    price_windows<3>(hist, pos, mom, ema, p);
+    price_windows<3>(hist, seen, mom, ema, p);
   } else if (n_windows_ == 1) {
-    price_windows<1>(hist, pos, mom, ema, p);
+    price_windows<1>(hist, seen, mom, ema, p);
   } else if (n_windows_ == 2) {
-    price_windows<2>(hist, pos, mom, ema, p);
+    price_windows<2>(hist, seen, mom, ema, p);
   } else {
-    price_windows<0>(hist, pos, mom, ema, p);
+    price_windows<0>(hist, seen, mom, ema, p);
   }
 
   // Returns: % change and its rolling std (volatility).
-  if (pos != 0) {
+  if (seen != 0) {
     m.pct_change = pct(p, c.last_price);
-    a.returns.push(ReturnsView{hist, m.pct_change}, ret_w_);
+    a.returns.push(ReturnsView{hist, m.pct_change}, ret_w_, now);
     returns_var_ = a.returns.n == ret_w_.size ? a.returns.variance_full(ret_w_) : kNaN;
   } else {
     m.pct_change = kNaN;
@@ -312,7 +320,7 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   const HistRing vols{vh, volu_len_, c.volu_slot};
   vh[vols.newest] = t.volume;
   c.volu_slot = next_slot(vols.newest, volu_len_);
-  a.volumes.push(vols, volu_w_);
+  a.volumes.push(vols, volu_w_, now);
   neumaier_add(a.pv_sum, a.pv_comp, p * t.volume);
   neumaier_add(a.v_sum, a.v_comp, t.volume);
 

@@ -144,7 +144,7 @@ class ShardCore {
   /// SMA, variance and EMA of every window from the shared price history; kWindows = the window count
   /// when known at compile time (unrolled), 0 = n_windows_.
   template <std::uint32_t kWindows>
-  void price_windows(const HistRing& hist, std::uint32_t pos, RollingMoments* mom, double* ema, double p) noexcept;
+  void price_windows(const HistRing& hist, std::uint64_t seen, RollingMoments* mom, double* ema, double p) noexcept;
   // A rule set's per-tick pre-check constants (params_'s twin, same index).
   struct RuleGates {
     double up_factor;     // window move up: p ≥ window low × this (+∞ when the rule is off)

@@ -8,6 +8,7 @@
 
 #include <bit>
 #include <cstdio>
+#include <cstring>
 #include <cmath>
 #include <random>
 #include <string>
@@ -40,7 +41,7 @@ Checked run_series(const std::vector<double>& x, std::uint32_t window, unsigned 
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto pos = static_cast<std::uint32_t>(i);
     hist[pos % len] = x[i];
-    m.push(tickforge::HistRing{hist.data(), len, pos % len}, w);
+    m.push(tickforge::HistRing{hist.data(), len, pos % len}, w, pos);
     if (i + 1 < window) {
       continue;
     }
@@ -82,6 +83,33 @@ TEST(RollingMoments, ShouldMatchExactTwoPassOverTenMillionRealisticTicks) {
     std::printf("window %u over %zu ticks: worst relative error mean %.3g, std %.3g\n", w, x.size(), c.worst_mean,
                 c.worst_std);
   }
+}
+
+TEST(RollingMoments, ShouldRecomputeOnTheSameScheduleWhenTheCallersCountWraps) {
+  // The caller's update count is a wrapping 32-bit clock: started just below 2^32, the recomputes (every
+  // max(N, 64) pushes, and on collapse) fall on the same pushes as when it starts at 0, so every mean
+  // and variance is the same double; a count that did not compare as a signed distance would stop the
+  // periodic recompute after the wrap and drift.
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> step(0.0, 0.3);
+  const std::uint32_t n = 20;
+  const std::uint32_t len = n + 1;
+  std::vector<double> hist(len);
+  const auto w = tickforge::MomentWindow::of(n, 1);
+  RollingMoments from_zero;
+  RollingMoments wrapping;
+  double p = 100.0;
+  int differ = 0;
+  for (std::uint32_t i = 0; i < 5'000; ++i) {
+    p += step(rng) + (i % 700 == 350 ? 1e6 : 0.0) - (i % 700 == 351 ? 1e6 : 0.0);  // outliers: collapses
+    hist[i % len] = p;
+    const tickforge::HistRing h{hist.data(), len, i % len};
+    const double a = from_zero.push(h, w, i);
+    const double b = wrapping.push(h, w, 0xFFFF'F000u + i);
+    differ += std::memcmp(&a, &b, sizeof a) != 0 || from_zero.m2 != wrapping.m2;
+  }
+  EXPECT_EQ(differ, 0);
+  EXPECT_EQ(from_zero.due - 0u, wrapping.due - 0xFFFF'F000u);
 }
 
 TEST(RollingMoments, ShouldStayExactForPricesNearOneBillion) {
@@ -165,7 +193,7 @@ TEST(RollingMoments, ShouldPassThePublishedPathologicalCases) {
     for (std::size_t i = 0; i < input.size(); ++i) {
       const auto slot = static_cast<std::uint32_t>(i % len);
       hist[slot] = input[i];
-      m.push(tickforge::HistRing{hist.data(), len, slot}, w);
+      m.push(tickforge::HistRing{hist.data(), len, slot}, w, static_cast<std::uint32_t>(i));
       got.push_back(m.n == window ? std::sqrt(m.variance_full(w)) : NAN);
     }
     // Compare the tail: pandas' last outputs ↔ ours. Where pandas used min_periods on a window that
