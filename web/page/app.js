@@ -162,6 +162,9 @@ async function select(ticker) {
   $("sel-chg").className = row ? cls(row.change_pct) : "";
   history.replaceState(null, "", "?" + new URLSearchParams({ ...Object.fromEntries(params), ticker }));
   renderList();
+  // Its stream first: the header and its row in the list go live at once, not after the history has
+  // loaded (seconds on a busy server, while the list moved on and the header kept the old price).
+  connect();
   // Never the previous ticker's lines under this one's name while its history loads.
   markers = [];
   series = null;
@@ -187,7 +190,6 @@ async function select(ticker) {
     if (gen !== selectGen) return;
     series = null;
   }
-  connect();
 }
 
 function connect() {
