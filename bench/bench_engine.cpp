@@ -27,6 +27,7 @@
 
 #include "bench_common.hpp"
 #include "csv_reader.hpp"
+#include "engine_stream.hpp"
 #include "harness.hpp"
 #include "itch.hpp"
 #include "itch_book.hpp"
@@ -39,25 +40,10 @@ namespace {
 
 using namespace tickforge;
 
-constexpr std::uint32_t kTickers = 64;
-constexpr std::size_t kStream = 1 << 16;  // ticks cycled through (fits in L2 with the per-ticker state)
-
-// The harness's pre-generated synthetic source, and a symbol table holding its tickers (ids in order).
-struct Stream {
-  perf::TickSource src = perf::synthetic_source(kTickers, kStream);
-  SymbolTable symbols{EngineConfig{}.max_tickers};
-  const std::vector<Tick>& ticks = src.ticks;
-  Stream() {
-    for (const std::string& name : src.names) {
-      (void)symbols.intern(name);
-    }
-  }
-};
-
-const Stream& stream() {
-  static const Stream s;
-  return s;
-}
+using tfbench::kStream;
+using tfbench::kTickers;
+using tfbench::Stream;
+using tfbench::stream;
 
 enum Variant : int {
   kAll,            // default configuration: windows 5,10,20 + EMA, volatility, volume, VWAP, high/low, 5 rules

@@ -8,16 +8,17 @@
 //   valgrind --tool=callgrind --toggle-collect='tickforge::ShardCore::on_tick*' build/bench/bench_ontick_count
 //   (inclusive Ir of on_tick ÷ the ticks printed: the same number on any machine, loaded or not)
 //
-// Usage: bench_ontick_count [--ticks N] [--quick] (--benchmark_* flags are ignored). Exits non-zero when a tick is lost or no alert fired
-// (the stream has jumps: the rules must see them).
+// Usage: bench_ontick_count [--ticks N] [--quick] (--benchmark_* flags, which the bench helper passes to
+// every benchmark, are ignored). Exits non-zero when a tick is lost or no alert fired (the stream has
+// jumps: the rules must see them).
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include <tickforge/config.hpp>
-#include <tickforge/symbol_table.hpp>
 
-#include "harness.hpp"
+#include "engine_stream.hpp"
 #include "shard_core.hpp"
 
 int main(int argc, char** argv) {
@@ -25,9 +26,14 @@ int main(int argc, char** argv) {
   std::size_t n = 300'000;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
-      n = 70'000;
+      n = 70'000;  // a little over one lap of the stream
     } else if (std::strcmp(argv[i], "--ticks") == 0 && i + 1 < argc) {
-      n = std::stoul(argv[++i]);
+      try {
+        n = std::stoul(argv[++i]);
+      } catch (const std::logic_error&) {
+        std::fprintf(stderr, "bench_ontick_count: --ticks takes a whole number, not '%s'\n", argv[i]);
+        return 2;
+      }
     } else if (std::strncmp(argv[i], "--benchmark_", 12) == 0) {
       // the bench helper's flags for the Google Benchmark binaries (--benchmark_format=…): nothing to do
     } else {
@@ -35,15 +41,11 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const perf::TickSource src = perf::synthetic_source(64, std::size_t{1} << 16);  // bench_engine's stream
-  EngineConfig cfg;
-  SymbolTable symbols(cfg.max_tickers);
-  for (const std::string& name : src.names) {
-    (void)symbols.intern(name);
-  }
-  ShardCore core(cfg, cfg.max_tickers, 0, ShardIndex{1}, symbols);
+  const tfbench::Stream& s = tfbench::stream();  // bench_engine's ticks
+  const EngineConfig cfg;
+  ShardCore core(cfg, cfg.max_tickers, 0, ShardIndex{1}, s.symbols);
   core.set_measure_latency(false);
-  perf::Replay replay(src);
+  perf::Replay replay(s.src);
   for (std::size_t i = 0; i < n; ++i) {
     core.on_tick(replay.next());
   }
