@@ -2,6 +2,10 @@
 
 #include "clock.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -44,6 +48,57 @@ inline void prefetch_lines(const void* p, std::size_t bytes) noexcept {
 
 inline double pct(double now, double base) noexcept { return (now - base) / base * 100.0; }
 
+// Set bits of every rule mask, by table: one load per tick. The popcnt instruction is not in the
+// x86-64 baseline we build for (std::popcount would call libgcc's __popcountdi2), and a bit-twiddling
+// count is ~20 instructions; the entries ticks use (mostly 0) stay in one cache line.
+template <std::size_t kMasks>
+constexpr std::array<std::uint8_t, kMasks> bits_set_table() {
+  std::array<std::uint8_t, kMasks> t{};
+  for (std::size_t i = 1; i < kMasks; ++i) {
+    t[i] = static_cast<std::uint8_t>(t[i >> 1] + (i & 1));
+  }
+  return t;
+}
+
+// Two compares at once, a0 ≥ b0 as bit 0 and a1 ≥ b1 as bit 1 (false for NaN, as the scalar ≥): with
+// SSE2 (every x86-64) one cmppd and one movmskpd instead of two compares, flag reads and shifts.
+inline std::uint32_t ge2(double a0, double a1, double b0, double b1) noexcept {
+#if defined(__SSE2__)
+  return static_cast<std::uint32_t>(_mm_movemask_pd(_mm_cmpge_pd(_mm_set_pd(a1, a0), _mm_set_pd(b1, b0))));
+#else
+  return std::uint32_t{a0 >= b0} | (std::uint32_t{a1 >= b1} << 1);
+#endif
+}
+// The same against a pair stored together (one 16-byte load).
+inline std::uint32_t ge2(double a0, double a1, const double* b) noexcept {
+#if defined(__SSE2__)
+  return static_cast<std::uint32_t>(_mm_movemask_pd(_mm_cmpge_pd(_mm_set_pd(a1, a0), _mm_loadu_pd(b))));
+#else
+  return ge2(a0, a1, b[0], b[1]);
+#endif
+}
+
+// The window move's two percentages, {move up % = pct(p, low), move down % = (high − p) / high × 100},
+// compared with the thresholds b: bit 0 up, bit 1 down. The lanes round exactly as the scalar forms.
+inline std::uint32_t window_moves(double p, double low, double high, const double* b) noexcept {
+#if defined(__SSE2__)
+  const __m128d num = _mm_sub_pd(_mm_set_pd(high, p), _mm_set_pd(p, low));
+  alignas(16) static constexpr double kHundred[2] = {100.0, 100.0};  // one load, not a load and a shuffle
+  const __m128d pcts = _mm_mul_pd(_mm_div_pd(num, _mm_set_pd(high, low)), _mm_load_pd(kHundred));
+  return static_cast<std::uint32_t>(_mm_movemask_pd(_mm_cmpge_pd(pcts, _mm_loadu_pd(b))));
+#else
+  return ge2(pct(p, low), (high - p) / high * 100.0, b);
+#endif
+}
+
+// The first event time at which an alert at `last` is out of cooldown `cd`: the smallest e with
+// !(last > time_minus(e, cd)), i.e. last + cd; INT64_MAX when that is beyond int64 (every later tick
+// then rechecks, exactly).
+inline std::int64_t cooldown_end(std::int64_t last, std::int64_t cd) noexcept {
+  std::int64_t e = 0;
+  return __builtin_add_overflow(last, cd, &e) ? std::numeric_limits<std::int64_t>::max() : e;
+}
+
 // The returns window reads its values from the price ring: return k places back is the % change between
 // the prices k and k + 1 places back, the same double the tick computed (pct of the same two prices), so
 // no returns ring is stored. The price ring holds the volatility window + 2 prices at least.
@@ -57,6 +112,18 @@ struct ReturnsView {
 };
 
 }  // namespace
+
+double sqrt_threshold(double x) noexcept {  // x² is within an ulp or two: the loops step to it
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  double v = x * x;
+  while (std::sqrt(v) < x) {
+    v = std::nextafter(v, kInf);
+  }
+  while (v > 0.0 && std::sqrt(std::nextafter(v, 0.0)) >= x) {
+    v = std::nextafter(v, 0.0);
+  }
+  return v;
+}
 
 const char* to_string(Rule r) noexcept {
   switch (r) {
@@ -122,6 +189,7 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
     core_[i].last_price = kNaN;
     core_[i].last_event_ns = kNever;
     aux_[i].volume_mean = kNaN;
+    aux_[i].cool_until = std::numeric_limits<std::int64_t>::max();
     for (auto& by_dir : aux_[i].last_alert_ns) {
       by_dir[0] = by_dir[1] = kNever;
     }
@@ -546,11 +614,6 @@ void ShardCore::move_deque(Deque& d, std::uint16_t& mask, std::uint32_t to_block
   note_pool();
 }
 
-double ShardCore::move_up_pct(double p) const noexcept { return pct(p, metrics_.window_low); }
-double ShardCore::move_down_pct(double p) const noexcept {
-  return (metrics_.window_high - p) / metrics_.window_high * 100.0;
-}
-
 void ShardCore::complete_metrics(std::uint32_t local, double p, TickMetrics& m) const noexcept {
   const TickerAux& a = aux_[local];
   const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
@@ -609,17 +672,21 @@ void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
 ShardCore::RuleGates ShardCore::gates_of(const RuleParams& rp, std::uint32_t n_windows) noexcept {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   RuleGates g;
-  // The pre-checks by multiplication, loose by 1e-9 (far above rounding), so they never miss a tick the
-  // exact rule (a division) accepts; fire_rules() then decides, boundaries included. The products are
-  // the ones the per-tick code computed before, once per rule set now.
-  const double x = rp.window_move_pct * 0.01;
-  g.up_factor = rp.window_move_pct > 0.0 ? 1.0 + x - 1e-9 : kInf;      // p ≥ low × ∞: never (prices > 0)
-  g.down_factor = rp.window_move_pct > 0.0 ? 1.0 - x + 1e-9 : -kInf;  // p ≤ high × −∞: never
-  g.tick_pct = rp.tick_change_pct > 0.0 ? rp.tick_change_pct : kInf;
-  // Volatility ≥ X pre-checked on the variance (no square root per tick), loose by 1e-9 relative.
-  g.vol_var = rp.volatility_pct > 0.0 ? rp.volatility_pct * rp.volatility_pct * (1.0 - 1e-9) : kInf;
-  g.spike_factor = rp.volume_spike_factor > 0.0 ? rp.volume_spike_factor : kInf;
+  // A rule that is off has its bits cleared from `on` (and a threshold no finite value reaches).
+  const bool move = rp.window_move_pct > 0.0;
+  const bool tick = rp.tick_change_pct > 0.0;
+  const bool vol = rp.volatility_pct > 0.0;
+  const bool spike = rp.volume_spike_factor > 0.0;
+  g.move_pct[0] = g.move_pct[1] = move ? rp.window_move_pct : kInf;
+  g.tick_pct[0] = g.tick_pct[1] = tick ? rp.tick_change_pct : kInf;
+  g.vol_var = vol ? sqrt_threshold(rp.volatility_pct) : kInf;
+  g.spike_factor = spike ? rp.volume_spike_factor : kInf;
+  g.cooldown_ns = rp.effective_cooldown_ns();
   g.cross = rp.sma_cross && n_windows >= 2;
+  const auto both = [](Rule r) { return rule_bit(r, Direction::kDown) | rule_bit(r, Direction::kUp); };
+  g.on = (move ? both(Rule::kWindowMove) : 0u) | (tick ? both(Rule::kTickChange) : 0u) |
+         (vol ? rule_bit(Rule::kVolatility, Direction::kUp) : 0u) | (g.cross ? both(Rule::kSmaCross) : 0u) |
+         (spike ? rule_bit(Rule::kVolumeSpike, Direction::kUp) : 0u);
   return g;
 }
 
@@ -628,69 +695,95 @@ void ShardCore::evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t 
   const RuleGates& g = gates_[c.params];
   const TickMetrics& m = metrics_;
   const double p = t.price;
-  // Every rule's condition without a branch (a rule that is off has a gate no value passes; NaN
-  // passes none), then one unlikely branch when any may fire.
   const double diff = m.sma[0] - m.sma[n_windows_ - 1];  // NaN until the long window is full
   const std::int8_t sign = diff > 0.0 ? 1 : diff < 0.0 ? -1 : 0;
   const bool crossed = g.cross & (sign != 0) & (c.cross_sign != 0) & (sign != c.cross_sign);
-  const bool maybe = (p >= m.window_low * g.up_factor) | (p <= m.window_high * g.down_factor) |
-                     (std::fabs(m.pct_change) >= g.tick_pct) | (returns_var_ >= g.vol_var) |
-                     ((m.volume_mean > 0.0) & (t.volume >= g.spike_factor * m.volume_mean)) | crossed;
-  if (maybe) [[unlikely]] {
-    fire_rules(local, t, event_ns, g, crossed, diff, sign);
+  // Every rule's exact condition, as a bit per (rule, direction) in rule_bit()'s order, without a
+  // branch (NaN meets none). A tick change of +x reaches the threshold up, one of −x down. The spike
+  // needs a positive mean volume (0 × factor would admit every volume).
+  const double tc = m.pct_change;
+  std::uint32_t met = window_moves(p, m.window_low, m.window_high, g.move_pct) |
+                      (ge2(tc, -tc, g.tick_pct) << 2) |
+                      (ge2(returns_var_, t.volume, g.vol_var, g.spike_factor * m.volume_mean) << 4) |
+                      (std::uint32_t{crossed} << (sign > 0 ? 6 : 7));
+  met &= g.on & ~(std::uint32_t{!(m.volume_mean > 0.0)} << 5);
+  // Cooldowns: a mask exact until the earliest of them ends (one compare per tick), then rebuilt. A met
+  // bit inside its cooldown is counted, not emitted; the one branch is taken when an alert fires.
+  if (event_ns >= aux_[local].cool_until) [[unlikely]] {
+    refresh_cooldowns(local, event_ns);
+  }
+  static_assert(rule_bits_fit(), "rule_bit(): one bit per (rule, direction), every bit below kRuleMasks used");
+  static constexpr auto kBitsSet = bits_set_table<kRuleMasks>();
+  counters_.suppressed += kBitsSet[met & c.cool];  // both < kRuleMasks
+  if (const std::uint32_t fire = met & ~std::uint32_t{c.cool}; fire != 0) [[unlikely]] {
+    fire_rules(local, t, event_ns, fire, diff, sign);
   }
   c.cross_sign = (g.cross && sign != 0) ? sign : c.cross_sign;  // the last nonzero sign (a cmov)
 }
 
-void ShardCore::fire_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleGates& g,
-                           bool crossed, double diff, std::int8_t sign) noexcept {
+void ShardCore::refresh_cooldowns(std::uint32_t local, std::int64_t event_ns) noexcept {
+  TickerCore& c = core_[local];
+  TickerAux& a = aux_[local];
+  const std::int64_t cd = gates_[c.params].cooldown_ns;
+  std::uint32_t cool = 0;
+  std::int64_t until = std::numeric_limits<std::int64_t>::max();
+  for (std::uint32_t r = 0; r < kRuleCount; ++r) {
+    for (std::uint32_t d = 0; d < 2; ++d) {
+      const std::int64_t last = a.last_alert_ns[r][d];
+      // "Less than the cooldown since the last alert", without a subtraction that could overflow; never
+      // (kNever = INT64_MIN) compares false.
+      if (last > time_minus(event_ns, cd)) {
+        cool |= rule_bit(static_cast<Rule>(r), d == 0 ? Direction::kDown : Direction::kUp);
+        until = std::min(until, cooldown_end(last, cd));
+      }
+    }
+  }
+  c.cool = static_cast<std::uint16_t>(cool);
+  a.cool_until = until;
+}
+
+void ShardCore::fire_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns, std::uint32_t fire,
+                           double diff, std::int8_t sign) noexcept {
   const TickerCore& c = core_[local];
   const RuleParams& rp = params_[c.params];
   const TickMetrics& m = metrics_;
   const double p = t.price;
-  // In the rules' order (alert ids follow it): each pre-check again, then the exact rule.
-  if (p >= m.window_low * g.up_factor) {
-    if (const double up = move_up_pct(p); up >= rp.window_move_pct) {
-      maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kUp, up, m.window_low, rp.window_move_pct);
-    }
+  const auto has = [fire](Rule r, Direction d) { return (fire & rule_bit(r, d)) != 0; };
+  // In the rules' order (alert ids follow it); the values are the doubles evaluate_rules() compared.
+  if (has(Rule::kWindowMove, Direction::kUp)) {
+    emit(local, t, event_ns, Rule::kWindowMove, Direction::kUp, pct(p, m.window_low), m.window_low,
+         rp.window_move_pct);
   }
-  if (p <= m.window_high * g.down_factor) {
-    if (const double down = move_down_pct(p); down >= rp.window_move_pct) {
-      maybe_emit(local, t, event_ns, rp, Rule::kWindowMove, Direction::kDown, down, m.window_high,
-                 rp.window_move_pct);
-    }
+  if (has(Rule::kWindowMove, Direction::kDown)) {
+    emit(local, t, event_ns, Rule::kWindowMove, Direction::kDown, (m.window_high - p) / m.window_high * 100.0,
+         m.window_high, rp.window_move_pct);
   }
-  if (std::fabs(m.pct_change) >= g.tick_pct) {
-    maybe_emit(local, t, event_ns, rp, Rule::kTickChange, m.pct_change > 0 ? Direction::kUp : Direction::kDown,
-               m.pct_change, c.last_price, rp.tick_change_pct);
+  if (has(Rule::kTickChange, Direction::kUp) || has(Rule::kTickChange, Direction::kDown)) {
+    emit(local, t, event_ns, Rule::kTickChange, m.pct_change > 0 ? Direction::kUp : Direction::kDown,
+         m.pct_change, c.last_price, rp.tick_change_pct);
   }
-  if (returns_var_ >= g.vol_var) {
-    if (const double vol = std::sqrt(returns_var_); vol >= rp.volatility_pct) {
-      maybe_emit(local, t, event_ns, rp, Rule::kVolatility, Direction::kUp, vol, vol, rp.volatility_pct);
-    }
+  if (has(Rule::kVolatility, Direction::kUp)) {
+    const double vol = std::sqrt(returns_var_);
+    emit(local, t, event_ns, Rule::kVolatility, Direction::kUp, vol, vol, rp.volatility_pct);
   }
-  if (crossed) {
-    maybe_emit(local, t, event_ns, rp, Rule::kSmaCross, sign > 0 ? Direction::kUp : Direction::kDown, diff,
-               m.sma[n_windows_ - 1], 0.0);
+  if (has(Rule::kSmaCross, Direction::kUp) || has(Rule::kSmaCross, Direction::kDown)) {
+    emit(local, t, event_ns, Rule::kSmaCross, sign > 0 ? Direction::kUp : Direction::kDown, diff,
+         m.sma[n_windows_ - 1], 0.0);
   }
-  if (m.volume_mean > 0.0 && t.volume >= g.spike_factor * m.volume_mean) {
-    maybe_emit(local, t, event_ns, rp, Rule::kVolumeSpike, Direction::kUp, t.volume / m.volume_mean,
-               m.volume_mean, rp.volume_spike_factor);
+  if (has(Rule::kVolumeSpike, Direction::kUp)) {
+    emit(local, t, event_ns, Rule::kVolumeSpike, Direction::kUp, t.volume / m.volume_mean, m.volume_mean,
+         rp.volume_spike_factor);
   }
 }
 
-void ShardCore::maybe_emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleParams& rp,
-                           Rule rule, Direction dir, double value, double reference,
-                           double threshold) noexcept {
+void ShardCore::emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, Rule rule, Direction dir,
+                     double value, double reference, double threshold) noexcept {
   const auto r = static_cast<std::size_t>(rule);
-  std::int64_t& last = aux_[local].last_alert_ns[r][dir == Direction::kDown ? 0 : 1];
-  // "Less than the cooldown since the last alert", without a subtraction that could overflow; never
-  // (kNever = INT64_MIN) compares false.
-  if (last > time_minus(event_ns, rp.effective_cooldown_ns())) {
-    ++counters_.suppressed;
-    return;
-  }
-  last = event_ns;
+  TickerAux& ax = aux_[local];
+  ax.last_alert_ns[r][dir == Direction::kDown ? 0 : 1] = event_ns;
+  // Its cooldown starts: the mask takes its bit and is exact until the earliest end.
+  core_[local].cool = static_cast<std::uint16_t>(core_[local].cool | rule_bit(rule, dir));
+  ax.cool_until = std::min(ax.cool_until, cooldown_end(event_ns, gates_[core_[local].params].cooldown_ns));
   const TickMetrics& m = metrics_;
   Alert& a = alert_;
   a.id = next_alert_id_;

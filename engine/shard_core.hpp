@@ -33,6 +33,11 @@ namespace tickforge {
 
 inline constexpr std::size_t kRuleCount = static_cast<std::size_t>(Rule::kCount);
 
+/// The smallest double v with sqrt(v) ≥ x, for x > 0 (+∞ when only +∞ qualifies). sqrt is correctly
+/// rounded, hence monotonic, so "sqrt(v) ≥ x" and "v ≥ sqrt_threshold(x)" decide alike for every double v
+/// (NaN: both false): the volatility rule compares the variance, with no square root per tick.
+double sqrt_threshold(double x) noexcept;
+
 /// Counters of one shard. Written by the shard thread; read after it is joined.
 struct ShardCounters {
   std::uint64_t ticks = 0;
@@ -110,6 +115,7 @@ class ShardCore {
     std::int8_t cross_sign;         // last nonzero sign of (short SMA - long SMA)
     std::uint16_t max_mask, min_mask;  // the deques' block sizes in ext_, minus one
     std::uint16_t hist_slot, volu_slot;  // where the next price and volume go
+    std::uint16_t cool;             // the (rule, direction) bits (rule_bit()) inside their cooldown
   };
   static_assert(sizeof(TickerCore) == kCacheLine, "TickerCore is one cache line");
   static_assert(kMaxWindowLength + 1 <= UINT16_MAX, "a history ring's slot fits TickerCore's 16-bit slot indices");
@@ -136,8 +142,11 @@ class ShardCore {
     RollingMoments returns;
     RollingMoments volumes;
     double pv_sum, pv_comp, v_sum, v_comp;      // Neumaier-compensated VWAP sums
-    std::int64_t last_alert_ns[kRuleCount][2];  // [rule][down, up/none]; INT64_MIN = never
     double volume_mean;                         // mean volume of the previous volume_window ticks, as the last tick saw it
+    // TickerCore::cool is exact until this event time: the earliest end of a cooldown in it (INT64_MAX:
+    // none, or one that never ends).
+    std::int64_t cool_until;
+    std::int64_t last_alert_ns[kRuleCount][2];  // [rule][down, up/none]; INT64_MIN = never
   };
 
   [[gnu::always_inline]] inline void update_metrics(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
@@ -145,21 +154,62 @@ class ShardCore {
   /// when known at compile time (unrolled), 0 = n_windows_.
   template <std::uint32_t kWindows>
   void price_windows(const HistRing& hist, std::uint64_t seen, RollingMoments* mom, double* ema, double p) noexcept;
-  // A rule set's per-tick pre-check constants (params_'s twin, same index).
-  struct RuleGates {
-    double up_factor;     // window move up: p ≥ window low × this (+∞ when the rule is off)
-    double down_factor;   // window move down: p ≤ window high × this (−∞ when off)
-    double tick_pct;      // |tick change %| ≥ this (+∞ when off)
-    double vol_var;       // returns' variance ≥ this (+∞ when off)
-    double spike_factor;  // volume ≥ this × the mean volume (+∞ when off)
+  /// A (rule, direction)'s bit in a condition or cooldown mask, in the order evaluate_rules() builds
+  /// them two at a time: window move up, down; tick change up, down; volatility; volume spike; SMA
+  /// cross up, down.
+  static constexpr std::uint32_t rule_bit(Rule r, Direction d) noexcept {
+    const bool down = d == Direction::kDown;
+    switch (r) {
+      case Rule::kWindowMove:
+        return down ? 1u << 1 : 1u << 0;
+      case Rule::kTickChange:
+        return down ? 1u << 3 : 1u << 2;
+      case Rule::kVolatility:
+        return 1u << 4;
+      case Rule::kVolumeSpike:
+        return 1u << 5;
+      case Rule::kSmaCross:
+        return down ? 1u << 7 : 1u << 6;
+      case Rule::kCount:
+        break;
+    }
+    return 0;
+  }
+  static constexpr std::uint32_t kRuleMasks = 1u << 8;  // every mask is below this
+  static constexpr bool rule_bits_fit() noexcept {
+    std::uint32_t all = 0;
+    for (std::uint32_t r = 0; r < kRuleCount; ++r) {
+      for (const Direction d : {Direction::kDown, Direction::kUp}) {
+        const std::uint32_t b = rule_bit(static_cast<Rule>(r), d);
+        // one bit each, below kRuleMasks (a rule with one direction has the same bit for both)
+        if (b == 0 || b >= kRuleMasks || (b & (b - 1)) != 0) return false;
+        all |= b;
+      }
+    }
+    return all == kRuleMasks - 1;
+  }
+  // A rule set's per-tick constants (params_'s twin, same index): every rule's exact condition is
+  // evaluated on every tick without a branch, as a bit per (rule, direction) (rule_bit()). The
+  // thresholds come in pairs, one per lane of a two-double compare.
+  struct alignas(16) RuleGates {
+    double move_pct[2];   // window move up, down: move % ≥ this
+    double tick_pct[2];   // tick change up, down: ± change % ≥ this
+    double vol_var;       // the smallest variance whose square root reaches volatility_pct: the same
+                          // decision as sqrt(variance) ≥ volatility_pct, without a square root
+    double spike_factor;  // volume ≥ this × the mean volume
+    std::int64_t cooldown_ns;
+    std::uint32_t on;     // the bits of the rules that are on
     bool cross;           // SMA cross on (and at least two windows)
   };
   static RuleGates gates_of(const RuleParams& rp, std::uint32_t n_windows) noexcept;
   [[gnu::always_inline]] inline void evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
-  [[gnu::noinline]] void fire_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleGates& g,
-                                    bool crossed, double diff, std::int8_t sign) noexcept;
-  void maybe_emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, const RuleParams& rp, Rule rule,
-                  Direction dir, double value, double reference, double threshold) noexcept;
+  /// The alerts of the bits in `fire` (met, outside their cooldowns), in the rules' order.
+  [[gnu::noinline]] void fire_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns, std::uint32_t fire,
+                                    double diff, std::int8_t sign) noexcept;
+  void emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, Rule rule, Direction dir,
+            double value, double reference, double threshold) noexcept;
+  /// Event time reached TickerAux::cool_until: which cooldowns still hold, and until when. Cold.
+  [[gnu::noinline, gnu::cold]] void refresh_cooldowns(std::uint32_t local, std::int64_t event_ns) noexcept;
   void prefetch_far(SymbolId symbol) const noexcept;
   void prefetch_near(SymbolId symbol) const noexcept;
   void update_day(std::uint32_t local, double p, double v, std::int64_t event_ns) noexcept;
@@ -186,8 +236,6 @@ class ShardCore {
   /// window high/low, volume_mean) are already set. The update callback (via metrics_) and snapshot()
   /// both use it, so they cannot disagree.
   void complete_metrics(std::uint32_t local, double p, TickMetrics& m) const noexcept;
-  [[nodiscard]] double move_up_pct(double p) const noexcept;
-  [[nodiscard]] double move_down_pct(double p) const noexcept;
 
   // Immutable after construction.
   const std::uint32_t capacity_;
@@ -222,7 +270,7 @@ class ShardCore {
   // only costs instructions).
   static constexpr std::size_t kPrefetchAbove = std::size_t{1} << 20;
   std::vector<RuleParams> params_;             // [0] = global
-  std::vector<RuleGates> gates_;               // [i]: params_[i]'s pre-check constants
+  std::vector<RuleGates> gates_;               // [i]: params_[i]'s per-tick thresholds and masks
   std::unique_ptr<DayState[]> days_;           // daily summaries (empty when off)
   std::unique_ptr<std::uint32_t[]> day_alerts_;  // × kRuleCount: the current day's alerts by rule
 

@@ -4,7 +4,13 @@
 // checked with python3).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <map>
+#include <random>
+#include <tuple>
+#include <vector>
 
 #include "support.hpp"
 
@@ -275,4 +281,144 @@ TEST(Rules, ShouldNeverHangOrOverflowOnInt64ExtremeTimesWhenDrivenDirectly) {
   EXPECT_EQ(h.metrics[1].window_low, 1.0);  // both inside [t − 60 s, t] (saturated at INT64_MIN)
   EXPECT_EQ(h.metrics[2].window_low, 3.0);
   EXPECT_EQ(h.core.counters().ticks, 3u);
+}
+
+// The volatility rule compares the variance with sqrt_threshold(X) instead of taking a square root per
+// tick: the threshold must be exactly the first double whose square root reaches X, for thresholds of
+// every magnitude (x² rounding up or down, subnormal and overflowing squares).
+TEST(Rules, ShouldPlaceTheVolatilityThresholdAtTheFirstVarianceWhoseRootReachesIt) {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> mant(1.0, 2.0);
+  std::uniform_int_distribution<int> expo(-540, 540);
+  std::vector<double> xs = {2.0, 0.5, 1.0, 3.0, 1e-160, 1e-200, 1e154, 1.3407807929942596e154, 1e200,
+                            std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::max()};
+  for (int i = 0; i < 20000; ++i) {
+    xs.push_back(std::ldexp(mant(rng), expo(rng)));
+  }
+  for (const double x : xs) {
+    const double v = sqrt_threshold(x);
+    ASSERT_GE(std::sqrt(v), x) << "x = " << x;
+    if (v > 0.0) {
+      ASSERT_LT(std::sqrt(std::nextafter(v, 0.0)), x) << "x = " << x;
+    }
+  }
+}
+
+namespace {
+
+// An independent model of the five rules and their cooldowns, applied to the metrics the engine
+// reported for each tick (those are checked against exact arithmetic elsewhere): the conditions as the
+// rules are documented, one last-alert time per (ticker, rule, direction) in a map.
+struct RuleModel {
+  struct Out {
+    SymbolId symbol;
+    Rule rule;
+    Direction dir;
+    std::int64_t event_ns;
+    double value;
+    bool operator==(const Out&) const = default;
+  };
+  std::map<SymbolId, RuleParams> params;
+  RuleParams global;
+  std::uint32_t n_windows = 3;
+  std::map<std::tuple<SymbolId, Rule, Direction>, std::int64_t> last;
+  std::map<SymbolId, int> cross_sign;
+  std::map<SymbolId, double> last_price;
+  std::map<SymbolId, std::int64_t> last_time;
+  std::uint64_t suppressed = 0;
+  std::vector<Out> out;
+
+  void on(SymbolId s, double p, double v, std::int64_t t, const TickMetrics& m) {
+    const RuleParams& rp = params.count(s) != 0 ? params[s] : global;
+    const std::int64_t tick_time = t;  // the alert reports the tick's own time
+    if (last_time.count(s) != 0 && t < last_time[s]) {
+      t = last_time[s];  // a late tick counts at its ticker's last time
+    }
+    last_time[s] = t;
+    const std::int64_t cd = rp.cooldown_ns < 0 ? rp.window_ns : rp.cooldown_ns;
+    auto met = [&](Rule r, Direction d, double value) {
+      const auto key = std::make_tuple(s, r, d);
+      if (last.count(key) != 0 && t - last[key] < cd) {
+        ++suppressed;
+        return;
+      }
+      last[key] = t;
+      out.push_back({s, r, d, tick_time, value});
+    };
+    if (rp.window_move_pct > 0) {
+      const double up = (p - m.window_low) / m.window_low * 100.0;
+      const double down = (m.window_high - p) / m.window_high * 100.0;
+      if (up >= rp.window_move_pct) met(Rule::kWindowMove, Direction::kUp, up);
+      if (down >= rp.window_move_pct) met(Rule::kWindowMove, Direction::kDown, down);
+    }
+    if (rp.tick_change_pct > 0 && std::fabs(m.pct_change) >= rp.tick_change_pct) {
+      met(Rule::kTickChange, m.pct_change > 0 ? Direction::kUp : Direction::kDown, m.pct_change);
+    }
+    if (rp.volatility_pct > 0 && m.volatility >= rp.volatility_pct) {
+      met(Rule::kVolatility, Direction::kUp, m.volatility);
+    }
+    if (rp.sma_cross && n_windows >= 2) {
+      const double diff = m.sma[0] - m.sma[n_windows - 1];
+      const int sign = diff > 0 ? 1 : diff < 0 ? -1 : 0;
+      if (sign != 0 && cross_sign[s] != 0 && sign != cross_sign[s]) {
+        met(Rule::kSmaCross, sign > 0 ? Direction::kUp : Direction::kDown, diff);
+      }
+      if (sign != 0) cross_sign[s] = sign;
+    }
+    if (rp.volume_spike_factor > 0 && m.volume_mean > 0 && v >= rp.volume_spike_factor * m.volume_mean) {
+      met(Rule::kVolumeSpike, Direction::kUp, v / m.volume_mean);
+    }
+    last_price[s] = p;
+  }
+};
+
+}  // namespace
+
+// Random walks on a price grid (so moves land exactly on the thresholds), equal and late event times,
+// zero volumes, a per-ticker override and several cooldowns, 0 included: every alert and the count
+// of suppressed ones equal the model's, tick by tick.
+TEST(Rules, ShouldMatchAnIndependentModelOfTheRulesAndCooldownsOnRandomWalks) {
+  for (const std::int64_t cooldown : {std::int64_t{-1}, std::int64_t{0}, kSec, 7 * kSec, 200 * kSec}) {
+    EngineConfig c;
+    c.rules.volatility_pct = 1.0;
+    c.rules.cooldown_ns = cooldown;
+    Harness h(c);
+    RuleModel model;
+    model.global = c.rules;
+    const SymbolId ids[4] = {h.id("W"), h.id("X"), h.id("Y"), h.id("Z")};
+    RuleParams over = c.rules;
+    over.window_move_pct = 3.0;
+    over.window_ns = 20 * kSec;
+    over.cooldown_ns = 5 * kSec;
+    over.sma_cross = false;
+    h.core.set_ticker_rules(ids[3], over);
+    model.params[ids[3]] = over;
+    std::mt19937_64 rng(static_cast<std::uint64_t>(cooldown) + 11);
+    std::uniform_int_distribution<int> step(-4, 4), who(0, 3), gap(0, 9), vol(0, 99);
+    double price[4] = {100.0, 100.0, 40.0, 250.0};
+    std::int64_t now[4] = {0, 0, 0, 0};
+    for (int i = 0; i < 20000; ++i) {
+      const int k = who(rng);
+      const int g = gap(rng);
+      price[k] += 0.5 * step(rng) + (g == 9 ? 0.04 * price[k] : 0.0);  // sometimes a 4 % jump
+      price[k] = std::max(price[k], 5.0);
+      price[k] = std::round(price[k] * 4.0) / 4.0;
+      now[k] += g == 0 ? 0 : g == 1 ? -3 * kSec : g * kSec;  // equal times, late ticks, gaps
+      const int r = vol(rng);
+      const double v = i < 200 ? 0.0 : r == 0 ? 1000.0 : r;  // all-zero volumes first, then spikes
+      const std::size_t before = h.metrics.size();
+      h.tick(ids[k], price[k], v, now[k]);
+      ASSERT_EQ(h.metrics.size(), before + 1);
+      model.on(ids[k], price[k], v, now[k], h.metrics.back());
+    }
+    ASSERT_EQ(h.alerts.size(), model.out.size()) << "cooldown " << cooldown;
+    for (std::size_t i = 0; i < h.alerts.size(); ++i) {
+      const Alert& a = h.alerts[i];
+      const RuleModel::Out got{a.symbol, a.rule, a.direction, a.event_ns, a.value};
+      ASSERT_EQ(got, model.out[i]) << "alert " << i << ", cooldown " << cooldown;
+    }
+    EXPECT_EQ(h.core.counters().suppressed, model.suppressed) << "cooldown " << cooldown;
+    EXPECT_GT(model.out.size(), 100u);  // every rule had its chances
+    EXPECT_GT(model.suppressed, 100u);
+  }
 }
