@@ -51,6 +51,19 @@ struct HistRing {
     return newest >= k ? newest - k : newest + len - k;
   }
   [[nodiscard]] double back(std::uint32_t k) const noexcept { return base[slot_back(k)]; }
+  /// f(back(n − 1)), …, f(back(0)), n ≤ len: the values oldest first, as at most two contiguous runs
+  /// (no slot arithmetic per value).
+  template <typename F>
+  void for_each_oldest_first(std::uint32_t n, F&& f) const noexcept {
+    const std::uint32_t first = slot_back(n - 1);
+    const std::uint32_t run = len - first < n ? len - first : n;
+    for (std::uint32_t i = first; i < first + run; ++i) {
+      f(base[i]);
+    }
+    for (std::uint32_t i = 0; i < n - run; ++i) {
+      f(base[i]);
+    }
+  }
 };
 
 struct RollingMoments {
@@ -134,24 +147,35 @@ struct RollingMoments {
     m2 += (y - old_mean) * (y - sum * (1.0 / n));
   }
 
+  /// f(h.back(n − 1)), …, f(h.back(0)): by the source's own oldest-first walk when it has one.
+  template <typename Src, typename F>
+  static void oldest_first(const Src& h, std::uint32_t n, F&& f) noexcept {
+    if constexpr (requires { h.for_each_oldest_first(n, f); }) {
+      h.for_each_oldest_first(n, f);
+    } else {
+      for (std::uint32_t k = n; k-- > 0;) {
+        f(h.back(k));
+      }
+    }
+  }
+
   /// Exact (corrected two-pass) recompute over the n values ending at h's newest, oldest first; the next
   /// periodic one is due at next_due. Cold, O(n).
   template <typename Src>
   [[gnu::noinline]] void recompute(const Src& h, std::uint32_t next_due) noexcept {
     shift = h.back(0);
     const double inv_n = 1.0 / n;
+    const double k_shift = shift;  // a local: the passes' stores cannot be thought to change it
     double s = 0.0;
-    for (std::uint32_t k = n; k-- > 0;) {
-      s += h.back(k) - shift;
-    }
+    oldest_first(h, n, [&s, k_shift](double x) { s += x - k_shift; });
     const double mean_y = s * inv_n;
     double d = 0.0;
     double q = 0.0;
-    for (std::uint32_t k = n; k-- > 0;) {
-      const double e = h.back(k) - shift - mean_y;
+    oldest_first(h, n, [&d, &q, k_shift, mean_y](double x) {
+      const double e = x - k_shift - mean_y;
       d += e;
       q += e * e;
-    }
+    });
     sum = s + d;  // d is the rounding residue of the first pass
     m2 = q - d * d * inv_n;
     if (m2 < 0.0) {

@@ -109,6 +109,20 @@ struct ReturnsView {
   const HistRing& prices;
   double newest;
   [[nodiscard]] double back(std::uint32_t k) const noexcept { return k == 0 ? newest : return_back(prices, k); }
+  /// back(n − 1), …, back(0) for RollingMoments' recompute: one pass over the prices, each % change
+  /// from the price and the one before it (the same doubles back(k) gives), no slot arithmetic per value.
+  template <typename F>
+  void for_each_oldest_first(std::uint32_t n, F&& f) const noexcept {
+    std::uint32_t slot = prices.slot_back(n);  // the price before the oldest return's
+    double prev = prices.base[slot];
+    for (std::uint32_t k = n - 1; k > 0; --k) {
+      slot = slot + 1 == prices.len ? 0 : slot + 1;
+      const double cur = prices.base[slot];
+      f(pct(cur, prev));
+      prev = cur;
+    }
+    f(newest);
+  }
 };
 
 }  // namespace
@@ -235,6 +249,7 @@ void ShardCore::set_ticker_rules(SymbolId symbol, const RuleParams& params) {
   params_.push_back(params);
   gates_.push_back(gates_of(params, n_windows_));
   core_[local].params = static_cast<std::uint16_t>(params_.size() - 1);
+  aux_[local].cool_until = std::numeric_limits<std::int64_t>::min();  // its next tick rebuilds the cooldowns
 }
 
 void ShardCore::on_tick(const Tick& t) noexcept {
@@ -781,9 +796,13 @@ void ShardCore::emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, 
   const auto r = static_cast<std::size_t>(rule);
   TickerAux& ax = aux_[local];
   ax.last_alert_ns[r][dir == Direction::kDown ? 0 : 1] = event_ns;
-  // Its cooldown starts: the mask takes its bit and is exact until the earliest end.
-  core_[local].cool = static_cast<std::uint16_t>(core_[local].cool | rule_bit(rule, dir));
-  ax.cool_until = std::min(ax.cool_until, cooldown_end(event_ns, gates_[core_[local].params].cooldown_ns));
+  // Its cooldown starts (refresh_cooldowns()'s test, so none when the cooldown is 0, or at INT64_MIN,
+  // which is "never"): the mask takes its bit and stays exact until the earliest end.
+  const std::int64_t cd = gates_[core_[local].params].cooldown_ns;
+  if (event_ns > time_minus(event_ns, cd)) {
+    core_[local].cool = static_cast<std::uint16_t>(core_[local].cool | rule_bit(rule, dir));
+    ax.cool_until = std::min(ax.cool_until, cooldown_end(event_ns, cd));
+  }
   const TickMetrics& m = metrics_;
   Alert& a = alert_;
   a.id = next_alert_id_;

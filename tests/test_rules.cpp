@@ -316,6 +316,8 @@ struct RuleModel {
     Direction dir;
     std::int64_t event_ns;
     double value;
+    double reference;
+    double threshold;
     bool operator==(const Out&) const = default;
   };
   std::map<SymbolId, RuleParams> params;
@@ -336,37 +338,40 @@ struct RuleModel {
     }
     last_time[s] = t;
     const std::int64_t cd = rp.cooldown_ns < 0 ? rp.window_ns : rp.cooldown_ns;
-    auto met = [&](Rule r, Direction d, double value) {
+    auto met = [&](Rule r, Direction d, double value, double reference, double threshold) {
       const auto key = std::make_tuple(s, r, d);
       if (last.count(key) != 0 && t - last[key] < cd) {
         ++suppressed;
         return;
       }
       last[key] = t;
-      out.push_back({s, r, d, tick_time, value});
+      out.push_back({s, r, d, tick_time, value, reference, threshold});
     };
     if (rp.window_move_pct > 0) {
       const double up = (p - m.window_low) / m.window_low * 100.0;
       const double down = (m.window_high - p) / m.window_high * 100.0;
-      if (up >= rp.window_move_pct) met(Rule::kWindowMove, Direction::kUp, up);
-      if (down >= rp.window_move_pct) met(Rule::kWindowMove, Direction::kDown, down);
+      if (up >= rp.window_move_pct) met(Rule::kWindowMove, Direction::kUp, up, m.window_low, rp.window_move_pct);
+      if (down >= rp.window_move_pct) {
+        met(Rule::kWindowMove, Direction::kDown, down, m.window_high, rp.window_move_pct);
+      }
     }
     if (rp.tick_change_pct > 0 && std::fabs(m.pct_change) >= rp.tick_change_pct) {
-      met(Rule::kTickChange, m.pct_change > 0 ? Direction::kUp : Direction::kDown, m.pct_change);
+      met(Rule::kTickChange, m.pct_change > 0 ? Direction::kUp : Direction::kDown, m.pct_change, last_price[s],
+          rp.tick_change_pct);
     }
     if (rp.volatility_pct > 0 && m.volatility >= rp.volatility_pct) {
-      met(Rule::kVolatility, Direction::kUp, m.volatility);
+      met(Rule::kVolatility, Direction::kUp, m.volatility, m.volatility, rp.volatility_pct);
     }
     if (rp.sma_cross && n_windows >= 2) {
       const double diff = m.sma[0] - m.sma[n_windows - 1];
       const int sign = diff > 0 ? 1 : diff < 0 ? -1 : 0;
       if (sign != 0 && cross_sign[s] != 0 && sign != cross_sign[s]) {
-        met(Rule::kSmaCross, sign > 0 ? Direction::kUp : Direction::kDown, diff);
+        met(Rule::kSmaCross, sign > 0 ? Direction::kUp : Direction::kDown, diff, m.sma[n_windows - 1], 0.0);
       }
       if (sign != 0) cross_sign[s] = sign;
     }
     if (rp.volume_spike_factor > 0 && m.volume_mean > 0 && v >= rp.volume_spike_factor * m.volume_mean) {
-      met(Rule::kVolumeSpike, Direction::kUp, v / m.volume_mean);
+      met(Rule::kVolumeSpike, Direction::kUp, v / m.volume_mean, m.volume_mean, rp.volume_spike_factor);
     }
     last_price[s] = p;
   }
@@ -412,13 +417,78 @@ TEST(Rules, ShouldMatchAnIndependentModelOfTheRulesAndCooldownsOnRandomWalks) {
       model.on(ids[k], price[k], v, now[k], h.metrics.back());
     }
     ASSERT_EQ(h.alerts.size(), model.out.size()) << "cooldown " << cooldown;
+    std::map<std::pair<Rule, Direction>, int> seen;
     for (std::size_t i = 0; i < h.alerts.size(); ++i) {
       const Alert& a = h.alerts[i];
-      const RuleModel::Out got{a.symbol, a.rule, a.direction, a.event_ns, a.value};
+      const RuleModel::Out got{a.symbol, a.rule, a.direction, a.event_ns, a.value, a.reference, a.threshold};
       ASSERT_EQ(got, model.out[i]) << "alert " << i << ", cooldown " << cooldown;
+      EXPECT_EQ(a.id, i + 1);  // one shard: ids in order
+      ++seen[{a.rule, a.direction}];
     }
     EXPECT_EQ(h.core.counters().suppressed, model.suppressed) << "cooldown " << cooldown;
-    EXPECT_GT(model.out.size(), 100u);  // every rule had its chances
+    EXPECT_EQ(h.core.counters().alerts, model.out.size());
     EXPECT_GT(model.suppressed, 100u);
+    // Every rule and direction had its alerts (the volatility and the spike have one direction).
+    EXPECT_EQ(seen.size(), 8u) << "cooldown " << cooldown;
   }
+}
+
+// Rules set for a ticker after it has ticked apply to the cooldowns already running, as they did when
+// each tick looked the cooldown up: a 60 s cooldown turned to 0 lets the next move fire, and a 0 turned
+// to 60 s holds it.
+TEST(Rules, ShouldApplyRulesChangedBetweenTicksToTheCooldownsAlreadyRunning) {
+  for (const bool to_zero : {true, false}) {
+    EngineConfig c = only(Rule::kWindowMove);
+    c.rules.cooldown_ns = to_zero ? 60 * kSec : 0;
+    Harness h(c);
+    const SymbolId s = h.id("R");
+    h.tick(s, 100.0, 1, 0);
+    h.tick(s, 110.0, 1, kSec);  // up 10 %: an alert, its cooldown starts (or not)
+    ASSERT_EQ(h.alerts.size(), 1u);
+    RuleParams p = c.rules;
+    p.cooldown_ns = to_zero ? 0 : 60 * kSec;
+    h.core.set_ticker_rules(s, p);
+    h.tick(s, 121.0, 1, 2 * kSec);  // up 21 % from the low: fires only without a cooldown
+    EXPECT_EQ(h.alerts.size(), to_zero ? 2u : 1u) << (to_zero ? "60 s -> 0" : "0 -> 60 s");
+    EXPECT_EQ(h.core.counters().suppressed, to_zero ? 0u : 1u);
+  }
+}
+
+// INT64_MIN is the "never" of the last-alert times: an alert there starts no cooldown (a ShardCore
+// driven directly; a FeedPort refuses such times).
+TEST(Rules, ShouldStartNoCooldownAtTheInt64MinimumTime) {
+  Harness h(only(Rule::kWindowMove));
+  const SymbolId s = h.id("M");
+  h.tick(s, 100.0, 1, INT64_MIN);
+  h.tick(s, 110.0, 1, INT64_MIN);
+  h.tick(s, 121.0, 1, INT64_MIN);
+  ASSERT_EQ(h.alerts.size(), 2u);
+  EXPECT_EQ(h.alerts[1].price, 121.0);
+  EXPECT_EQ(h.core.counters().suppressed, 0u);
+}
+
+// A rule that is off stays off when its metric overflows to infinity (a jump from 1e-10 to 1e300 is an
+// infinite % change and window move), and a rule that is on decides by its exact formula at any
+// threshold, however large.
+TEST(Rules, ShouldKeepOffRulesOffOnInfiniteMetricsAndDecideHugeThresholdsExactly) {
+  Harness off(only(Rule::kVolumeSpike));
+  const SymbolId s = off.id("I");
+  off.tick(s, 1e-10, 1, 0);
+  off.tick(s, 1e300, 1, kSec);
+  ASSERT_EQ(off.metrics.size(), 2u);
+  ASSERT_TRUE(std::isinf(off.metrics[1].pct_change));  // the case is reached
+  EXPECT_TRUE(off.alerts.empty());
+
+  EngineConfig c = only(Rule::kWindowMove);
+  c.rules.window_move_pct = 1e10;
+  Harness huge(c);
+  const SymbolId u = huge.id("U");
+  const double low = 137.758;
+  const double p = 13775800137.758;
+  const double move = (p - low) / low * 100.0;  // the rule's formula, in doubles
+  huge.tick(u, low, 1, 0);
+  huge.tick(u, p, 1, kSec);
+  ASSERT_EQ(huge.alerts.size(), move >= 1e10 ? 1u : 0u);
+  ASSERT_GE(move, 1e10);  // this pair does reach it (the old multiplied pre-check missed it)
+  EXPECT_EQ(huge.alerts[0].value, move);
 }
