@@ -80,8 +80,9 @@ struct RollingMoments {
   std::uint32_t due = 0;
 
   /// Adds h's newest value h.back(0) (already stored by the caller) to window w; when the window is
-  /// full, h.back(w.size) leaves. Src is a HistRing, or any view with the same back(k) (the engine's
-  /// returns are computed from the price ring instead of being stored). `now` is the caller's count of
+  /// full, h.back(w.size) leaves. Src is a HistRing, or any view with the same back(k) and
+  /// for_each_oldest_first(n, f) (the engine's returns are computed from the price ring instead of being
+  /// stored). `now` is the caller's count of
   /// pushes to this window, one more on each (the engine uses the ticker's tick count; only its
   /// differences matter, and it may wrap). Returns mean_full(w) when the window is full after the push,
   /// else NaN: the same double the caller would compute, without reloading the state (the full window's
@@ -147,18 +148,6 @@ struct RollingMoments {
     m2 += (y - old_mean) * (y - sum * (1.0 / n));
   }
 
-  /// f(h.back(n − 1)), …, f(h.back(0)): by the source's own oldest-first walk when it has one.
-  template <typename Src, typename F>
-  static void oldest_first(const Src& h, std::uint32_t n, F&& f) noexcept {
-    if constexpr (requires { h.for_each_oldest_first(n, f); }) {
-      h.for_each_oldest_first(n, f);
-    } else {
-      for (std::uint32_t k = n; k-- > 0;) {
-        f(h.back(k));
-      }
-    }
-  }
-
   /// Exact (corrected two-pass) recompute over the n values ending at h's newest, oldest first; the next
   /// periodic one is due at next_due. Cold, O(n).
   template <typename Src>
@@ -167,11 +156,11 @@ struct RollingMoments {
     const double inv_n = 1.0 / n;
     const double k_shift = shift;  // a local: the passes' stores cannot be thought to change it
     double s = 0.0;
-    oldest_first(h, n, [&s, k_shift](double x) { s += x - k_shift; });
+    h.for_each_oldest_first(n, [&s, k_shift](double x) { s += x - k_shift; });
     const double mean_y = s * inv_n;
     double d = 0.0;
     double q = 0.0;
-    oldest_first(h, n, [&d, &q, k_shift, mean_y](double x) {
+    h.for_each_oldest_first(n, [&d, &q, k_shift, mean_y](double x) {
       const double e = x - k_shift - mean_y;
       d += e;
       q += e * e;

@@ -47,6 +47,14 @@ inline void prefetch_lines(const void* p, std::size_t bytes) noexcept {
 }
 
 inline double pct(double now, double base) noexcept { return (now - base) / base * 100.0; }
+// How far p is below the window high, in % of it: the window move down (the SSE2 lane rounds alike).
+inline double pct_below(double high, double p) noexcept { return (high - p) / high * 100.0; }
+
+// "Less than the cooldown cd since the alert at last" at event time now, without a subtraction that could
+// overflow; never (kNever = INT64_MIN) compares false, and neither does any alert when cd is 0.
+inline bool in_cooldown(std::int64_t last, std::int64_t now, std::int64_t cd) noexcept {
+  return last > time_minus(now, cd);
+}
 
 // Set bits of every rule mask, by table: one load per tick. The popcnt instruction is not in the
 // x86-64 baseline we build for (std::popcount would call libgcc's __popcountdi2), and a bit-twiddling
@@ -78,7 +86,7 @@ inline std::uint32_t ge2(double a0, double a1, const double* b) noexcept {
 #endif
 }
 
-// The window move's two percentages, {move up % = pct(p, low), move down % = (high − p) / high × 100},
+// The window move's two percentages, {move up % = pct(p, low), move down % = pct_below(high, p)},
 // compared with the thresholds b: bit 0 up, bit 1 down. The lanes round exactly as the scalar forms.
 inline std::uint32_t window_moves(double p, double low, double high, const double* b) noexcept {
 #if defined(__SSE2__)
@@ -87,7 +95,7 @@ inline std::uint32_t window_moves(double p, double low, double high, const doubl
   const __m128d pcts = _mm_mul_pd(_mm_div_pd(num, _mm_set_pd(high, low)), _mm_load_pd(kHundred));
   return static_cast<std::uint32_t>(_mm_movemask_pd(_mm_cmpge_pd(pcts, _mm_loadu_pd(b))));
 #else
-  return ge2(pct(p, low), (high - p) / high * 100.0, b);
+  return ge2(pct(p, low), pct_below(high, p), b);
 #endif
 }
 
@@ -640,7 +648,7 @@ void ShardCore::complete_metrics(std::uint32_t local, double p, TickMetrics& m) 
   }
   m.volatility = a.returns.n == ret_w_.size ? std::sqrt(a.returns.variance_full(ret_w_)) : kNaN;
   m.move_up_pct = pct(p, m.window_low);
-  m.move_down_pct = (m.window_high - p) / m.window_high * 100.0;
+  m.move_down_pct = pct_below(m.window_high, p);
   m.cum_volume = a.v_sum + a.v_comp;
   m.vwap = m.cum_volume > 0.0 ? (a.pv_sum + a.pv_comp) / m.cum_volume : kNaN;
 }
@@ -745,9 +753,7 @@ void ShardCore::refresh_cooldowns(std::uint32_t local, std::int64_t event_ns) no
   for (std::uint32_t r = 0; r < kRuleCount; ++r) {
     for (std::uint32_t d = 0; d < 2; ++d) {
       const std::int64_t last = a.last_alert_ns[r][d];
-      // "Less than the cooldown since the last alert", without a subtraction that could overflow; never
-      // (kNever = INT64_MIN) compares false.
-      if (last > time_minus(event_ns, cd)) {
+      if (in_cooldown(last, event_ns, cd)) {
         cool |= rule_bit(static_cast<Rule>(r), d == 0 ? Direction::kDown : Direction::kUp);
         until = std::min(until, cooldown_end(last, cd));
       }
@@ -770,7 +776,7 @@ void ShardCore::fire_rules(std::uint32_t local, const Tick& t, std::int64_t even
          rp.window_move_pct);
   }
   if (has(Rule::kWindowMove, Direction::kDown)) {
-    emit(local, t, event_ns, Rule::kWindowMove, Direction::kDown, (m.window_high - p) / m.window_high * 100.0,
+    emit(local, t, event_ns, Rule::kWindowMove, Direction::kDown, pct_below(m.window_high, p),
          m.window_high, rp.window_move_pct);
   }
   if (has(Rule::kTickChange, Direction::kUp) || has(Rule::kTickChange, Direction::kDown)) {
@@ -796,10 +802,10 @@ void ShardCore::emit(std::uint32_t local, const Tick& t, std::int64_t event_ns, 
   const auto r = static_cast<std::size_t>(rule);
   TickerAux& ax = aux_[local];
   ax.last_alert_ns[r][dir == Direction::kDown ? 0 : 1] = event_ns;
-  // Its cooldown starts (refresh_cooldowns()'s test, so none when the cooldown is 0, or at INT64_MIN,
+  // Its cooldown starts, by refresh_cooldowns()'s own test (none when the cooldown is 0, or at INT64_MIN,
   // which is "never"): the mask takes its bit and stays exact until the earliest end.
   const std::int64_t cd = gates_[core_[local].params].cooldown_ns;
-  if (event_ns > time_minus(event_ns, cd)) {
+  if (in_cooldown(event_ns, event_ns, cd)) {
     core_[local].cool = static_cast<std::uint16_t>(core_[local].cool | rule_bit(rule, dir));
     ax.cool_until = std::min(ax.cool_until, cooldown_end(event_ns, cd));
   }
