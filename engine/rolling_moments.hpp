@@ -122,13 +122,17 @@ struct RollingMoments {
     // not a branch: a new peak comes at random (a mispredicted branch on a few % of the ticks).
     const double floor = m2 * kCollapse;
     m2_floor = floor > m2_floor ? floor : m2_floor;
-    // Every period-th push since the last recompute (due − now, as a signed distance, reaches 0), or when
-    // M2 collapsed.
-    if ((static_cast<std::int32_t>(now - due) >= 0) | (m2 < m2_floor)) [[unlikely]] {
+    if (recompute_due(now)) [[unlikely]] {
       recompute(h, now + w.period);
       mean = n == w.size ? mean_full(w) : mean;  // new shift and sum: the mean as they give it
     }
     return mean;
+  }
+
+  /// Every period-th push since the last recompute (due − now, as a signed distance, reaches 0), or M2
+  /// collapsed below the floor (already following the peak).
+  [[nodiscard]] bool recompute_due(std::uint32_t now) const noexcept {
+    return (static_cast<std::int32_t>(now - due) >= 0) | (m2 < m2_floor);
   }
 
   /// Warm-up: the window is not full yet, so n grows (the only place that divides per update). The
@@ -176,5 +180,126 @@ struct RollingMoments {
 };
 
 static_assert(sizeof(RollingMoments) == 40, "per-ticker running state only: the window constants live in MomentWindow");
+
+// ---- two windows at once ----------------------------------------------------------------------------
+
+/// Two doubles in one SSE2 register (a GCC/Clang vector: two scalar doubles where there is no SIMD).
+/// Each lane's +, −, × and compare is the scalar operation's IEEE result, so a lane gives the same bits
+/// as RollingMoments (the build does not contract into FMA: the x86-64 baseline has none).
+using Double2 = double __attribute__((vector_size(16)));
+using Mask2 = std::int64_t __attribute__((vector_size(16)));  ///< a lane compare: all ones or zero
+
+/// True when either lane of a compare is set: one movmskpd with SSE2.
+[[nodiscard]] inline bool any_lane(Mask2 m) noexcept {
+#if defined(__SSE2__)
+  return __builtin_ia32_movmskpd(reinterpret_cast<Double2>(m)) != 0;
+#else
+  return (m[0] | m[1]) != 0;
+#endif
+}
+/// a > b ? a : b per lane: the scalar select RollingMoments::settle uses (maxpd computes exactly it).
+[[nodiscard]] inline Double2 max_lanes(Double2 a, Double2 b) noexcept {
+#if defined(__SSE2__)
+  return __builtin_ia32_maxpd(a, b);
+#else
+  return Double2{a[0] > b[0] ? a[0] : b[0], a[1] > b[1] ? a[1] : b[1]};
+#endif
+}
+
+/// Two windows' constants: 1/N of both in one register, and each lane's MomentWindow (cold paths).
+struct MomentWindows2 {
+  Double2 inv_n;
+  MomentWindow lane[2];
+
+  [[nodiscard]] static MomentWindows2 of(const MomentWindow& w0, const MomentWindow& w1) noexcept {
+    return MomentWindows2{Double2{w0.inv_n, w1.inv_n}, {w0, w1}};
+  }
+};
+
+/// The running state of two windows side by side (structure of arrays, 80 bytes = two RollingMoments):
+/// one push updates both with the instructions of one, lane i giving bit for bit what a RollingMoments
+/// of lane i's values gives (tests/test_rolling_moments.cpp checks it). Lanes are read and written as
+/// RollingMoments on the cold paths: warm-up and the exact recomputes.
+struct alignas(16) MomentPair {
+  Double2 shift{};
+  Double2 sum{};
+  Double2 m2{};
+  Double2 m2_floor{};
+  std::uint32_t due = 0;          ///< the nearer of the lanes' next periodic recomputes (one compare per push)
+  std::uint32_t lane_due[2] = {0, 0};
+  std::uint16_t n[2] = {0, 0};    ///< values in each lane's window (≤ kMaxWindowLength)
+
+  [[nodiscard]] RollingMoments lane(unsigned i) const noexcept {
+    RollingMoments r;
+    r.shift = shift[i];
+    r.sum = sum[i];
+    r.m2 = m2[i];
+    r.m2_floor = m2_floor[i];
+    r.n = n[i];
+    r.due = lane_due[i];
+    return r;
+  }
+  /// Stores lane i; `now` is the push count just used (the lanes' dues are after it).
+  void set_lane(unsigned i, const RollingMoments& r, std::uint32_t now) noexcept {
+    shift[i] = r.shift;
+    sum[i] = r.sum;
+    m2[i] = r.m2;
+    m2_floor[i] = r.m2_floor;
+    n[i] = static_cast<std::uint16_t>(r.n);
+    lane_due[i] = r.due;
+    due = static_cast<std::int32_t>(lane_due[0] - now) <= static_cast<std::int32_t>(lane_due[1] - now) ? lane_due[0]
+                                                                                                   : lane_due[1];
+  }
+  [[nodiscard]] bool full(const MomentWindows2& w) const noexcept {
+    return (n[0] == w.lane[0].size) & (n[1] == w.lane[1].size);
+  }
+  /// RollingMoments::push() of lane i (h's newest value joins it): the warm-up path. Returns its result.
+  template <typename Src>
+  double push_lane(unsigned i, const Src& h, const MomentWindow& w, std::uint32_t now) noexcept {
+    RollingMoments r = lane(i);
+    const double mean = r.push(h, w, now);
+    set_lane(i, r, now);
+    return mean;
+  }
+
+  /// RollingMoments::push_full() of both lanes (full(w)): x joins and x_old leaves each lane's window;
+  /// h0 and h1 are the lanes' sources (read only by an exact recompute). Returns both windows' means.
+  template <typename Src0, typename Src1>
+  Double2 push_full(const Src0& h0, const Src1& h1, const MomentWindows2& w, std::uint32_t now, Double2 x,
+                    Double2 x_old) noexcept {
+    const Double2 y = x - shift;
+    const Double2 y_old = x_old - shift;
+    const Double2 old_mean = sum * w.inv_n;
+    sum += y - y_old;
+    const Double2 new_mean = sum * w.inv_n;
+    m2 += (y - y_old) * (y - new_mean + y_old - old_mean);
+    m2_floor = max_lanes(m2 * RollingMoments::kCollapse, m2_floor);
+    Double2 mean = shift + new_mean;
+    if ((static_cast<std::int32_t>(now - due) >= 0) | any_lane(m2 < m2_floor)) [[unlikely]] {
+      settle_lanes(h0, h1, w, now, mean);
+    }
+    return mean;
+  }
+
+  /// A lane is due for its periodic recompute or collapsed: RollingMoments::settle's recompute, per lane.
+  template <typename Src0, typename Src1>
+  [[gnu::noinline]] void settle_lanes(const Src0& h0, const Src1& h1, const MomentWindows2& w, std::uint32_t now,
+                                      Double2& mean) noexcept {
+    RollingMoments r0 = lane(0);
+    if (r0.recompute_due(now)) {
+      r0.recompute(h0, now + w.lane[0].period);
+      mean[0] = r0.mean_full(w.lane[0]);
+      set_lane(0, r0, now);
+    }
+    RollingMoments r1 = lane(1);
+    if (r1.recompute_due(now)) {
+      r1.recompute(h1, now + w.lane[1].period);
+      mean[1] = r1.mean_full(w.lane[1]);
+    }
+    set_lane(1, r1, now);  // also when only lane 0 ran: the pair's due follows the lanes'
+  }
+};
+
+static_assert(sizeof(MomentPair) == 2 * sizeof(RollingMoments), "a pair of windows takes the room of two");
 
 }  // namespace tickforge

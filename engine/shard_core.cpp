@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <stdexcept>
 
 namespace tickforge {
@@ -177,13 +178,14 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       n_windows_(static_cast<std::uint32_t>(cfg.sma_windows.size())),
       ret_w_(MomentWindow::of(cfg.effective_volatility_window(), cfg.ddof)),
       volu_w_(MomentWindow::of(cfg.volume_window, cfg.ddof)),
+      rv_w_(MomentWindows2::of(ret_w_, volu_w_)),
       hist_len_(std::max(ring_len_for(cfg.sma_windows.back()), ring_len_for(cfg.effective_volatility_window() + 1))),
       volu_len_(ring_len_for(cfg.volume_window)),
       symbols_(symbols),
       core_(new TickerCore[capacity]()),
       aux_(new TickerAux[capacity]()),
-      moments_(new RollingMoments[std::size_t{capacity} * n_windows_]()),
-      ema_(new double[std::size_t{capacity} * n_windows_]()),
+      blk_chunks_(n_windows_ * (sizeof(RollingMoments) + sizeof(double)) / sizeof(Chunk16)),
+      price_blk_(new Chunk16[std::size_t{capacity} * blk_chunks_]()),
       price_hist_(new double[std::size_t{capacity} * hist_len_]()),
       volu_hist_(new double[std::size_t{capacity} * volu_len_]()),
       ext_(std::uint64_t{capacity} * 2 * cfg.extrema_pool, std::min(4u, std::bit_ceil(cfg.extrema_capacity)),
@@ -207,7 +209,23 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
     mwin_[w] = MomentWindow::of(windows_[w], cfg.ddof);
     ema_alpha_[w] = 2.0 / (cfg.sma_windows[w] + 1.0);
   }
+  for (std::uint32_t j = 0; j < n_windows_ / 2; ++j) {
+    mwin2_[j] = MomentWindows2::of(mwin_[2 * j], mwin_[2 * j + 1]);
+  }
+  static_assert((sizeof(RollingMoments) + sizeof(double)) % sizeof(Chunk16) == 0,
+                "a price block (48 bytes per window: 80 per pair, 40 for an odd one, 8 per EMA) is whole chunks");
+  static_assert(alignof(Chunk16) >= alignof(MomentPair), "the pairs, first in a block, are aligned for SSE2");
   for (std::uint32_t i = 0; i < capacity; ++i) {
+    Chunk16* b = block_of(i);  // the block's objects, in its zeroed bytes
+    for (std::uint32_t j = 0; j < n_windows_ / 2; ++j) {
+      new (&pairs_of(b)[j]) MomentPair();
+    }
+    if (n_windows_ % 2 != 0) {
+      new (odd_of(b)) RollingMoments();
+    }
+    for (std::uint32_t w = 0; w < n_windows_; ++w) {
+      new (&ema_of(b)[w]) double(0.0);
+    }
     core_[i].last_price = kNaN;
     core_[i].last_event_ns = kNever;
     aux_[i].volume_mean = kNaN;
@@ -271,8 +289,9 @@ void ShardCore::on_tick(const Tick& t) noexcept {
   if (daily_on_) {
     update_day(local, t.price, t.volume, event_ns);  // first: this tick's alerts count in its day
   }
-  update_metrics(local, t, event_ns);
-  evaluate_rules(local, t, event_ns);
+  TickerAux& a = aux_[local];
+  update_metrics(c, a, local, t, event_ns);
+  evaluate_rules(c, a, local, t, event_ns);
   c.last_price = t.price;
   c.last_event_ns = event_ns;
   ++counters_.ticks;
@@ -286,17 +305,31 @@ void ShardCore::on_tick(const Tick& t) noexcept {
 }
 
 template <std::uint32_t kWindows>
-void ShardCore::price_windows(const HistRing& hist, std::uint64_t seen, RollingMoments* mom, double* ema,
-                              double p) noexcept {
+void ShardCore::price_windows(const HistRing& hist, std::uint64_t seen, Chunk16* block, double p) noexcept {
   const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
   const auto now = static_cast<std::uint32_t>(seen);  // the windows' push count (wraps: differences only)
+  MomentPair* pairs = pairs_of<kWindows>(block);
+  RollingMoments* odd = odd_of<kWindows>(block);
+  double* ema = ema_of<kWindows>(block);
   if (seen >= windows_[nw - 1]) [[likely]] {  // every window full (they ascend): no warm-up checks
-    for (std::uint32_t w = 0; w < nw; ++w) {
-      metrics_.sma[w] = mom[w].push_full(hist, mwin_[w], now);
+    const Double2 x{p, p};
+    for (std::uint32_t j = 0; j < nw / 2; ++j) {  // two windows per instruction
+      const Double2 x_old{hist.back(windows_[2 * j]), hist.back(windows_[2 * j + 1])};
+      const Double2 mean = pairs[j].push_full(hist, hist, mwin2_[j], now, x, x_old);
+      metrics_.sma[2 * j] = mean[0];
+      metrics_.sma[2 * j + 1] = mean[1];
+    }
+    if (nw % 2 != 0) {
+      metrics_.sma[nw - 1] = odd->push_full(hist, mwin_[nw - 1], now);
     }
   } else {
-    for (std::uint32_t w = 0; w < nw; ++w) {
-      metrics_.sma[w] = mom[w].push(hist, mwin_[w], now);  // mean_full when the window is full, else NaN
+    // mean_full when the window is full, else NaN
+    for (std::uint32_t j = 0; j < nw / 2; ++j) {
+      metrics_.sma[2 * j] = pairs[j].push_lane(0, hist, mwin_[2 * j], now);
+      metrics_.sma[2 * j + 1] = pairs[j].push_lane(1, hist, mwin_[2 * j + 1], now);
+    }
+    if (nw % 2 != 0) {
+      metrics_.sma[nw - 1] = odd->push(hist, mwin_[nw - 1], now);
     }
   }
   if (seen == 0) [[unlikely]] {
@@ -334,8 +367,7 @@ void ShardCore::prefetch_far(SymbolId symbol) const noexcept {
   const std::uint32_t local = index_.local_of(symbol);
   __builtin_prefetch(&core_[local], 1, 3);
   prefetch_lines(&aux_[local], sizeof(TickerAux));
-  prefetch_lines(&moments_[std::size_t{local} * n_windows_], sizeof(RollingMoments) * n_windows_);
-  __builtin_prefetch(&ema_[std::size_t{local} * n_windows_], 1, 3);
+  prefetch_lines(block_of(local), sizeof(Chunk16) * blk_chunks_);
   if (daily_on_) {
     prefetch_lines(&days_[local], sizeof(DayState));
   }
@@ -364,9 +396,8 @@ void ShardCore::prefetch_near(SymbolId symbol) const noexcept {
   __builtin_prefetch(&mn[c.min.head & min_mask], 1, 3);
 }
 
-void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept {
-  TickerCore& c = core_[local];
-  TickerAux& a = aux_[local];
+void ShardCore::update_metrics(TickerCore& c, TickerAux& a, std::uint32_t local, const Tick& t,
+                               std::int64_t event_ns) noexcept {
   TickMetrics& m = metrics_;
   const double p = t.price;
 
@@ -381,42 +412,44 @@ void ShardCore::update_metrics(std::uint32_t local, const Tick& t, std::int64_t 
   hist_base[hist.newest] = p;
   c.hist_slot = next_slot(hist.newest, hist_len_);
   ++c.ticks;
-  RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
-  double* ema = &ema_[std::size_t{local} * n_windows_];
+  Chunk16* block = block_of(local);
   // The usual window counts unrolled at compile time (a predictable branch, no indirect call).
   if (n_windows_ == 3) [[likely]] {
-    price_windows<3>(hist, seen, mom, ema, p);
+    price_windows<3>(hist, seen, block, p);
   } else if (n_windows_ == 1) {
-    price_windows<1>(hist, seen, mom, ema, p);
+    price_windows<1>(hist, seen, block, p);
   } else if (n_windows_ == 2) {
-    price_windows<2>(hist, seen, mom, ema, p);
+    price_windows<2>(hist, seen, block, p);
   } else {
-    price_windows<0>(hist, seen, mom, ema, p);
+    price_windows<0>(hist, seen, block, p);
   }
 
-  // Returns: % change and its rolling std (volatility).
-  if (seen != 0) {
-    m.pct_change = pct(p, c.last_price);
-    a.returns.push(ReturnsView{hist, m.pct_change}, ret_w_, now);
-    returns_var_ = a.returns.n == ret_w_.size ? a.returns.variance_full(ret_w_) : kNaN;
-  } else {
-    m.pct_change = kNaN;
-    returns_var_ = kNaN;
-  }
-
-  // Volume: mean of the previous ticks (before this one joins), VWAP and cumulative volume.
-  m.volume_mean = a.volumes.n == volu_w_.size ? a.volumes.mean_full(volu_w_) : kNaN;
+  // Returns (% change) and volumes, one window pair (lane 0, lane 1): the returns' rolling std is the
+  // volatility; the volume mean is of the previous ticks (before this one joins).
+  MomentPair& rv = a.rv;
+  m.pct_change = seen != 0 ? pct(p, c.last_price) : kNaN;
+  m.volume_mean = rv.n[1] == volu_w_.size ? rv.shift[1] + rv.sum[1] * volu_w_.inv_n : kNaN;  // its mean_full
   a.volume_mean = m.volume_mean;
   double* vh = &volu_hist_[std::size_t{local} * volu_len_];
   const HistRing vols{vh, volu_len_, c.volu_slot};
   vh[vols.newest] = t.volume;
   c.volu_slot = next_slot(vols.newest, volu_len_);
-  a.volumes.push(vols, volu_w_, now);
+  const ReturnsView rets{hist, m.pct_change};
+  if (rv.full(rv_w_)) [[likely]] {
+    rv.push_full(rets, vols, rv_w_, now, Double2{m.pct_change, t.volume},
+                 Double2{return_back(hist, ret_w_.size), vols.back(volu_w_.size)});
+  } else {  // warm-up: the first tick has no return
+    if (seen != 0) {
+      rv.push_lane(0, rets, ret_w_, now);
+    }
+    rv.push_lane(1, vols, volu_w_, now);
+  }
+  returns_var_ = rv.n[0] == ret_w_.size ? rv.m2[0] * ret_w_.inv_dof : kNaN;  // its variance_full
   neumaier_add(a.pv_sum, a.pv_comp, p * t.volume);
   neumaier_add(a.v_sum, a.v_comp, t.volume);
 
   // Event-time window high/low.
-  window_extremes(local, event_ns, p, params_[c.params].window_ns);
+  window_extremes(c, event_ns, p, params_[c.params].window_ns);
 }
 
 // ---- daily summaries ---------------------------------------------------------------------------------
@@ -506,8 +539,7 @@ void ShardCore::close_days() noexcept {
   }
 }
 
-void ShardCore::window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept {
-  TickerCore& c = core_[local];
+void ShardCore::window_extremes(TickerCore& c, std::int64_t t, double p, std::int64_t window_ns) noexcept {
   const std::int64_t oldest = time_minus(t, window_ns);  // entries with time < t - T have left [t - T, t]
 
   // Monotonic deques: max holds decreasing prices front→back, min increasing. Each entry is pushed
@@ -639,14 +671,15 @@ void ShardCore::move_deque(Deque& d, std::uint16_t& mask, std::uint32_t to_block
 
 void ShardCore::complete_metrics(std::uint32_t local, double p, TickMetrics& m) const noexcept {
   const TickerAux& a = aux_[local];
-  const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
-  const double* ema = &ema_[std::size_t{local} * n_windows_];
+  const double* ema = ema_of(block_of(local));
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
-    m.variance[w] = mom[w].n == windows_[w] ? mom[w].variance_full(mwin_[w]) : kNaN;
+    const RollingMoments mom = price_moments(local, w);
+    m.variance[w] = mom.n == windows_[w] ? mom.variance_full(mwin_[w]) : kNaN;
     m.stddev[w] = std::sqrt(m.variance[w]);
     m.ema[w] = ema[w];
   }
-  m.volatility = a.returns.n == ret_w_.size ? std::sqrt(a.returns.variance_full(ret_w_)) : kNaN;
+  const RollingMoments returns = a.rv.lane(0);
+  m.volatility = returns.n == ret_w_.size ? std::sqrt(returns.variance_full(ret_w_)) : kNaN;
   m.move_up_pct = pct(p, m.window_low);
   m.move_down_pct = pct_below(m.window_high, p);
   m.cum_volume = a.v_sum + a.v_comp;
@@ -679,9 +712,9 @@ void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
   s.last_event_ns = c.last_event_ns;
   s.last_price = p;
   s.last_volume = volu_hist_[std::size_t{local} * volu_len_ + prev_slot(c.volu_slot, volu_len_)];
-  const RollingMoments* mom = &moments_[std::size_t{local} * n_windows_];
   for (std::uint32_t w = 0; w < n_windows_; ++w) {
-    m.sma[w] = mom[w].n == windows_[w] ? mom[w].mean_full(mwin_[w]) : kNaN;
+    const RollingMoments mom = price_moments(local, w);
+    m.sma[w] = mom.n == windows_[w] ? mom.mean_full(mwin_[w]) : kNaN;
   }
   const HistRing prices{&price_hist_[std::size_t{local} * hist_len_], hist_len_, prev_slot(c.hist_slot, hist_len_)};
   m.pct_change = c.ticks == 1 ? kNaN : return_back(prices, 0);
@@ -713,8 +746,8 @@ ShardCore::RuleGates ShardCore::gates_of(const RuleParams& rp, std::uint32_t n_w
   return g;
 }
 
-void ShardCore::evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept {
-  TickerCore& c = core_[local];
+void ShardCore::evaluate_rules(TickerCore& c, const TickerAux& a, std::uint32_t local, const Tick& t,
+                               std::int64_t event_ns) noexcept {
   const RuleGates& g = gates_[c.params];
   const TickMetrics& m = metrics_;
   const double p = t.price;
@@ -732,7 +765,7 @@ void ShardCore::evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t 
   met &= g.on & ~(std::uint32_t{!(m.volume_mean > 0.0)} << 5);
   // Cooldowns: a mask exact until the earliest of them ends (one compare per tick), then rebuilt. A met
   // bit inside its cooldown is counted, not emitted; the one branch is taken when an alert fires.
-  if (event_ns >= aux_[local].cool_until) [[unlikely]] {
+  if (event_ns >= a.cool_until) [[unlikely]] {
     refresh_cooldowns(local, event_ns);
   }
   static_assert(rule_bits_fit(), "rule_bit(): one bit per (rule, direction), every bit below kRuleMasks used");

@@ -4,7 +4,7 @@
 // the shard-local id (ShardIndex::local_of). on_tick() is O(1) per tick: it updates every indicator, checks
 // the five rules, and calls the registered callbacks with pointers to preallocated records.
 // Target: all indicators and rules together ≤ 25 ns per tick (measured 62–67 ns on the VMs at 652
-// instructions; 650 now: BENCHMARKS.md, issue 15). on_ticks() serves a run of the ring, prefetching the state of
+// instructions; 591 now, two windows per SSE2 instruction: BENCHMARKS.md, issue 15). on_ticks() serves a run of the ring, prefetching the state of
 // the ticks ahead for large universes. No allocation, lock,
 // syscall, exception or virtual call. The only clock read is the TSC-based latency clock (clock.hpp).
 //
@@ -99,6 +99,10 @@ class ShardCore {
   }
 
  private:
+  // 16 bytes of a per-ticker block, aligned for the SSE2 pairs (MomentPair).
+  struct alignas(16) Chunk16 {
+    unsigned char bytes[16];
+  };
   // One window high/low deque: a ring of `entries_of(cls)` entries at `block` of the shard's pool.
   struct Deque {
     std::uint32_t head;   // front at (head & mask), back at ((head + size - 1) & mask)
@@ -139,8 +143,7 @@ class ShardCore {
   static_assert(sizeof(DayState) == 2 * kCacheLine, "DayState is two cache lines");
   static_assert(offsetof(DayState, sum_v) == kCacheLine, "the per-tick bounds and sums share the first line");
   struct TickerAux {
-    RollingMoments returns;
-    RollingMoments volumes;
+    MomentPair rv;                              // lane 0: the returns (volatility), lane 1: the volumes
     double pv_sum, pv_comp, v_sum, v_comp;      // Neumaier-compensated VWAP sums
     double volume_mean;                         // mean volume of the previous volume_window ticks, as the last tick saw it
     // TickerCore::cool is exact until this event time: the earliest end of a cooldown in it (INT64_MAX:
@@ -149,11 +152,36 @@ class ShardCore {
     std::int64_t last_alert_ns[kRuleCount][2];  // [rule][down, up/none]; INT64_MIN = never
   };
 
-  [[gnu::always_inline]] inline void update_metrics(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
+  // The per-tick steps take the ticker's state by reference from on_tick(): its address is computed once.
+  [[gnu::always_inline]] inline void update_metrics(TickerCore& c, TickerAux& a, std::uint32_t local, const Tick& t,
+                                                    std::int64_t event_ns) noexcept;
   /// SMA, variance and EMA of every window from the shared price history; kWindows = the window count
   /// when known at compile time (unrolled), 0 = n_windows_.
   template <std::uint32_t kWindows>
-  void price_windows(const HistRing& hist, std::uint64_t seen, RollingMoments* mom, double* ema, double p) noexcept;
+  [[gnu::always_inline]] inline void price_windows(const HistRing& hist, std::uint64_t seen, Chunk16* block,
+                                                   double p) noexcept;
+  /// A ticker's price windows (the block at price_blk_): windows 2j and 2j + 1 in pair j, the last one of
+  /// an odd count alone after the pairs, then every window's EMA. kWindows as in price_windows().
+  template <std::uint32_t kWindows = 0>
+  [[nodiscard]] MomentPair* pairs_of(Chunk16* block) const noexcept {
+    return reinterpret_cast<MomentPair*>(block);
+  }
+  template <std::uint32_t kWindows = 0>
+  [[nodiscard]] RollingMoments* odd_of(Chunk16* block) const noexcept {
+    return reinterpret_cast<RollingMoments*>(pairs_of(block) + (kWindows != 0 ? kWindows : n_windows_) / 2);
+  }
+  template <std::uint32_t kWindows = 0>
+  [[nodiscard]] double* ema_of(Chunk16* block) const noexcept {
+    return reinterpret_cast<double*>(odd_of<kWindows>(block) + ((kWindows != 0 ? kWindows : n_windows_) & 1));
+  }
+  [[nodiscard]] Chunk16* block_of(std::uint32_t local) const noexcept {
+    return &price_blk_[std::size_t{local} * blk_chunks_];
+  }
+  /// Price window w's running state as one RollingMoments (cold: snapshots and the update callback).
+  [[nodiscard]] RollingMoments price_moments(std::uint32_t local, std::uint32_t w) const noexcept {
+    Chunk16* b = block_of(local);
+    return w / 2 < n_windows_ / 2 ? pairs_of(b)[w / 2].lane(w % 2) : *odd_of(b);
+  }
   /// A (rule, direction)'s bit in a condition or cooldown mask, in the order evaluate_rules() builds
   /// them two at a time: window move up, down; tick change up, down; volatility; volume spike; SMA
   /// cross up, down.
@@ -202,7 +230,8 @@ class ShardCore {
     bool cross;           // SMA cross on (and at least two windows)
   };
   static RuleGates gates_of(const RuleParams& rp, std::uint32_t n_windows) noexcept;
-  [[gnu::always_inline]] inline void evaluate_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
+  [[gnu::always_inline]] inline void evaluate_rules(TickerCore& c, const TickerAux& a, std::uint32_t local,
+                                                    const Tick& t, std::int64_t event_ns) noexcept;
   /// The alerts of the bits in `fire` (met, outside their cooldowns), in the rules' order.
   [[gnu::noinline]] void fire_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns, std::uint32_t fire,
                                     double diff, std::int8_t sign) noexcept;
@@ -215,7 +244,7 @@ class ShardCore {
   void update_day(std::uint32_t local, double p, double v, std::int64_t event_ns) noexcept;
   [[gnu::noinline, gnu::cold]] void roll_day(std::uint32_t local, std::int64_t event_ns) noexcept;
   void emit_day(std::uint32_t local, bool partial) noexcept;
-  [[gnu::always_inline]] inline void window_extremes(std::uint32_t local, std::int64_t t, double p, std::int64_t window_ns) noexcept;
+  [[gnu::always_inline]] inline void window_extremes(TickerCore& c, std::int64_t t, double p, std::int64_t window_ns) noexcept;
   /// The ticker's first tick: both deques take a smallest block (always there: see ext_reserve_).
   [[gnu::noinline, gnu::cold]] void first_blocks(std::uint32_t local) noexcept;
   /// A full deque moves to a block twice as large; false when it is at extrema_capacity or the pool
@@ -244,20 +273,24 @@ class ShardCore {
   const std::uint32_t n_windows_;
   const MomentWindow ret_w_;          // the returns' (volatility) and the volume's window constants
   const MomentWindow volu_w_;
+  const MomentWindows2 rv_w_;         // both, as TickerAux::rv's lanes
   // Price history ring per ticker: the longest window + 1 slots, and the volatility window + 2 (its
   // returns are computed from the prices).
   const std::uint32_t hist_len_;
   const std::uint32_t volu_len_;      // volume ring: volume window + 1
   std::array<std::uint32_t, kMaxSmaWindows> windows_{};
   std::array<MomentWindow, kMaxSmaWindows> mwin_{};     // each price window's constants (1/N, period, …)
+  std::array<MomentWindows2, kMaxSmaWindows / 2> mwin2_{};  // pair j: windows 2j and 2j + 1
   std::array<double, kMaxSmaWindows> ema_alpha_{};
   const SymbolTable& symbols_;
 
   // Flat per-ticker arrays (index = local id, or local id × stride).
   std::unique_ptr<TickerCore[]> core_;
   std::unique_ptr<TickerAux[]> aux_;
-  std::unique_ptr<RollingMoments[]> moments_;  // × n_windows_
-  std::unique_ptr<double[]> ema_;              // × n_windows_
+  // × blk_chunks_: each ticker's price windows' running state and EMAs (pairs_of(), odd_of(), ema_of()),
+  // n_windows_ × 48 bytes (a multiple of 16 for every count: 80 per pair, 40 + 8 for the odd one, 8 per EMA).
+  const std::uint32_t blk_chunks_;
+  std::unique_ptr<Chunk16[]> price_blk_;
   std::unique_ptr<double[]> price_hist_;       // × hist_len_
   std::unique_ptr<double[]> volu_hist_;        // × volu_len_
   ExtremaPool ext_;                            // every ticker's window high/low deques

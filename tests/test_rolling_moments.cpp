@@ -222,3 +222,67 @@ TEST(RollingMoments, ShouldPassThePublishedPathologicalCases) {
   }
   EXPECT_EQ(cases, 6);
 }
+
+namespace {
+
+// Two independent series in two rings of their own sizes (lane 0: window n0, lane 1: window n1), pushed
+// through one MomentPair as the engine does (per lane until both are full, then both at once) and through
+// two RollingMoments: every mean, M2, shift and due must be the same bits. Outliers make the lanes
+// collapse (and recompute) on different pushes, so their schedules drift apart.
+int pair_differences(std::uint32_t n0, std::uint32_t n1, std::uint32_t start, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> step(0.0, 0.4);
+  const auto w0 = tickforge::MomentWindow::of(n0, 1);
+  const auto w1 = tickforge::MomentWindow::of(n1, 0);
+  const auto w = tickforge::MomentWindows2::of(w0, w1);
+  std::vector<double> h0(n0 + 1);
+  std::vector<double> h1(n1 + 1);
+  tickforge::MomentPair pair;
+  RollingMoments r0;
+  RollingMoments r1;
+  double a = 1e9;  // near 1e9, as the precision tests
+  double b = 50.0;
+  int differ = 0;
+  int both_full = 0;
+  const auto same = [](double x, double y) { return std::memcmp(&x, &y, sizeof x) == 0; };
+  for (std::uint32_t i = 0; i < 20'000; ++i) {
+    a += step(rng) + (i % 997 == 500 ? 1e7 : 0.0) - (i % 997 == 501 ? 1e7 : 0.0);
+    b = std::abs(b + step(rng)) + (i % 613 == 300 ? 1e9 : 0.0) - (i % 613 == 301 ? 1e9 : 0.0);
+    const std::uint32_t now = start + i;
+    const tickforge::HistRing g0{h0.data(), n0 + 1, i % (n0 + 1)};
+    const tickforge::HistRing g1{h1.data(), n1 + 1, i % (n1 + 1)};
+    h0[g0.newest] = a;
+    h1[g1.newest] = b;
+    const double e0 = r0.push(g0, w0, now);
+    const double e1 = r1.push(g1, w1, now);
+    double m0 = 0;
+    double m1 = 0;
+    if (pair.full(w)) {
+      const tickforge::Double2 mean = pair.push_full(g0, g1, w, now, tickforge::Double2{a, b},
+                                                     tickforge::Double2{g0.back(n0), g1.back(n1)});
+      m0 = mean[0];
+      m1 = mean[1];
+      ++both_full;
+    } else {
+      m0 = pair.push_lane(0, g0, w0, now);
+      m1 = pair.push_lane(1, g1, w1, now);
+    }
+    const RollingMoments l0 = pair.lane(0);
+    const RollingMoments l1 = pair.lane(1);
+    differ += !same(m0, e0) || !same(m1, e1) || !same(l0.m2, r0.m2) || !same(l1.m2, r1.m2) ||
+              !same(l0.shift, r0.shift) || !same(l1.sum, r1.sum) || l0.due != r0.due || l1.due != r1.due ||
+              l0.n != r0.n || l1.n != r1.n;
+  }
+  EXPECT_GT(both_full, 15'000);  // the pair path ran (after the longest window's warm-up)
+  return differ;
+}
+
+}  // namespace
+
+TEST(MomentPair, ShouldGiveEachLaneTheBitsOfItsOwnRollingMoments) {
+  EXPECT_EQ(pair_differences(5, 10, 0, 1), 0);
+  EXPECT_EQ(pair_differences(20, 20, 0, 2), 0);
+  EXPECT_EQ(pair_differences(200, 3, 0, 3), 0);      // periods 200 and 64: different schedules
+  EXPECT_EQ(pair_differences(1, 4096, 0, 4), 0);
+  EXPECT_EQ(pair_differences(20, 7, 0xFFFF'F000u, 5), 0);  // the push count wraps
+}
