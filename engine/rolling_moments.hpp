@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace tickforge {
@@ -210,9 +211,13 @@ using Mask2 = std::int64_t __attribute__((vector_size(16)));  ///< a lane compar
 struct MomentWindows2 {
   Double2 inv_n;
   MomentWindow lane[2];
+  std::uint32_t full_n;  ///< MomentPair::n of two full windows, as one word
 
   [[nodiscard]] static MomentWindows2 of(const MomentWindow& w0, const MomentWindow& w1) noexcept {
-    return MomentWindows2{Double2{w0.inv_n, w1.inv_n}, {w0, w1}};
+    const std::uint16_t sizes[2] = {static_cast<std::uint16_t>(w0.size), static_cast<std::uint16_t>(w1.size)};
+    std::uint32_t full_n;
+    std::memcpy(&full_n, sizes, sizeof full_n);
+    return MomentWindows2{Double2{w0.inv_n, w1.inv_n}, {w0, w1}, full_n};
   }
 };
 
@@ -227,7 +232,7 @@ struct alignas(16) MomentPair {
   Double2 m2_floor{};
   std::uint32_t due = 0;          ///< the nearer of the lanes' next periodic recomputes (one compare per push)
   std::uint32_t lane_due[2] = {0, 0};
-  std::uint16_t n[2] = {0, 0};    ///< values in each lane's window (≤ kMaxWindowLength)
+  std::uint16_t n[2] = {0, 0};    ///< values in each lane's window (≤ kMaxWindowLength), read as one word by full()
 
   [[nodiscard]] RollingMoments lane(unsigned i) const noexcept {
     RollingMoments r;
@@ -250,8 +255,11 @@ struct alignas(16) MomentPair {
     due = static_cast<std::int32_t>(lane_due[0] - now) <= static_cast<std::int32_t>(lane_due[1] - now) ? lane_due[0]
                                                                                                    : lane_due[1];
   }
+  /// Both lanes' windows full: one 32-bit compare of n[] with MomentWindows2::full_n.
   [[nodiscard]] bool full(const MomentWindows2& w) const noexcept {
-    return (n[0] == w.lane[0].size) & (n[1] == w.lane[1].size);
+    std::uint32_t both;
+    std::memcpy(&both, n, sizeof both);
+    return both == w.full_n;
   }
   /// RollingMoments::push() of lane i (h's newest value joins it): the warm-up path. Returns its result.
   template <typename Src>

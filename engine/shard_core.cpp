@@ -32,9 +32,11 @@ std::uint32_t prev_slot(std::uint32_t slot, std::uint32_t len) { return slot == 
 // Neumaier's compensated add: sum + comp carries the rounding the plain sum lost. The rounding error of
 // t = sum + x is computed by Knuth's TwoSum, without Neumaier's branch on |sum| ≥ |x|: both compute the
 // exact error (a double), so the result is bit for bit Neumaier's, minus a data-dependent branch.
-inline void neumaier_add(double& sum, double& comp, double x) noexcept {
-  const double t = sum + x;
-  const double xv = t - sum;
+// T: a double, or a Double2 (two sums at once, each lane the scalar's bits).
+template <typename T>
+inline void neumaier_add(T& sum, T& comp, T x) noexcept {
+  const T t = sum + x;
+  const T xv = t - sum;
   comp += (sum - (t - xv)) + (x - xv);
   sum = t;
 }
@@ -290,8 +292,9 @@ void ShardCore::on_tick(const Tick& t) noexcept {
     update_day(local, t.price, t.volume, event_ns);  // first: this tick's alerts count in its day
   }
   TickerAux& a = aux_[local];
-  update_metrics(c, a, local, t, event_ns);
-  evaluate_rules(c, a, local, t, event_ns);
+  const RuleGates& g = gates_[c.params];
+  update_metrics(c, a, g, local, t, event_ns);
+  evaluate_rules(c, a, g, local, t, event_ns);
   c.last_price = t.price;
   c.last_event_ns = event_ns;
   ++counters_.ticks;
@@ -337,8 +340,17 @@ void ShardCore::price_windows(const HistRing& hist, std::uint64_t seen, Chunk16*
       ema[w] = p;
     }
   } else {
-    for (std::uint32_t w = 0; w < nw; ++w) {
-      ema[w] = ema[w] + ema_alpha_[w] * (p - ema[w]);
+    const Double2 x{p, p};
+    for (std::uint32_t j = 0; j < nw / 2; ++j) {  // two at once (unaligned: after an odd window's state)
+      Double2 e;
+      Double2 alpha;
+      std::memcpy(&e, &ema[2 * j], sizeof e);
+      std::memcpy(&alpha, &ema_alpha_[2 * j], sizeof alpha);
+      e = e + alpha * (x - e);
+      std::memcpy(&ema[2 * j], &e, sizeof e);
+    }
+    if (nw % 2 != 0) {
+      ema[nw - 1] = ema[nw - 1] + ema_alpha_[nw - 1] * (p - ema[nw - 1]);
     }
   }
 }
@@ -396,7 +408,7 @@ void ShardCore::prefetch_near(SymbolId symbol) const noexcept {
   __builtin_prefetch(&mn[c.min.head & min_mask], 1, 3);
 }
 
-void ShardCore::update_metrics(TickerCore& c, TickerAux& a, std::uint32_t local, const Tick& t,
+void ShardCore::update_metrics(TickerCore& c, TickerAux& a, const RuleGates& g, std::uint32_t local, const Tick& t,
                                std::int64_t event_ns) noexcept {
   TickMetrics& m = metrics_;
   const double p = t.price;
@@ -428,28 +440,29 @@ void ShardCore::update_metrics(TickerCore& c, TickerAux& a, std::uint32_t local,
   // volatility; the volume mean is of the previous ticks (before this one joins).
   MomentPair& rv = a.rv;
   m.pct_change = seen != 0 ? pct(p, c.last_price) : kNaN;
-  m.volume_mean = rv.n[1] == volu_w_.size ? rv.shift[1] + rv.sum[1] * volu_w_.inv_n : kNaN;  // its mean_full
-  a.volume_mean = m.volume_mean;
   double* vh = &volu_hist_[std::size_t{local} * volu_len_];
   const HistRing vols{vh, volu_len_, c.volu_slot};
   vh[vols.newest] = t.volume;
   c.volu_slot = next_slot(vols.newest, volu_len_);
   const ReturnsView rets{hist, m.pct_change};
   if (rv.full(rv_w_)) [[likely]] {
+    m.volume_mean = rv.shift[1] + rv.sum[1] * volu_w_.inv_n;  // mean_full, before this volume joins
     rv.push_full(rets, vols, rv_w_, now, Double2{m.pct_change, t.volume},
                  Double2{return_back(hist, ret_w_.size), vols.back(volu_w_.size)});
+    returns_var_ = rv.m2[0] * ret_w_.inv_dof;  // variance_full
   } else {  // warm-up: the first tick has no return
+    m.volume_mean = rv.n[1] == volu_w_.size ? rv.shift[1] + rv.sum[1] * volu_w_.inv_n : kNaN;
     if (seen != 0) {
       rv.push_lane(0, rets, ret_w_, now);
     }
     rv.push_lane(1, vols, volu_w_, now);
+    returns_var_ = rv.n[0] == ret_w_.size ? rv.m2[0] * ret_w_.inv_dof : kNaN;
   }
-  returns_var_ = rv.n[0] == ret_w_.size ? rv.m2[0] * ret_w_.inv_dof : kNaN;  // its variance_full
-  neumaier_add(a.pv_sum, a.pv_comp, p * t.volume);
-  neumaier_add(a.v_sum, a.v_comp, t.volume);
+  a.volume_mean = m.volume_mean;
+  neumaier_add(a.vwap_sum, a.vwap_comp, Double2{p * t.volume, t.volume});
 
   // Event-time window high/low.
-  window_extremes(c, event_ns, p, params_[c.params].window_ns);
+  window_extremes(c, event_ns, p, g.window_ns);
 }
 
 // ---- daily summaries ---------------------------------------------------------------------------------
@@ -682,8 +695,8 @@ void ShardCore::complete_metrics(std::uint32_t local, double p, TickMetrics& m) 
   m.volatility = returns.n == ret_w_.size ? std::sqrt(returns.variance_full(ret_w_)) : kNaN;
   m.move_up_pct = pct(p, m.window_low);
   m.move_down_pct = pct_below(m.window_high, p);
-  m.cum_volume = a.v_sum + a.v_comp;
-  m.vwap = m.cum_volume > 0.0 ? (a.pv_sum + a.pv_comp) / m.cum_volume : kNaN;
+  m.cum_volume = a.vwap_sum[1] + a.vwap_comp[1];
+  m.vwap = m.cum_volume > 0.0 ? (a.vwap_sum[0] + a.vwap_comp[0]) / m.cum_volume : kNaN;
 }
 
 void ShardCore::snapshot(SymbolId symbol, TickerSnapshot* out) const noexcept {
@@ -738,6 +751,7 @@ ShardCore::RuleGates ShardCore::gates_of(const RuleParams& rp, std::uint32_t n_w
   g.vol_var = vol ? sqrt_threshold(rp.volatility_pct) : kInf;
   g.spike_factor = spike ? rp.volume_spike_factor : kInf;
   g.cooldown_ns = rp.effective_cooldown_ns();
+  g.window_ns = rp.window_ns;
   g.cross = rp.sma_cross && n_windows >= 2;
   const auto both = [](Rule r) { return rule_bit(r, Direction::kDown) | rule_bit(r, Direction::kUp); };
   g.on = (move ? both(Rule::kWindowMove) : 0u) | (tick ? both(Rule::kTickChange) : 0u) |
@@ -746,9 +760,8 @@ ShardCore::RuleGates ShardCore::gates_of(const RuleParams& rp, std::uint32_t n_w
   return g;
 }
 
-void ShardCore::evaluate_rules(TickerCore& c, const TickerAux& a, std::uint32_t local, const Tick& t,
-                               std::int64_t event_ns) noexcept {
-  const RuleGates& g = gates_[c.params];
+void ShardCore::evaluate_rules(TickerCore& c, const TickerAux& a, const RuleGates& g, std::uint32_t local,
+                               const Tick& t, std::int64_t event_ns) noexcept {
   const TickMetrics& m = metrics_;
   const double p = t.price;
   const double diff = m.sma[0] - m.sma[n_windows_ - 1];  // NaN until the long window is full

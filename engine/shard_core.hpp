@@ -4,7 +4,7 @@
 // the shard-local id (ShardIndex::local_of). on_tick() is O(1) per tick: it updates every indicator, checks
 // the five rules, and calls the registered callbacks with pointers to preallocated records.
 // Target: all indicators and rules together ≤ 25 ns per tick (measured 62–67 ns on the VMs at 652
-// instructions; 591 now, two windows per SSE2 instruction: BENCHMARKS.md, issue 15). on_ticks() serves a run of the ring, prefetching the state of
+// instructions; 554 now, two windows per SSE2 instruction: BENCHMARKS.md, issue 15). on_ticks() serves a run of the ring, prefetching the state of
 // the ticks ahead for large universes. No allocation, lock,
 // syscall, exception or virtual call. The only clock read is the TSC-based latency clock (clock.hpp).
 //
@@ -99,6 +99,7 @@ class ShardCore {
   }
 
  private:
+  struct RuleGates;  // below: a rule set's per-tick constants
   // 16 bytes of a per-ticker block, aligned for the SSE2 pairs (MomentPair).
   struct alignas(16) Chunk16 {
     unsigned char bytes[16];
@@ -144,7 +145,7 @@ class ShardCore {
   static_assert(offsetof(DayState, sum_v) == kCacheLine, "the per-tick bounds and sums share the first line");
   struct TickerAux {
     MomentPair rv;                              // lane 0: the returns (volatility), lane 1: the volumes
-    double pv_sum, pv_comp, v_sum, v_comp;      // Neumaier-compensated VWAP sums
+    Double2 vwap_sum, vwap_comp;                // lanes {Σ price × volume, Σ volume}, Neumaier-compensated
     double volume_mean;                         // mean volume of the previous volume_window ticks, as the last tick saw it
     // TickerCore::cool is exact until this event time: the earliest end of a cooldown in it (INT64_MAX:
     // none, or one that never ends).
@@ -153,8 +154,8 @@ class ShardCore {
   };
 
   // The per-tick steps take the ticker's state by reference from on_tick(): its address is computed once.
-  [[gnu::always_inline]] inline void update_metrics(TickerCore& c, TickerAux& a, std::uint32_t local, const Tick& t,
-                                                    std::int64_t event_ns) noexcept;
+  [[gnu::always_inline]] inline void update_metrics(TickerCore& c, TickerAux& a, const RuleGates& g,
+                                                    std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
   /// SMA, variance and EMA of every window from the shared price history; kWindows = the window count
   /// when known at compile time (unrolled), 0 = n_windows_.
   template <std::uint32_t kWindows>
@@ -226,12 +227,13 @@ class ShardCore {
                           // decision as sqrt(variance) ≥ volatility_pct, without a square root
     double spike_factor;  // volume ≥ this × the mean volume
     std::int64_t cooldown_ns;
+    std::int64_t window_ns;  // the window high/low's span (RuleParams::window_ns)
     std::uint32_t on;     // the bits of the rules that are on
     bool cross;           // SMA cross on (and at least two windows)
   };
   static RuleGates gates_of(const RuleParams& rp, std::uint32_t n_windows) noexcept;
-  [[gnu::always_inline]] inline void evaluate_rules(TickerCore& c, const TickerAux& a, std::uint32_t local,
-                                                    const Tick& t, std::int64_t event_ns) noexcept;
+  [[gnu::always_inline]] inline void evaluate_rules(TickerCore& c, const TickerAux& a, const RuleGates& g,
+                                                    std::uint32_t local, const Tick& t, std::int64_t event_ns) noexcept;
   /// The alerts of the bits in `fire` (met, outside their cooldowns), in the rules' order.
   [[gnu::noinline]] void fire_rules(std::uint32_t local, const Tick& t, std::int64_t event_ns, std::uint32_t fire,
                                     double diff, std::int8_t sign) noexcept;
