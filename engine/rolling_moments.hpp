@@ -185,8 +185,9 @@ static_assert(sizeof(RollingMoments) == 40, "per-ticker running state only: the 
 // ---- two windows at once ----------------------------------------------------------------------------
 
 /// Two doubles in one SSE2 register (a GCC/Clang vector: two scalar doubles where there is no SIMD).
-/// Each lane's +, −, × and compare is the scalar operation's IEEE result, so a lane gives the same bits
-/// as RollingMoments (the build does not contract into FMA: the x86-64 baseline has none).
+/// Each lane's +, −, × and compare is the scalar operation's IEEE double result, so a lane gives the same
+/// bits as RollingMoments on the targets we build for (x86-64, whose doubles are SSE2, never x87, and
+/// ARMv8), because the build turns contraction into FMA off (-ffp-contract=off in CMakeLists.txt).
 using Double2 = double __attribute__((vector_size(16)));
 using Mask2 = std::int64_t __attribute__((vector_size(16)));  ///< a lane compare: all ones or zero
 

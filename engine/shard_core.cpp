@@ -41,11 +41,13 @@ inline void neumaier_add(T& sum, T& comp, T x) noexcept {
   sum = t;
 }
 
-// Every line of [p, p + bytes), for writing soon (rw = 1), kept in all cache levels (locality 3).
+// Every line of [p, p + bytes), for writing soon (rw = 1), kept in all cache levels (locality 3). From
+// the line p is in: a range that does not start on a line can span one line more than bytes / 64.
 inline void prefetch_lines(const void* p, std::size_t bytes) noexcept {
-  const char* c = static_cast<const char*>(p);
-  for (std::size_t off = 0; off < bytes; off += kCacheLine) {
-    __builtin_prefetch(c + off, 1, 3);
+  const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{kCacheLine - 1};
+  const std::uintptr_t last = reinterpret_cast<std::uintptr_t>(p) + bytes - 1;
+  for (std::uintptr_t a = first; a <= last; a += kCacheLine) {
+    __builtin_prefetch(reinterpret_cast<const void*>(a), 1, 3);
   }
 }
 
@@ -218,15 +220,18 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
                 "a price block (48 bytes per window: 80 per pair, 40 for an odd one, 8 per EMA) is whole chunks");
   static_assert(alignof(Chunk16) >= alignof(MomentPair), "the pairs, first in a block, are aligned for SSE2");
   for (std::uint32_t i = 0; i < capacity; ++i) {
-    Chunk16* b = block_of(i);  // the block's objects, in its zeroed bytes
-    for (std::uint32_t j = 0; j < n_windows_ / 2; ++j) {
-      new (&pairs_of(b)[j]) MomentPair();
+    // The block's objects, in its zeroed bytes, where pairs_of(), odd_of() and ema_of() find them.
+    unsigned char* b = reinterpret_cast<unsigned char*>(block_of(i));
+    const std::size_t pairs_end = n_windows_ / 2 * sizeof(MomentPair);
+    for (std::size_t off = 0; off < pairs_end; off += sizeof(MomentPair)) {
+      new (b + off) MomentPair();
     }
     if (n_windows_ % 2 != 0) {
-      new (odd_of(b)) RollingMoments();
+      new (b + pairs_end) RollingMoments();
     }
+    const std::size_t ema_at = pairs_end + n_windows_ % 2 * sizeof(RollingMoments);
     for (std::uint32_t w = 0; w < n_windows_; ++w) {
-      new (&ema_of(b)[w]) double(0.0);
+      new (b + ema_at + w * sizeof(double)) double(0.0);
     }
     core_[i].last_price = kNaN;
     core_[i].last_event_ns = kNever;
@@ -311,7 +316,7 @@ template <std::uint32_t kWindows>
 void ShardCore::price_windows(const HistRing& hist, std::uint64_t seen, Chunk16* block, double p) noexcept {
   const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
   const auto now = static_cast<std::uint32_t>(seen);  // the windows' push count (wraps: differences only)
-  MomentPair* pairs = pairs_of<kWindows>(block);
+  MomentPair* pairs = nw >= 2 ? pairs_of<kWindows>(block) : nullptr;
   RollingMoments* odd = odd_of<kWindows>(block);
   double* ema = ema_of<kWindows>(block);
   if (seen >= windows_[nw - 1]) [[likely]] {  // every window full (they ascend): no warm-up checks

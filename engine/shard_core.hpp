@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include <tickforge/config.hpp>
@@ -162,18 +163,24 @@ class ShardCore {
   [[gnu::always_inline]] inline void price_windows(const HistRing& hist, std::uint64_t seen, Chunk16* block,
                                                    double p) noexcept;
   /// A ticker's price windows (the block at price_blk_): windows 2j and 2j + 1 in pair j, the last one of
-  /// an odd count alone after the pairs, then every window's EMA. kWindows as in price_windows().
+  /// an odd count alone after the pairs, then every window's EMA. kWindows as in price_windows(). The
+  /// addresses are computed on the block's bytes and laundered into the objects the constructor placed
+  /// there; pairs_of() only when there is a pair (two windows or more).
   template <std::uint32_t kWindows = 0>
   [[nodiscard]] MomentPair* pairs_of(Chunk16* block) const noexcept {
-    return reinterpret_cast<MomentPair*>(block);
+    return std::launder(reinterpret_cast<MomentPair*>(block));
   }
   template <std::uint32_t kWindows = 0>
   [[nodiscard]] RollingMoments* odd_of(Chunk16* block) const noexcept {
-    return reinterpret_cast<RollingMoments*>(pairs_of(block) + (kWindows != 0 ? kWindows : n_windows_) / 2);
+    const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
+    return std::launder(
+        reinterpret_cast<RollingMoments*>(reinterpret_cast<unsigned char*>(block) + nw / 2 * sizeof(MomentPair)));
   }
   template <std::uint32_t kWindows = 0>
   [[nodiscard]] double* ema_of(Chunk16* block) const noexcept {
-    return reinterpret_cast<double*>(odd_of<kWindows>(block) + ((kWindows != 0 ? kWindows : n_windows_) & 1));
+    const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
+    return std::launder(reinterpret_cast<double*>(reinterpret_cast<unsigned char*>(block) + nw / 2 * sizeof(MomentPair) +
+                                                  nw % 2 * sizeof(RollingMoments)));
   }
   [[nodiscard]] Chunk16* block_of(std::uint32_t local) const noexcept {
     return &price_blk_[std::size_t{local} * blk_chunks_];

@@ -123,10 +123,15 @@ TEST(Calculators, ShouldReproduceTaLibPublishedSma30AndStddev5) {
   }
 }
 
-TEST(Calculators, ShouldMatchBruteForceForEveryMetricOnRandomTicks) {
+namespace {
+
+// Every metric of two interleaved random tickers against brute force, for the given SMA windows (the
+// engine keeps them two by two, an odd last one alone, and unrolls 1–3 windows: each count takes its own
+// path). At the end each ticker's snapshot must be bit for bit its last update's metrics.
+void check_every_metric_by_brute_force(const std::vector<std::uint32_t>& windows, std::uint32_t vol_window) {
   EngineConfig cfg;
-  cfg.sma_windows = {3, 8, 21};
-  cfg.volatility_window = 6;
+  cfg.sma_windows = windows;
+  cfg.volatility_window = vol_window;
   cfg.volume_window = 4;
   cfg.rules.window_ns = 10 * kNsPerSecond;
   cfg.extrema_capacity = 4096;  // large enough that no eviction can happen
@@ -144,6 +149,9 @@ TEST(Calculators, ShouldMatchBruteForceForEveryMetricOnRandomTicks) {
     std::vector<double> ema;
   };
   Series sa, sb;
+  TickMetrics last_a{};
+  TickMetrics last_b{};
+  const std::size_t nw = windows.size();
   double pa = 50, pb = 3000;
   std::int64_t t = 0;
   std::size_t checks = 0;
@@ -156,6 +164,7 @@ TEST(Calculators, ShouldMatchBruteForceForEveryMetricOnRandomTicks) {
     const double v = vol(rng);
     h.tick(is_a ? a : b, p, v, t);
     const TickMetrics& m = h.metrics.back();
+    (is_a ? last_a : last_b) = m;
     if (!s.p.empty()) {
       s.ret.push_back((p - s.p.back()) / s.p.back() * 100.0);
     }
@@ -174,9 +183,9 @@ TEST(Calculators, ShouldMatchBruteForceForEveryMetricOnRandomTicks) {
     s.t.push_back(t);
     s.pv += static_cast<long double>(p) * v;
     s.vs += v;
-    for (std::size_t w = 0; w < 3; ++w) {
+    for (std::size_t w = 0; w < nw; ++w) {
       const std::uint32_t n = cfg.sma_windows[w];
-      if (s.ema.size() < 3) {
+      if (s.ema.size() < nw) {
         s.ema.push_back(p);
       } else {
         s.ema[w] += 2.0 / (n + 1.0) * (p - s.ema[w]);
@@ -191,8 +200,8 @@ TEST(Calculators, ShouldMatchBruteForceForEveryMetricOnRandomTicks) {
       EXPECT_LT(rel_err(m.stddev[w], std::sqrt(e.var), 1e-9L * e.mean), 1e-9);
       ++checks;
     }
-    if (s.ret.size() >= 6) {
-      const auto e = exact_window(s.ret, s.ret.size(), 6, 1);
+    if (s.ret.size() >= vol_window) {
+      const auto e = exact_window(s.ret, s.ret.size(), vol_window, 1);
       EXPECT_LT(rel_err(m.volatility, std::sqrt(e.var), 1e-9L), 1e-9);
     } else {
       EXPECT_TRUE(std::isnan(m.volatility));
@@ -213,8 +222,38 @@ TEST(Calculators, ShouldMatchBruteForceForEveryMetricOnRandomTicks) {
     }
     EXPECT_EQ(m.cum_volume, static_cast<double>(s.vs));
   }
-  EXPECT_GT(checks, 50'000u);
+  EXPECT_GT(checks, 16'000u * nw);
   EXPECT_EQ(h.core.counters().extrema_evictions, 0u);
+  const auto same = [](double x, double y) { return std::memcmp(&x, &y, sizeof x) == 0; };
+  for (const auto& [id, last] : {std::pair{a, last_a}, std::pair{b, last_b}}) {
+    TickerSnapshot snap{};
+    h.core.snapshot(id, &snap);
+    const TickMetrics& sm = snap.metrics;
+    int differ = 0;
+    for (std::size_t w = 0; w < nw; ++w) {
+      differ += !same(sm.sma[w], last.sma[w]) + !same(sm.variance[w], last.variance[w]) +
+                !same(sm.stddev[w], last.stddev[w]) + !same(sm.ema[w], last.ema[w]);
+    }
+    differ += !same(sm.pct_change, last.pct_change) + !same(sm.volatility, last.volatility) +
+              !same(sm.window_high, last.window_high) + !same(sm.window_low, last.window_low) +
+              !same(sm.move_up_pct, last.move_up_pct) + !same(sm.move_down_pct, last.move_down_pct) +
+              !same(sm.vwap, last.vwap) + !same(sm.cum_volume, last.cum_volume) +
+              !same(sm.volume_mean, last.volume_mean);
+    EXPECT_EQ(differ, 0) << "snapshot of ticker " << id << " against its last update, " << nw << " windows";
+  }
+}
+
+}  // namespace
+
+TEST(Calculators, ShouldMatchBruteForceForEveryMetricOnRandomTicks) {
+  check_every_metric_by_brute_force({3, 8, 21}, 6);
+}
+
+TEST(Calculators, ShouldMatchBruteForceForEveryMetricWithOneToFiveWindows) {
+  check_every_metric_by_brute_force({5}, 6);                // one window, alone
+  check_every_metric_by_brute_force({2, 9}, 3);             // one pair
+  check_every_metric_by_brute_force({3, 5, 8, 21}, 21);     // two pairs (the generic path)
+  check_every_metric_by_brute_force({2, 3, 5, 8, 13}, 7);   // two pairs and one alone (generic)
 }
 
 TEST(Calculators, ShouldDropOldestExtremeAndCountWhenDequeIsFull) {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -227,9 +228,11 @@ namespace {
 
 // Two independent series in two rings of their own sizes (lane 0: window n0, lane 1: window n1), pushed
 // through one MomentPair as the engine does (per lane until both are full, then both at once) and through
-// two RollingMoments: every mean, M2, shift and due must be the same bits. Outliers make the lanes
-// collapse (and recompute) on different pushes, so their schedules drift apart.
-int pair_differences(std::uint32_t n0, std::uint32_t n1, std::uint32_t start, std::uint64_t seed) {
+// two RollingMoments: every mean and every field of both lanes must be the same bits. Outliers make the
+// lanes collapse (and recompute) on different pushes, so their schedules drift apart. With lag0, lane 0
+// starts that many pushes after lane 1, as the engine's returns start a tick after its volumes.
+int pair_differences(std::uint32_t n0, std::uint32_t n1, std::uint32_t start, std::uint64_t seed,
+                     std::uint32_t lag0 = 0) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> step(0.0, 0.4);
   const auto w0 = tickforge::MomentWindow::of(n0, 1);
@@ -253,7 +256,8 @@ int pair_differences(std::uint32_t n0, std::uint32_t n1, std::uint32_t start, st
     const tickforge::HistRing g1{h1.data(), n1 + 1, i % (n1 + 1)};
     h0[g0.newest] = a;
     h1[g1.newest] = b;
-    const double e0 = r0.push(g0, w0, now);
+    const bool lane0 = i >= lag0;
+    const double e0 = lane0 ? r0.push(g0, w0, now) : 0.0;
     const double e1 = r1.push(g1, w1, now);
     double m0 = 0;
     double m1 = 0;
@@ -264,14 +268,16 @@ int pair_differences(std::uint32_t n0, std::uint32_t n1, std::uint32_t start, st
       m1 = mean[1];
       ++both_full;
     } else {
-      m0 = pair.push_lane(0, g0, w0, now);
+      m0 = lane0 ? pair.push_lane(0, g0, w0, now) : 0.0;
       m1 = pair.push_lane(1, g1, w1, now);
     }
     const RollingMoments l0 = pair.lane(0);
     const RollingMoments l1 = pair.lane(1);
-    differ += !same(m0, e0) || !same(m1, e1) || !same(l0.m2, r0.m2) || !same(l1.m2, r1.m2) ||
-              !same(l0.shift, r0.shift) || !same(l1.sum, r1.sum) || l0.due != r0.due || l1.due != r1.due ||
-              l0.n != r0.n || l1.n != r1.n;
+    const auto lane_differs = [&same](const RollingMoments& l, const RollingMoments& r) {
+      return !same(l.shift, r.shift) || !same(l.sum, r.sum) || !same(l.m2, r.m2) || !same(l.m2_floor, r.m2_floor) ||
+             l.n != r.n || l.due != r.due;
+    };
+    differ += !same(m0, e0) || !same(m1, e1) || lane_differs(l0, r0) || lane_differs(l1, r1);
   }
   EXPECT_GT(both_full, 15'000);  // the pair path ran (after the longest window's warm-up)
   return differ;
@@ -285,4 +291,23 @@ TEST(MomentPair, ShouldGiveEachLaneTheBitsOfItsOwnRollingMoments) {
   EXPECT_EQ(pair_differences(200, 3, 0, 3), 0);      // periods 200 and 64: different schedules
   EXPECT_EQ(pair_differences(1, 4096, 0, 4), 0);
   EXPECT_EQ(pair_differences(20, 7, 0xFFFF'F000u, 5), 0);  // the push count wraps
+  EXPECT_EQ(pair_differences(20, 20, 0, 6, 1), 0);          // lane 0 a push behind: the returns and volumes
+  EXPECT_EQ(pair_differences(64, 5, 0xFFFF'FFF0u, 7, 3), 0);  // behind, across the wrap
+}
+
+TEST(MomentPair, ShouldSelectTheLargerLaneAsTheScalarSelectDoesWithNaNAndSignedZeros) {
+  // RollingMoments::settle keeps `floor > m2_floor ? floor : m2_floor`; the pair's max_lanes must pick
+  // the same operand in every lane, also when they compare false (NaN, equal, −0 against +0).
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double cases[][2] = {{1.0, 2.0}, {2.0, 1.0}, {nan, 1.0}, {1.0, nan}, {0.0, -0.0}, {-0.0, 0.0}, {3.0, 3.0}};
+  const auto bits = [](double x) {
+    std::uint64_t u;
+    std::memcpy(&u, &x, sizeof u);
+    return u;
+  };
+  for (const auto& c : cases) {
+    const tickforge::Double2 m = tickforge::max_lanes(tickforge::Double2{c[0], c[1]}, tickforge::Double2{c[1], c[0]});
+    EXPECT_EQ(bits(m[0]), bits(c[0] > c[1] ? c[0] : c[1])) << c[0] << " vs " << c[1];
+    EXPECT_EQ(bits(m[1]), bits(c[1] > c[0] ? c[1] : c[0])) << c[1] << " vs " << c[0];
+  }
 }
