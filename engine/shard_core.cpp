@@ -184,7 +184,7 @@ ShardCore::ShardCore(const EngineConfig& cfg, std::uint32_t capacity, std::uint3
       volu_w_(MomentWindow::of(cfg.volume_window, cfg.ddof)),
       rv_w_(MomentWindows2::of(ret_w_, volu_w_)),
       hist_len_(std::max(ring_len_for(cfg.sma_windows.back()), ring_len_for(cfg.effective_volatility_window() + 1))),
-      volu_len_(ring_len_for(cfg.volume_window)),
+      volu_len_(ring_len_for(cfg.volume_window)),  // exactly: update_metrics() reads the leaving volume as the oldest
       symbols_(symbols),
       core_(new TickerCore[capacity]()),
       aux_(new TickerAux[capacity]()),
@@ -452,8 +452,12 @@ void ShardCore::update_metrics(TickerCore& c, TickerAux& a, const RuleGates& g, 
   const ReturnsView rets{hist, m.pct_change};
   if (rv.full(rv_w_)) [[likely]] {
     m.volume_mean = rv.shift[1] + rv.sum[1] * volu_w_.inv_n;  // mean_full, before this volume joins
-    rv.push_full(rets, vols, rv_w_, now, Double2{m.pct_change, t.volume},
-                 Double2{return_back(hist, ret_w_.size), vols.back(volu_w_.size)});
+    // The volume ring holds exactly the window + 1 values (volu_len_): the one leaving the window,
+    // vols.back(volu_w_.size), is the oldest, in the slot written next. The leaving return is the % change
+    // between the prices R and R + 1 back, the second in the slot before the first.
+    const std::uint32_t r_slot = hist.slot_back(ret_w_.size);
+    const double r_old = pct(hist_base[r_slot], hist_base[prev_slot(r_slot, hist_len_)]);  // return_back(hist, R)
+    rv.push_full(rets, vols, rv_w_, now, Double2{m.pct_change, t.volume}, Double2{r_old, vh[c.volu_slot]});
     returns_var_ = rv.m2[0] * ret_w_.inv_dof;  // variance_full
   } else {  // warm-up: the first tick has no return
     m.volume_mean = rv.n[1] == volu_w_.size ? rv.shift[1] + rv.sum[1] * volu_w_.inv_n : kNaN;

@@ -4,7 +4,7 @@
 // the shard-local id (ShardIndex::local_of). on_tick() is O(1) per tick: it updates every indicator, checks
 // the five rules, and calls the registered callbacks with pointers to preallocated records.
 // Target: all indicators and rules together ≤ 25 ns per tick (measured 47–58 ns on a Zen 4 VM at 553
-// instructions, two windows per SSE2 instruction: BENCHMARKS.md, issue 15). on_ticks() serves a run of
+// instructions, 534 now; two windows per SSE2 instruction: BENCHMARKS.md, issue 15). on_ticks() serves a run of
 // the ring, prefetching the state of the ticks ahead for large universes. No allocation, lock, syscall,
 // exception or virtual call. The only clock read is the TSC-based latency clock (clock.hpp).
 //
