@@ -67,6 +67,20 @@ struct HistRing {
   }
 };
 
+/// The sliding Welford update of a full window, on doubles or on two lanes at once (Double2): x joins, x_old
+/// leaves; returns the new mean. RollingMoments and MomentPair both run this one expression, which is what
+/// makes a lane's bits its scalar twin's.
+template <typename T>
+inline T slide_full(T& sum, T& m2, T shift, T inv_n, T x, T x_old) noexcept {
+  const T y = x - shift;
+  const T y_old = x_old - shift;
+  const T old_mean = sum * inv_n;
+  sum += y - y_old;
+  const T new_mean = sum * inv_n;
+  m2 += (y - y_old) * (y - new_mean + y_old - old_mean);
+  return shift + new_mean;
+}
+
 struct RollingMoments {
   /// M2 below this fraction of its recent peak is treated as cancellation and recomputed exactly.
   static constexpr double kCollapse = 1e-3;
@@ -102,13 +116,7 @@ struct RollingMoments {
   /// ticker has had the longest window's ticks: no warm-up check per window.
   template <typename Src>
   double push_full(const Src& h, const MomentWindow& w, std::uint32_t now) noexcept {
-    const double y = h.back(0) - shift;
-    const double y_old = h.back(w.size) - shift;
-    const double old_mean = sum * w.inv_n;
-    sum += y - y_old;
-    const double new_mean = sum * w.inv_n;
-    m2 += (y - y_old) * (y - new_mean + y_old - old_mean);
-    return settle(h, w, now, shift + new_mean);
+    return settle(h, w, now, slide_full(sum, m2, shift, w.inv_n, h.back(0), h.back(w.size)));
   }
 
   /// Mean and variance of a full window (n == w.size): no division.
@@ -245,14 +253,18 @@ struct alignas(16) MomentPair {
     r.due = lane_due[i];
     return r;
   }
-  /// Stores lane i; `now` is the push count just used (the lanes' dues are after it).
-  void set_lane(unsigned i, const RollingMoments& r, std::uint32_t now) noexcept {
+  /// Stores lane i (its due without the pair's: refresh_due() after the lanes are stored).
+  void set_lane(unsigned i, const RollingMoments& r) noexcept {
     shift[i] = r.shift;
     sum[i] = r.sum;
     m2[i] = r.m2;
     m2_floor[i] = r.m2_floor;
     n[i] = static_cast<std::uint16_t>(r.n);
     lane_due[i] = r.due;
+  }
+  /// The pair's due: the nearer lane's, as signed distances from `now`, the push count just used (the
+  /// lanes' dues are after it).
+  void refresh_due(std::uint32_t now) noexcept {
     due = static_cast<std::int32_t>(lane_due[0] - now) <= static_cast<std::int32_t>(lane_due[1] - now) ? lane_due[0]
                                                                                                    : lane_due[1];
   }
@@ -267,7 +279,8 @@ struct alignas(16) MomentPair {
   double push_lane(unsigned i, const Src& h, const MomentWindow& w, std::uint32_t now) noexcept {
     RollingMoments r = lane(i);
     const double mean = r.push(h, w, now);
-    set_lane(i, r, now);
+    set_lane(i, r);
+    refresh_due(now);
     return mean;
   }
 
@@ -276,14 +289,8 @@ struct alignas(16) MomentPair {
   template <typename Src0, typename Src1>
   Double2 push_full(const Src0& h0, const Src1& h1, const MomentWindows2& w, std::uint32_t now, Double2 x,
                     Double2 x_old) noexcept {
-    const Double2 y = x - shift;
-    const Double2 y_old = x_old - shift;
-    const Double2 old_mean = sum * w.inv_n;
-    sum += y - y_old;
-    const Double2 new_mean = sum * w.inv_n;
-    m2 += (y - y_old) * (y - new_mean + y_old - old_mean);
+    Double2 mean = slide_full(sum, m2, shift, w.inv_n, x, x_old);
     m2_floor = max_lanes(m2 * RollingMoments::kCollapse, m2_floor);
-    Double2 mean = shift + new_mean;
     if ((static_cast<std::int32_t>(now - due) >= 0) | any_lane(m2 < m2_floor)) [[unlikely]] {
       settle_lanes(h0, h1, w, now, mean);
     }
@@ -294,18 +301,17 @@ struct alignas(16) MomentPair {
   template <typename Src0, typename Src1>
   [[gnu::noinline]] void settle_lanes(const Src0& h0, const Src1& h1, const MomentWindows2& w, std::uint32_t now,
                                       Double2& mean) noexcept {
-    RollingMoments r0 = lane(0);
-    if (r0.recompute_due(now)) {
-      r0.recompute(h0, now + w.lane[0].period);
-      mean[0] = r0.mean_full(w.lane[0]);
-      set_lane(0, r0, now);
-    }
-    RollingMoments r1 = lane(1);
-    if (r1.recompute_due(now)) {
-      r1.recompute(h1, now + w.lane[1].period);
-      mean[1] = r1.mean_full(w.lane[1]);
-    }
-    set_lane(1, r1, now);  // also when only lane 0 ran: the pair's due follows the lanes'
+    const auto settle = [&](unsigned i, const auto& h) {
+      RollingMoments r = lane(i);
+      if (r.recompute_due(now)) {
+        r.recompute(h, now + w.lane[i].period);
+        mean[i] = r.mean_full(w.lane[i]);
+        set_lane(i, r);
+      }
+    };
+    settle(0, h0);
+    settle(1, h1);
+    refresh_due(now);
   }
 };
 

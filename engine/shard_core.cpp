@@ -115,7 +115,11 @@ inline std::int64_t cooldown_end(std::int64_t last, std::int64_t cd) noexcept {
 // The returns window reads its values from the price ring: return k places back is the % change between
 // the prices k and k + 1 places back, the same double the tick computed (pct of the same two prices), so
 // no returns ring is stored. The price ring holds the volatility window + 2 prices at least.
-double return_back(const HistRing& prices, std::uint32_t k) noexcept { return pct(prices.back(k), prices.back(k + 1)); }
+// (The price k + 1 back is in the slot before the one k back: one slot computation, not two.)
+double return_back(const HistRing& prices, std::uint32_t k) noexcept {
+  const std::uint32_t slot = prices.slot_back(k);
+  return pct(prices.base[slot], prices.base[prev_slot(slot, prices.len)]);
+}
 // The returns window's view for RollingMoments: the newest return is the one the tick just computed
 // (not divided again), the older ones come from the prices.
 struct ReturnsView {
@@ -314,7 +318,7 @@ void ShardCore::on_tick(const Tick& t) noexcept {
 
 template <std::uint32_t kWindows>
 void ShardCore::price_windows(const HistRing& hist, std::uint64_t seen, Chunk16* block, double p) noexcept {
-  const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
+  const std::uint32_t nw = windows_count<kWindows>();
   const auto now = static_cast<std::uint32_t>(seen);  // the windows' push count (wraps: differences only)
   MomentPair* pairs = nw >= 2 ? pairs_of<kWindows>(block) : nullptr;
   RollingMoments* odd = odd_of<kWindows>(block);
@@ -450,17 +454,17 @@ void ShardCore::update_metrics(TickerCore& c, TickerAux& a, const RuleGates& g, 
   vh[vols.newest] = t.volume;
   c.volu_slot = next_slot(vols.newest, volu_len_);
   const ReturnsView rets{hist, m.pct_change};
+  // The volume window's mean_full, before this volume joins (NaN while the window fills).
+  const auto volume_mean = [&rv, this] { return rv.shift[1] + rv.sum[1] * volu_w_.inv_n; };
   if (rv.full(rv_w_)) [[likely]] {
-    m.volume_mean = rv.shift[1] + rv.sum[1] * volu_w_.inv_n;  // mean_full, before this volume joins
+    m.volume_mean = volume_mean();
     // The volume ring holds exactly the window + 1 values (volu_len_): the one leaving the window,
-    // vols.back(volu_w_.size), is the oldest, in the slot written next. The leaving return is the % change
-    // between the prices R and R + 1 back, the second in the slot before the first.
-    const std::uint32_t r_slot = hist.slot_back(ret_w_.size);
-    const double r_old = pct(hist_base[r_slot], hist_base[prev_slot(r_slot, hist_len_)]);  // return_back(hist, R)
-    rv.push_full(rets, vols, rv_w_, now, Double2{m.pct_change, t.volume}, Double2{r_old, vh[c.volu_slot]});
+    // vols.back(volu_w_.size), is the oldest, in the slot written next.
+    rv.push_full(rets, vols, rv_w_, now, Double2{m.pct_change, t.volume},
+                 Double2{return_back(hist, ret_w_.size), vh[c.volu_slot]});
     returns_var_ = rv.m2[0] * ret_w_.inv_dof;  // variance_full
   } else {  // warm-up: the first tick has no return
-    m.volume_mean = rv.n[1] == volu_w_.size ? rv.shift[1] + rv.sum[1] * volu_w_.inv_n : kNaN;
+    m.volume_mean = rv.n[1] == volu_w_.size ? volume_mean() : kNaN;
     if (seen != 0) {
       rv.push_lane(0, rets, ret_w_, now);
     }

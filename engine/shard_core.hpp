@@ -4,7 +4,7 @@
 // the shard-local id (ShardIndex::local_of). on_tick() is O(1) per tick: it updates every indicator, checks
 // the five rules, and calls the registered callbacks with pointers to preallocated records.
 // Target: all indicators and rules together ≤ 25 ns per tick (measured 47–58 ns on a Zen 4 VM at 553
-// instructions, 534 now; two windows per SSE2 instruction: BENCHMARKS.md, issue 15). on_ticks() serves a run of
+// instructions, 536 now; two windows per SSE2 instruction: BENCHMARKS.md, issue 15). on_ticks() serves a run of
 // the ring, prefetching the state of the ticks ahead for large universes. No allocation, lock, syscall,
 // exception or virtual call. The only clock read is the TSC-based latency clock (clock.hpp).
 //
@@ -166,19 +166,24 @@ class ShardCore {
   /// an odd count alone after the pairs, then every window's EMA. kWindows as in price_windows(). The
   /// addresses are computed on the block's bytes and laundered into the objects the constructor placed
   /// there; pairs_of() only when there is a pair (two windows or more).
+  /// The window count: kWindows when known at compile time, else n_windows_.
+  template <std::uint32_t kWindows = 0>
+  [[nodiscard]] std::uint32_t windows_count() const noexcept {
+    return kWindows != 0 ? kWindows : n_windows_;
+  }
   template <std::uint32_t kWindows = 0>
   [[nodiscard]] MomentPair* pairs_of(Chunk16* block) const noexcept {
     return std::launder(reinterpret_cast<MomentPair*>(block));
   }
   template <std::uint32_t kWindows = 0>
   [[nodiscard]] RollingMoments* odd_of(Chunk16* block) const noexcept {
-    const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
+    const std::uint32_t nw = windows_count<kWindows>();
     return std::launder(
         reinterpret_cast<RollingMoments*>(reinterpret_cast<unsigned char*>(block) + nw / 2 * sizeof(MomentPair)));
   }
   template <std::uint32_t kWindows = 0>
   [[nodiscard]] double* ema_of(Chunk16* block) const noexcept {
-    const std::uint32_t nw = kWindows != 0 ? kWindows : n_windows_;
+    const std::uint32_t nw = windows_count<kWindows>();
     return std::launder(reinterpret_cast<double*>(reinterpret_cast<unsigned char*>(block) + nw / 2 * sizeof(MomentPair) +
                                                   nw % 2 * sizeof(RollingMoments)));
   }
