@@ -61,7 +61,9 @@ static_assert(!event_time_in_range(INT64_MIN) && !event_time_in_range(INT64_MAX)
 /// other tick straddles two lines, and a consumer reading tick k right behind the producer holds the line
 /// the producer is writing tick k + 1 into, so a line crosses between the cores twice per tick. Measured
 /// on an Intel Xeon VM (BENCHMARKS.md, "The ring's slot"): single-item transfer 2x, round trip 30 % less;
-/// the cost is a third more ring memory and ~2 % of a saturated engine's throughput.
+/// the cost is a third more ring memory and ~2 % of a saturated engine's throughput. The last 8 bytes of
+/// the padding belong to the ring (its per-slot stamp, RingStamp<Tick> in spsc_ring.hpp): what a caller
+/// leaves there is never copied into a slot, and what a consumer reads there means nothing.
 struct alignas(kCacheLine) Tick {
   SymbolId symbol;          ///< dense id from the SymbolTable
   std::uint32_t feed;       ///< index of the feed that produced it
