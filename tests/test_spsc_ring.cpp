@@ -104,7 +104,7 @@ namespace {
 // ring keeps its stamp) holds whatever a caller's memory happened to hold.
 Tick tick_at(std::uint64_t i, unsigned char fill) {
   Tick t;
-  std::memset(static_cast<void*>(&t), fill, sizeof t);
+  std::memset(static_cast<void*>(&t), fill, sizeof t);  // the padding and the ring's stamp member too
   t.symbol = static_cast<tickforge::SymbolId>(i * 7 + 1);
   t.feed = static_cast<std::uint32_t>(i % 5);
   t.price = 100.0 + static_cast<double>(i) * 0.25;
@@ -124,8 +124,8 @@ int field_errors(const Tick& t, std::uint64_t i) {
 
 TEST(SpscRing, ShouldStampEverySlotOfABatchWhateverTheCallersPaddingHolds) {
   static_assert(tickforge::RingStamp<Tick>::kEnabled && !tickforge::RingStamp<std::uint64_t>::kEnabled);
-  // 0x00 and 0xFF padding: a stamp left as the caller's bytes would read "not ready" (0, ~0) and stall a
-  // single-item consumer after the first item of a batch; 0x01 would read "ready" one lap early.
+  // A stamp left as the caller's bytes (0, ~0, or the caller's own "stamp" pos + 1 of another lap) would
+  // read "not ready" and stall a single-item consumer after the first item of a batch.
   for (const unsigned char fill : {0x00, 0xFF, 0x01}) {
     SCOPED_TRACE(static_cast<int>(fill));
     SpscRing<Tick> r(8);

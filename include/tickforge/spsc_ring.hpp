@@ -9,8 +9,8 @@
 //   * a side reads the other's index (acquire) only when its cached copy says full/empty, so in steady
 //     state each operation touches one shared line;
 //   * batch forms publish many slots with one release store;
-//   * a type whose padding can hold 8 bytes for the ring (RingStamp<T>, e.g. the Tick) also gets a
-//     per-slot stamp, as in FastForward and Vyukov's bounded queue: the producer writes the item's fields,
+//   * a type with an 8-byte member for the ring after its fields (RingStamp<T>, e.g. Tick::ring_stamp,
+//     in what would be padding) also gets a per-slot stamp, as in FastForward and Vyukov's bounded queue: the producer writes the item's fields,
 //     then release-stores pos + 1 into the slot's stamp, then its index. A consumer that has caught up
 //     polls the stamp of the slot it wants, in the line it reads next anyway, instead of the producer's
 //     index: the index line no longer crosses between the cores once per item. Measured on Zen 4
@@ -37,8 +37,8 @@
 namespace tickforge {
 
 /// Opt-in per-slot stamp (see the design notes above). A specialisation names kPayload, the leading
-/// bytes that hold the type's fields (the ring copies only those into a slot), and kOffset, 8 bytes of
-/// padding after them that the ring owns: callers never see meaningful data there.
+/// bytes that hold the type's fields (the only bytes the ring copies into a slot), and Member, the
+/// std::uint64_t member after them that the ring owns (written and read only through std::atomic_ref).
 template <typename T>
 struct RingStamp {
   static constexpr bool kEnabled = false;
@@ -46,10 +46,13 @@ struct RingStamp {
 template <>
 struct RingStamp<Tick> {
   static constexpr bool kEnabled = true;
+  static constexpr std::uint64_t Tick::*kMember = &Tick::ring_stamp;
   static constexpr std::size_t kPayload = offsetof(Tick, ingest_ns) + sizeof(Tick::ingest_ns);
-  static constexpr std::size_t kOffset = sizeof(Tick) - sizeof(std::uint64_t);
-  static_assert(kPayload <= kOffset, "the stamp must lie in the Tick's padding, after every field");
-  static_assert(kOffset % alignof(std::uint64_t) == 0, "the stamp is an aligned 8-byte atomic");
+  static_assert(kPayload <= offsetof(Tick, ring_stamp), "the stamp must follow every field");
+  static_assert(alignof(Tick) % std::atomic_ref<std::uint64_t>::required_alignment == 0 &&
+                    offsetof(Tick, ring_stamp) % std::atomic_ref<std::uint64_t>::required_alignment == 0,
+                "every slot's stamp is aligned for an atomic_ref");
+  static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
 };
 
 template <typename T>
@@ -223,13 +226,15 @@ class SpscRing {
     return k;
   }
 
-  /// Largest occupancy the consumer has observed (exact at the moments it looked). Consumer thread,
-  /// or any thread after the consumer has been joined.
+  /// Largest occupancy the consumer has observed (exact at the moments it looked) in consume() and
+  /// consume_runs(); a stamped ring's front()/try_pop() do not read the producer's index, so a consumer
+  /// using only those leaves it at 0. Consumer thread, or any thread after the consumer has been joined.
   [[nodiscard]] std::uint64_t high_water_mark() const noexcept { return cons_.high_water; }
 
   // ---- observers (any thread) ---------------------------------------------------------------------
 
-  /// Occupancy at some instant during the call; exact only when both sides are quiescent.
+  /// Occupancy at some instant during the call; exact only when both sides are quiescent. (With stamps
+  /// the consumer may take items of a push that has not stored its index yet: then it reads low.)
   [[nodiscard]] std::size_t size_approx() const noexcept {
     const std::uint64_t head = cons_.head.load(std::memory_order_acquire);
     const std::uint64_t tail = prod_.tail.load(std::memory_order_acquire);
@@ -271,10 +276,9 @@ class SpscRing {
     }
   }
 
-  // The slot's stamp, an 8-byte atomic in the type's padding (RingStamp<T>::kOffset).
+  // The slot's stamp (RingStamp<T>::kMember), accessed only atomically while the slot is shared.
   static std::atomic_ref<std::uint64_t> stamp(T& slot) noexcept {
-    return std::atomic_ref<std::uint64_t>(
-        *std::launder(reinterpret_cast<std::uint64_t*>(reinterpret_cast<unsigned char*>(&slot) + RingStamp<T>::kOffset)));
+    return std::atomic_ref<std::uint64_t>(slot.*RingStamp<T>::kMember);
   }
   // Whether the item at position pos is written. Pairs with the producer's release store of that stamp:
   // the slot's fields (and, for the first slot of a batch, every slot of the batch) are visible.

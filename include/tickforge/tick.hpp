@@ -61,9 +61,8 @@ static_assert(!event_time_in_range(INT64_MIN) && !event_time_in_range(INT64_MAX)
 /// other tick straddles two lines, and a consumer reading tick k right behind the producer holds the line
 /// the producer is writing tick k + 1 into, so a line crosses between the cores twice per tick. Measured
 /// on an Intel Xeon VM (BENCHMARKS.md, "The ring's slot"): single-item transfer 2x, round trip 30 % less;
-/// the cost is a third more ring memory and ~2 % of a saturated engine's throughput. The last 8 bytes of
-/// the padding belong to the ring (its per-slot stamp, RingStamp<Tick> in spsc_ring.hpp): what a caller
-/// leaves there is never copied into a slot, and what a consumer reads there means nothing.
+/// the cost is a third more ring memory and ~2 % of a saturated engine's throughput. The last 8 bytes are
+/// the ring's (its per-slot stamp, RingStamp<Tick> in spsc_ring.hpp).
 struct alignas(kCacheLine) Tick {
   SymbolId symbol;          ///< dense id from the SymbolTable
   std::uint32_t feed;       ///< index of the feed that produced it
@@ -72,9 +71,12 @@ struct alignas(kCacheLine) Tick {
   std::int64_t event_ns;    ///< event time, ns since the Unix epoch, UTC, in [kMinEventNs, kMaxEventNs]
   std::uint64_t seq;        ///< per-feed sequence number, from 0, strictly increasing
   std::int64_t ingest_ns;   ///< steady-clock ns when the feed handed it to the ring (latency origin)
+  /// Owned by SpscRing (a slot's readiness stamp, written and read atomically there): what a caller puts
+  /// here is never copied into a ring, and what a consumer reads here is not data.
+  std::uint64_t ring_stamp = 0;
 };
 
-static_assert(std::is_trivially_copyable_v<Tick>);
+static_assert(std::is_trivially_copyable_v<Tick> && std::is_standard_layout_v<Tick>);
 static_assert(sizeof(Tick) == kCacheLine && alignof(Tick) == kCacheLine,
               "a Tick is one cache line (see above): update the docs and benchmarks if that changes");
 
