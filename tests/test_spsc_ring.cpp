@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <thread>
 #include <vector>
 

@@ -10,8 +10,9 @@
 //     state each operation touches one shared line;
 //   * batch forms publish many slots with one release store;
 //   * a type with an 8-byte member for the ring after its fields (RingStamp<T>, e.g. Tick::ring_stamp,
-//     in what would be padding) also gets a per-slot stamp, as in FastForward and Vyukov's bounded queue: the producer writes the item's fields,
-//     then release-stores pos + 1 into the slot's stamp, then its index. A consumer that has caught up
+//     in what would be padding) also gets a per-slot stamp, as in FastForward and Vyukov's bounded
+//     queue: the producer writes the item's fields, then release-stores pos + 1 into the slot's stamp,
+//     then its index. A consumer that has caught up
 //     polls the stamp of the slot it wants, in the line it reads next anyway, instead of the producer's
 //     index: the index line no longer crosses between the cores once per item. Measured on Zen 4
 //     (BENCHMARKS.md, "The stamped slot"). A batch push writes every stamp of its run, the first one last,
@@ -58,9 +59,9 @@ struct RingStamp<Tick> {
     to.seq = from.seq;
     to.ingest_ns = from.ingest_ns;
   }
-  static_assert(offsetof(Tick, ingest_ns) + sizeof(Tick::ingest_ns) == offsetof(Tick, ring_stamp) &&
-                    offsetof(Tick, symbol) == 0 && sizeof(Tick::symbol) + sizeof(Tick::feed) + sizeof(Tick::price) +
-                    sizeof(Tick::volume) + sizeof(Tick::event_ns) + sizeof(Tick::seq) + sizeof(Tick::ingest_ns) ==
+  // The members copy_fields() lists fill every byte before the stamp (and the stamp ends the line).
+  static_assert(sizeof(Tick::symbol) + sizeof(Tick::feed) + sizeof(Tick::price) + sizeof(Tick::volume) +
+                        sizeof(Tick::event_ns) + sizeof(Tick::seq) + sizeof(Tick::ingest_ns) ==
                     offsetof(Tick, ring_stamp),
                 "copy_fields() copies every member before the stamp: a new Tick field must be added there");
   static_assert(alignof(Tick) % std::atomic_ref<std::uint64_t>::required_alignment == 0 &&
@@ -159,17 +160,8 @@ class SpscRing {
   /// Zero-copy access to the oldest item, or nullptr when empty. Follow with pop().
   [[nodiscard]] const T* front() noexcept {
     const std::uint64_t head = cons_.head.load(std::memory_order_relaxed);  // own index
-    if (head == cons_.cached_tail) {
-      if constexpr (kStamped) {
-        // Caught up: ask the slot, not the producer's index (one item known; high_water_mark is kept
-        // by consume() and consume_runs(), which still read the index).
-        if (!stamped(head)) {
-          return nullptr;
-        }
-        cons_.cached_tail = head + 1;
-      } else if (!refresh_tail(head)) {
-        return nullptr;
-      }
+    if (head == cons_.cached_tail && !refresh_tail(head, /*count=*/false)) {
+      return nullptr;
     }
     return &slots_[head & mask_];
   }
@@ -211,22 +203,8 @@ class SpscRing {
   template <typename F>
   std::size_t consume_runs(F&& f, std::size_t max) noexcept(noexcept(f(std::declval<const T*>(), std::size_t{}))) {
     const std::uint64_t head = cons_.head.load(std::memory_order_relaxed);
-    if (head == cons_.cached_tail) {
-      if constexpr (kStamped) {
-        // A failed poll reads the slot's line, not the producer's; a ready slot means the index is
-        // worth reading for the rest of the batch.
-        if (!stamped(head)) {
-          return 0;
-        }
-        // The index may not count this slot yet (a push stores it after the stamps), and after stamps
-        // followed into a batch it may even read below head: the stamped slot itself is ready.
-        // Pairs with the producer's release store of tail_: the slots below it are fully written.
-        const std::uint64_t tail = prod_.tail.load(std::memory_order_acquire);
-        cons_.cached_tail = tail > head ? tail : head + 1;
-        note_occupancy(cons_.cached_tail - head);
-      } else if (!refresh_tail(head)) {
-        return 0;
-      }
+    if (head == cons_.cached_tail && !refresh_tail(head, /*count=*/true)) {
+      return 0;
     }
     const std::uint64_t avail = cons_.cached_tail - head;
     const std::size_t k = avail < max ? static_cast<std::size_t>(avail) : max;
@@ -276,18 +254,29 @@ class SpscRing {
   }
 
  private:
-  // Cold: the cached tail says empty; look at the producer's index.
-  bool refresh_tail(std::uint64_t head) noexcept {
+  // Cold: the cached tail says empty; whether the item at head is there. With stamps a failed poll
+  // reads the slot's line, not the producer's; then, for a consumer that takes many (count), the
+  // producer's index says how many more are ready.
+  bool refresh_tail(std::uint64_t head, bool count) noexcept {
+    if constexpr (kStamped) {
+      if (!stamped(head)) {
+        return false;
+      }
+      if (!count) {
+        cons_.cached_tail = head + 1;  // one item known (high_water_mark is left to the counting path)
+        return true;
+      }
+    }
     // Pairs with the producer's release store of tail_: the slots below it are fully written.
-    cons_.cached_tail = prod_.tail.load(std::memory_order_acquire);
+    const std::uint64_t tail = prod_.tail.load(std::memory_order_acquire);
+    // With stamps the index may not count the stamped slot yet (a push stores it after its stamps), and
+    // after stamps followed into a batch it may even read below head: that slot itself is ready.
+    cons_.cached_tail = kStamped && tail <= head ? head + 1 : tail;
     const std::uint64_t used = cons_.cached_tail - head;
-    note_occupancy(used);
-    return used != 0;
-  }
-  void note_occupancy(std::uint64_t used) noexcept {
     if (used > cons_.high_water) {
       cons_.high_water = used;
     }
+    return used != 0;
   }
 
   // The slot's stamp (RingStamp<T>::kMember), accessed only atomically while the slot is shared.
